@@ -1,0 +1,77 @@
+/*
+ * main.c - the moescope binary: global flags, subcommand dispatch.
+ *
+ * Each subcommand lives in src/cmd-<name>.c and is registered in
+ * cmd_table below; this file only picks one and runs it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "cmd.h"
+
+const struct cmd cmd_table[] = {
+	{ NULL, NULL, NULL }
+};
+
+int
+cmd_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+usage(FILE *fp)
+{
+	const struct cmd *c;
+
+	fprintf(fp,
+	    "usage: moescope COMMAND [ARGS]\n"
+	    "\n"
+	    "Chat with Mixture-of-Experts models in the terminal and watch\n"
+	    "their experts work.\n"
+	    "\n"
+	    "commands:\n");
+	for (c = cmd_table; c->name != NULL; c++)
+		fprintf(fp, "  %s\n", c->synopsis);
+	fprintf(fp,
+	    "\n"
+	    "Every command takes --help. moescope --version prints the "
+	    "version.\n"
+	    "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("moescope %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	for (c = cmd_table; c->name != NULL; c++)
+		if (strcmp(c->name, argv[1]) == 0)
+			return c->main(argc - 1, argv + 1);
+	fprintf(stderr, "moescope: unknown command '%s' (see moescope --help)\n",
+	    argv[1]);
+	return 2;
+}
