@@ -19,3 +19,34 @@ extern const struct cmd cmd_table[];
 int cmd_wants_help(int argc, char **argv);
 
 #endif
+
+/* ---- engine flags shared by run, logits, route, bench (cmd-opts.c) ---- */
+
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+struct cmd_opts {
+	struct eng_params		ep;
+	struct eng_sampler_params	sp;
+	int				max_tokens;	/* -n */
+};
+
+void cmd_opts_init(struct cmd_opts *o);
+
+/*
+ * If argv[*i] is a common engine flag (--threads --ctx --batch --seed
+ * --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n
+ * -n/--max-tokens), consume it and its value (advancing *i) and return 1;
+ * 0 if it is not one of ours; -1 after printing a usage error.
+ */
+int cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i);
+
+/* The help text of the common engine flags. */
+extern const char cmd_opts_help[];
+
+/* Parse "1,2,3" into a malloc'd array; -1 after printing an error. */
+int cmd_parse_tokens(const char *s, int32_t **out, int *n);
+
+/* Print "moescope: MSG" for e and return 1 (runtime error). */
+int cmd_fail(const struct err *e);

@@ -1,0 +1,927 @@
+/*
+ * engine-forward.c - contexts and the forward pass.
+ *
+ * eng_eval() runs a batch of tokens through the model, top to bottom:
+ *
+ *   x = token_embd[tokens]                         [B][d]
+ *   per layer:
+ *     xn = rmsnorm(x) * attn_norm
+ *     q, k, v = xn Wq (+bq), xn Wk (+bk), xn Wv (+bv)
+ *     q, k = qk-norm (per head or whole), RoPE (normal or NeoX)
+ *     K/V cache[pos..] = k, v
+ *     a = softmax(q K^T / sqrt(hd), causal) V      [B][n_head * hd_v]
+ *     x += a Wo (+bo)
+ *     xn = rmsnorm(x) * ffn_norm
+ *     MoE:   p = softmax(xn Wr); top-k; weights (renormalized or not)
+ *            tokens grouped by expert; each active expert's gate/up/down
+ *            run once over its tokens; x += sum_k w_k expert_k(xn)
+ *            (+ sigmoid-gated shared expert)
+ *     dense: x += down(silu(gate(xn)) * up(xn))
+ *   logits = rmsnorm(x) * output_norm Woutput
+ *
+ * Every matrix product quantizes its activations to the weight type's
+ * vec-dot type (as llama.cpp's CPU backend does) and splits rows over the
+ * thread pool. All buffers are allocated in eng_ctx_new(); eval
+ * allocates nothing. Accumulation orders are fixed (the k expert outputs
+ * of a token are summed in top-k order), so results do not depend on the
+ * thread count or on where experts live.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine-int.h"
+
+struct grp {			/* one expert's share of a batch */
+	int		 expert;
+	int		 ntok;
+	int		 row0;	/* first row in the gathered buffers */
+};
+
+struct eng_ctx {
+	struct eng_model	*m;
+	const struct eng_hparams *hp;
+	struct pool		*pool;
+	int			 n_ctx, n_batch, n_threads, pos;
+	int			 k;		/* experts per token (>= 1) */
+	int			 ff_max;	/* widest FFN */
+	/* KV cache: [n_layer][n_ctx][n_head_kv * hd] */
+	float			*kc, *vc;
+	/* activations, [B][...] */
+	float			*x, *xn, *q, *kb, *vb, *att, *tmp, *moe;
+	float			*rlog;		/* [B][n_expert] */
+	int			*sel;		/* [B][k] */
+	float			*selw;		/* [B][k] */
+	float			*hg, *hu;	/* [B*k][ff_max] */
+	float			*yd;		/* [B*k][d] */
+	float			*eout;		/* [B][k][d] */
+	float			*shg;		/* [B] */
+	uint8_t			*xq, *xq2, *gq;	/* quantized activations */
+	size_t			 xq_cap;
+	float			*scores;	/* [n_threads][n_ctx] */
+	float			*logits;	/* [n_vocab] last token */
+	int			*cnt;		/* [n_expert] */
+	int			*slot;		/* [B*k]: t*k+s per row */
+	struct grp		*grps;		/* [n_expert] */
+	/* telemetry */
+	int			 ring;
+	int16_t			*r_exp;		/* [ring][n_layer][k] */
+	float			*r_w;
+	int32_t			*r_tok, *r_pos;
+	uint64_t		*counts;	/* [n_layer][n_expert] */
+	eng_route_fn		 hook;
+	void			*hook_arg;
+	struct eng_timing	 timing;
+};
+
+/* ---- small kernels (reference-exact, as ggml computes them) ---- */
+
+static void
+rmsnorm(float *y, const float *x, const float *w, int n, float eps)
+{
+	double sum = 0;
+	float scale;
+	int i;
+
+	for (i = 0; i < n; i++)
+		sum += (double)(x[i] * x[i]);
+	scale = 1.0f / sqrtf((float)(sum / n) + eps);
+	for (i = 0; i < n; i++)
+		y[i] = x[i] * scale;
+	if (w != NULL)
+		for (i = 0; i < n; i++)
+			y[i] *= w[i];
+}
+
+static void
+softmax(float *x, int n)
+{
+	float mx = -INFINITY;
+	double sum = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (x[i] > mx)
+			mx = x[i];
+	for (i = 0; i < n; i++) {
+		x[i] = expf(x[i] - mx);
+		sum += x[i];
+	}
+	sum = 1.0 / sum;
+	for (i = 0; i < n; i++)
+		x[i] *= (float)sum;
+}
+
+static inline float
+silu(float x)
+{
+	return x / (1.0f + expf(-x));
+}
+
+/* RoPE on one head vector of hd floats, the first n_rot dims rotated. */
+static void
+rope(float *v, int n_rot, int pos, float base, float freq_scale, int neox)
+{
+	float theta_scale = powf(base, -2.0f / (float)n_rot);
+	float theta = (float)pos, c, s, x0, x1;
+	int i, half = n_rot / 2;
+
+	for (i = 0; i < half; i++) {
+		c = cosf(theta * freq_scale);
+		s = sinf(theta * freq_scale);
+		if (neox) {
+			x0 = v[i];
+			x1 = v[i + half];
+			v[i] = x0 * c - x1 * s;
+			v[i + half] = x0 * s + x1 * c;
+		} else {
+			x0 = v[2 * i];
+			x1 = v[2 * i + 1];
+			v[2 * i] = x0 * c - x1 * s;
+			v[2 * i + 1] = x0 * s + x1 * c;
+		}
+		theta *= theta_scale;
+	}
+}
+
+/* ---- matrix products on the pool ---- */
+
+struct mm_job {
+	int		 type;
+	int64_t		 n;
+	const uint8_t	*w;
+	size_t		 w_stride;
+	const uint8_t	*x;
+	size_t		 x_stride;
+	int		 ntok;
+	float		*y;
+	size_t		 y_stride;
+};
+
+static void
+mm_run(void *arg, int64_t r0, int64_t r1, int tid)
+{
+	const struct mm_job *j = arg;
+
+	(void)tid;
+	quant_matmul(j->type, j->n, j->w, j->w_stride, r0, r1, j->x,
+	    j->x_stride, j->ntok, j->y, j->y_stride);
+}
+
+static size_t
+qrow_bytes(int type, int64_t n)
+{
+	size_t b = 0;
+
+	quant_row_bytes(quant_vec_dot_type(type), n, &b);
+	return b;
+}
+
+/* Quantize ntok rows of n floats (stride xs) for products with type's
+ * weights into dst; returns the quantized row stride. */
+static size_t
+quantize_rows(int type, const float *x, size_t xs, int ntok, int64_t n,
+    uint8_t *dst)
+{
+	int vt = quant_vec_dot_type(type);
+	size_t qs = qrow_bytes(type, n);
+	int t;
+
+	for (t = 0; t < ntok; t++)
+		quant_quantize_row(vt, x + (size_t)t * xs, dst + t * qs, n);
+	return qs;
+}
+
+static int64_t
+row_chunk(const struct eng_ctx *c, int64_t rows)
+{
+	int64_t ch = rows / ((int64_t)c->n_threads * 4);
+
+	if (ch < 8)
+		ch = 8;
+	return ch;
+}
+
+/*
+ * y[t][r] = x[t] . W[mat] row r for ntok rows of x (stride xs floats),
+ * y stride ys floats.
+ */
+static void
+matmul(struct eng_ctx *c, const struct eng_w *w, int64_t mat,
+    const float *x, size_t xs, int ntok, float *y, size_t ys)
+{
+	struct mm_job j;
+
+	j.type = w->type;
+	j.n = w->n;
+	j.w = w->data + (size_t)mat * w->mat_bytes;
+	j.w_stride = w->row_bytes;
+	j.x = c->xq;
+	j.x_stride = quantize_rows(w->type, x, xs, ntok, w->n, c->xq);
+	j.ntok = ntok;
+	j.y = y;
+	j.y_stride = ys;
+	eng_pool_run(c->pool, mm_run, &j, w->rows, row_chunk(c, w->rows));
+}
+
+static void
+add_bias(float *y, const float *b, int ntok, int n)
+{
+	int t, i;
+
+	if (b == NULL)
+		return;
+	for (t = 0; t < ntok; t++)
+		for (i = 0; i < n; i++)
+			y[(size_t)t * n + i] += b[i];
+}
+
+/* ---- attention ---- */
+
+struct att_job {
+	struct eng_ctx	*c;
+	int		 il, pos0, ntok;
+};
+
+static void
+att_run(void *arg, int64_t i0, int64_t i1, int tid)
+{
+	const struct att_job *j = arg;
+	struct eng_ctx *c = j->c;
+	const struct eng_hparams *hp = c->hp;
+	int hdk = hp->head_dim_k, hdv = hp->head_dim_v;
+	int kd = hp->n_head_kv * hdk, vd = hp->n_head_kv * hdv;
+	int qd = hp->n_head * hdk, od = hp->n_head * hdv;
+	int grp = hp->n_head / hp->n_head_kv;
+	const float *kc = c->kc + (size_t)j->il * c->n_ctx * kd;
+	const float *vc = c->vc + (size_t)j->il * c->n_ctx * vd;
+	float *sc = c->scores + (size_t)tid * c->n_ctx;
+	float scale = 1.0f / sqrtf((float)hdk);
+	int64_t it;
+
+	for (it = i0; it < i1; it++) {
+		int t = (int)(it / hp->n_head), h = (int)(it % hp->n_head);
+		int g = h / grp, p = j->pos0 + t, jj, i;
+		const float *q = c->q + (size_t)t * qd + (size_t)h * hdk;
+		float *o = c->att + (size_t)t * od + (size_t)h * hdv;
+		float mx = -INFINITY;
+		double sum = 0;
+
+		for (jj = 0; jj <= p; jj++) {
+			const float *kr = kc + (size_t)jj * kd + (size_t)g * hdk;
+			float s = 0;
+
+			for (i = 0; i < hdk; i++)
+				s += q[i] * kr[i];
+			sc[jj] = s * scale;
+			if (sc[jj] > mx)
+				mx = sc[jj];
+		}
+		for (jj = 0; jj <= p; jj++) {
+			sc[jj] = expf(sc[jj] - mx);
+			sum += sc[jj];
+		}
+		sum = 1.0 / sum;
+		for (i = 0; i < hdv; i++)
+			o[i] = 0;
+		for (jj = 0; jj <= p; jj++) {
+			const float *vr = vc + (size_t)jj * vd + (size_t)g * hdv;
+			float pj = sc[jj] * (float)sum;
+
+			for (i = 0; i < hdv; i++)
+				o[i] += pj * vr[i];
+		}
+	}
+}
+
+static void
+attention(struct eng_ctx *c, int il, int pos0, int ntok)
+{
+	const struct eng_hparams *hp = c->hp;
+	const struct eng_layer *L = &c->m->layers[il];
+	const struct eng_arch *ar = c->m->arch;
+	int d = hp->n_embd, hdk = hp->head_dim_k, hdv = hp->head_dim_v;
+	int qd = hp->n_head * hdk, kd = hp->n_head_kv * hdk;
+	int vd = hp->n_head_kv * hdv, od = hp->n_head * hdv;
+	struct att_job j;
+	int t, h;
+
+	matmul(c, &L->wq, 0, c->xn, d, ntok, c->q, qd);
+	matmul(c, &L->wk, 0, c->xn, d, ntok, c->kb, kd);
+	matmul(c, &L->wv, 0, c->xn, d, ntok, c->vb, vd);
+	add_bias(c->q, L->bq, ntok, qd);
+	add_bias(c->kb, L->bk, ntok, kd);
+	add_bias(c->vb, L->bv, ntok, vd);
+	for (t = 0; t < ntok; t++) {
+		float *q = c->q + (size_t)t * qd, *k = c->kb + (size_t)t * kd;
+
+		if (L->q_norm != NULL && L->qk_norm_head) {
+			for (h = 0; h < hp->n_head; h++)
+				rmsnorm(q + h * hdk, q + h * hdk, L->q_norm, hdk,
+				    hp->norm_eps);
+			for (h = 0; h < hp->n_head_kv; h++)
+				rmsnorm(k + h * hdk, k + h * hdk, L->k_norm, hdk,
+				    hp->norm_eps);
+		} else if (L->q_norm != NULL) {
+			rmsnorm(q, q, L->q_norm, qd, hp->norm_eps);
+			rmsnorm(k, k, L->k_norm, kd, hp->norm_eps);
+		}
+		for (h = 0; h < hp->n_head; h++)
+			rope(q + h * hdk, hp->n_rot, pos0 + t, hp->rope_base,
+			    hp->rope_freq_scale, ar->rope_neox);
+		for (h = 0; h < hp->n_head_kv; h++)
+			rope(k + h * hdk, hp->n_rot, pos0 + t, hp->rope_base,
+			    hp->rope_freq_scale, ar->rope_neox);
+		memcpy(c->kc + ((size_t)il * c->n_ctx + pos0 + t) * kd, k,
+		    (size_t)kd * sizeof *k);
+		memcpy(c->vc + ((size_t)il * c->n_ctx + pos0 + t) * vd,
+		    c->vb + (size_t)t * vd, (size_t)vd * sizeof(float));
+	}
+	j.c = c;
+	j.il = il;
+	j.pos0 = pos0;
+	j.ntok = ntok;
+	eng_pool_run(c->pool, att_run, &j, (int64_t)ntok * hp->n_head, 1);
+	matmul(c, &L->wo, 0, c->att, od, ntok, c->tmp, d);
+	add_bias(c->tmp, L->bo, ntok, d);
+	for (t = 0; t < ntok * d; t++)
+		c->x[t] += c->tmp[t];
+}
+
+/* ---- feed-forward: grouped experts ---- */
+
+/*
+ * A job over the rows of several experts at once, so one pool dispatch
+ * covers every active expert of a layer: item i belongs to group
+ * i / rows_per_grp.
+ */
+struct ffn_job {
+	struct eng_ctx		*c;
+	const struct eng_w	*w1, *w2;	/* gate, up (or down, NULL) */
+	const struct grp	*g;
+	int			 ngrp;
+	int64_t			 rows;		/* rows of w1 (+ w2) */
+	const uint8_t		*x1, *x2;	/* quantized inputs */
+	size_t			 xs1, xs2;
+	float			*y1, *y2;
+	size_t			 ys;
+};
+
+static void
+ffn_run(void *arg, int64_t i0, int64_t i1, int tid)
+{
+	const struct ffn_job *j = arg;
+	int64_t per = j->w2 ? 2 * j->rows : j->rows;
+
+	(void)tid;
+	while (i0 < i1) {
+		int64_t gi = i0 / per, r = i0 % per, end = per;
+		const struct grp *g = &j->g[gi];
+		const struct eng_w *w = j->w1;
+		const uint8_t *x = j->x1;
+		size_t xs = j->xs1;
+		float *y = j->y1;
+
+		if (r >= j->rows) {
+			w = j->w2;
+			x = j->x2;
+			xs = j->xs2;
+			y = j->y2;
+			r -= j->rows;
+			end = j->rows;
+		} else if (j->w2 != NULL)
+			end = j->rows;
+		if (end - r > i1 - i0)
+			end = r + (i1 - i0);
+		quant_matmul(w->type, w->n, w->data + (size_t)g->expert *
+		    w->mat_bytes, w->row_bytes, r, end,
+		    x + (size_t)g->row0 * xs, xs, g->ntok,
+		    y + (size_t)g->row0 * j->ys, j->ys);
+		i0 += end - r;
+	}
+}
+
+/*
+ * Run the SwiGLU FFN (gate, up, down; expert `g->expert` of stacked
+ * weights) for ngrp groups whose input rows were gathered, in float, into
+ * c->tmp-like buffer xin ([rows][d], group g at row g->row0). Output rows
+ * go to c->yd.
+ */
+static void
+ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
+    const struct eng_w *wd, const struct grp *g, int ngrp, const float *xin,
+    int nrows)
+{
+	int d = c->hp->n_embd, ff = (int)wg->rows;
+	struct ffn_job j;
+	size_t qs1, qs2;
+	int64_t i;
+
+	/* inputs quantized once per distinct vec-dot type */
+	qs1 = quantize_rows(wg->type, xin, d, nrows, d, c->xq);
+	if (quant_vec_dot_type(wu->type) != quant_vec_dot_type(wg->type))
+		qs2 = quantize_rows(wu->type, xin, d, nrows, d, c->xq2);
+	else
+		qs2 = qs1;
+	j.c = c;
+	j.w1 = wg;
+	j.w2 = wu;
+	j.g = g;
+	j.ngrp = ngrp;
+	j.rows = ff;
+	j.x1 = c->xq;
+	j.x2 = quant_vec_dot_type(wu->type) == quant_vec_dot_type(wg->type) ?
+	    c->xq : c->xq2;
+	j.xs1 = qs1;
+	j.xs2 = qs2;
+	j.y1 = c->hg;
+	j.y2 = c->hu;
+	j.ys = (size_t)ff;
+	eng_pool_run(c->pool, ffn_run, &j, (int64_t)ngrp * 2 * ff,
+	    row_chunk(c, ff));
+	for (i = 0; i < (int64_t)nrows * ff; i++)
+		c->hg[i] = silu(c->hg[i]) * c->hu[i];
+	j.w1 = wd;
+	j.w2 = NULL;
+	j.rows = d;
+	j.xs1 = quantize_rows(wd->type, c->hg, ff, nrows, ff, c->gq);
+	j.x1 = c->gq;
+	j.y1 = c->yd;
+	j.ys = (size_t)d;
+	eng_pool_run(c->pool, ffn_run, &j, (int64_t)ngrp * d,
+	    row_chunk(c, d));
+}
+
+static void
+record_route(struct eng_ctx *c, int il, int pos0, int ntok)
+{
+	const struct eng_hparams *hp = c->hp;
+	int t, s;
+
+	for (t = 0; t < ntok; t++) {
+		size_t base = ((size_t)((pos0 + t) % c->ring) * hp->n_layer +
+		    il) * c->k;
+
+		for (s = 0; s < c->k; s++) {
+			if (c->m->layers[il].is_moe) {
+				int e = c->sel[t * c->k + s];
+
+				c->r_exp[base + s] = (int16_t)e;
+				c->r_w[base + s] = c->selw[t * c->k + s];
+				c->counts[(size_t)il * hp->n_expert + e]++;
+			} else {
+				c->r_exp[base + s] = -1;
+				c->r_w[base + s] = 0;
+			}
+		}
+	}
+}
+
+static void
+moe(struct eng_ctx *c, int il, int ntok)
+{
+	const struct eng_hparams *hp = c->hp;
+	const struct eng_layer *L = &c->m->layers[il];
+	int d = hp->n_embd, E = hp->n_expert, K = hp->n_expert_used;
+	int t, s, e, i, ngrp, row;
+
+	/* router: probabilities, top-k, weights */
+	matmul(c, &L->router, 0, c->xn, d, ntok, c->rlog, E);
+	for (t = 0; t < ntok; t++) {
+		float *p = c->rlog + (size_t)t * E, sum = 0;
+		int *sel = c->sel + t * K;
+		float *w = c->selw + t * K;
+
+		softmax(p, E);
+		for (s = 0; s < K; s++) {
+			int best = -1;
+
+			for (e = 0; e < E; e++) {
+				float v = p[e] + (L->router_bias ?
+				    L->router_bias[e] : 0);
+				int taken = 0;
+
+				for (i = 0; i < s; i++)
+					taken |= sel[i] == e;
+				if (taken)
+					continue;
+				if (best < 0 || v > p[best] + (L->router_bias ?
+				    L->router_bias[best] : 0))
+					best = e;
+			}
+			sel[s] = best;
+			w[s] = p[best];
+			sum += w[s];
+		}
+		if (hp->expert_norm) {
+			if (sum < 6.103515625e-5f)
+				sum = 6.103515625e-5f;
+			for (s = 0; s < K; s++)
+				w[s] /= sum;
+		}
+		if (hp->expert_scale != 1.0f)
+			for (s = 0; s < K; s++)
+				w[s] *= hp->expert_scale;
+	}
+	/* group (token, slot) pairs by expert */
+	memset(c->cnt, 0, (size_t)E * sizeof *c->cnt);
+	for (t = 0; t < ntok * K; t++)
+		c->cnt[c->sel[t]]++;
+	ngrp = 0;
+	row = 0;
+	for (e = 0; e < E; e++) {
+		if (c->cnt[e] == 0)
+			continue;
+		c->grps[ngrp].expert = e;
+		c->grps[ngrp].ntok = 0;
+		c->grps[ngrp].row0 = row;
+		row += c->cnt[e];
+		c->cnt[e] = ngrp++;	/* now: group index of e */
+	}
+	for (t = 0; t < ntok * K; t++) {
+		struct grp *g = &c->grps[c->cnt[c->sel[t]]];
+		int r = g->row0 + g->ntok++;
+
+		c->slot[r] = t;
+		memcpy(c->tmp + (size_t)r * d, c->xn + (size_t)(t / K) * d,
+		    (size_t)d * sizeof(float));
+	}
+	ffn_groups(c, &L->exp_gate, &L->exp_up, &L->exp_down, c->grps, ngrp,
+	    c->tmp, ntok * K);
+	/* weighted outputs back to (token, slot), summed in top-k order */
+	for (row = 0; row < ntok * K; row++) {
+		int ts = c->slot[row];
+		float w = c->selw[ts], *dst = c->eout + (size_t)ts * d;
+		const float *src = c->yd + (size_t)row * d;
+
+		for (i = 0; i < d; i++)
+			dst[i] = src[i] * w;
+	}
+	for (t = 0; t < ntok; t++) {
+		float *dst = c->moe + (size_t)t * d;
+		const float *src = c->eout + (size_t)t * K * d;
+
+		memcpy(dst, src, (size_t)d * sizeof(float));
+		for (s = 1; s < K; s++)
+			for (i = 0; i < d; i++)
+				dst[i] += src[(size_t)s * d + i];
+	}
+	/* shared expert, gated by a sigmoid when the file has the gate */
+	if (L->sh_up.data != NULL) {
+		struct grp g = { 0, ntok, 0 };
+
+		ffn_groups(c, &L->sh_gate, &L->sh_up, &L->sh_down, &g, 1, c->xn,
+		    ntok);
+		if (L->sh_gate_inp.data != NULL)
+			matmul(c, &L->sh_gate_inp, 0, c->xn, d, ntok, c->shg,
+			    1);
+		for (t = 0; t < ntok; t++) {
+			float gt = L->sh_gate_inp.data != NULL ?
+			    1.0f / (1.0f + expf(-c->shg[t])) : 1.0f;
+
+			for (i = 0; i < d; i++)
+				c->moe[(size_t)t * d + i] +=
+				    c->yd[(size_t)t * d + i] * gt;
+		}
+	}
+}
+
+static void
+dense_ffn(struct eng_ctx *c, int il, int ntok)
+{
+	const struct eng_layer *L = &c->m->layers[il];
+	struct grp g = { 0, ntok, 0 };
+	size_t n = (size_t)ntok * c->hp->n_embd;
+
+	ffn_groups(c, &L->ffn_gate, &L->ffn_up, &L->ffn_down, &g, 1, c->xn,
+	    ntok);
+	memcpy(c->moe, c->yd, n * sizeof(float));
+}
+
+/* ---- the pass ---- */
+
+static void
+embed(struct eng_ctx *c, const int32_t *tok, int ntok)
+{
+	const struct eng_w *w = &c->m->tok_embd;
+	int t;
+
+	for (t = 0; t < ntok; t++)
+		quant_dequant_row(w->type, w->data + (size_t)tok[t] *
+		    w->row_bytes, c->x + (size_t)t * c->hp->n_embd, w->n);
+}
+
+static void
+emit_routes(struct eng_ctx *c, const int32_t *tok, int pos0, int ntok)
+{
+	struct eng_route r;
+	int t;
+
+	for (t = 0; t < ntok; t++) {
+		int slot = (pos0 + t) % c->ring;
+
+		c->r_tok[slot] = tok[t];
+		c->r_pos[slot] = pos0 + t;
+		if (c->hook != NULL && eng_route_get(c, pos0 + t, &r) == 0)
+			c->hook(c->hook_arg, &r);
+	}
+}
+
+/* One chunk of at most n_batch tokens. out: logits rows for all tokens
+ * (stride n_vocab) or NULL; the last token's logits always go to
+ * c->logits when want_last. */
+static int
+forward(struct eng_ctx *c, const int32_t *tok, int ntok, float *out,
+    int want_last, const atomic_int *cancel)
+{
+	const struct eng_hparams *hp = c->hp;
+	int d = hp->n_embd, pos0 = c->pos, il, t;
+
+	embed(c, tok, ntok);
+	for (il = 0; il < hp->n_layer; il++) {
+		const struct eng_layer *L = &c->m->layers[il];
+
+		if (cancel != NULL && atomic_load(cancel))
+			return ERR_CANCELLED;
+		for (t = 0; t < ntok; t++)
+			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
+			    L->attn_norm, d, hp->norm_eps);
+		attention(c, il, pos0, ntok);
+		for (t = 0; t < ntok; t++)
+			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
+			    L->ffn_norm, d, hp->norm_eps);
+		if (L->is_moe)
+			moe(c, il, ntok);
+		else
+			dense_ffn(c, il, ntok);
+		record_route(c, il, pos0, ntok);
+		for (t = 0; t < ntok * d; t++)
+			c->x[t] += c->moe[t];
+	}
+	c->pos += ntok;
+	emit_routes(c, tok, pos0, ntok);
+	if (out != NULL) {
+		for (t = 0; t < ntok; t++)
+			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
+			    c->m->out_norm, d, hp->norm_eps);
+		matmul(c, &c->m->output, 0, c->xn, d, ntok, out, hp->n_vocab);
+		if (want_last)
+			memcpy(c->logits, out + (size_t)(ntok - 1) * hp->n_vocab,
+			    (size_t)hp->n_vocab * sizeof(float));
+	} else if (want_last) {
+		rmsnorm(c->xn, c->x + (size_t)(ntok - 1) * d, c->m->out_norm, d,
+		    hp->norm_eps);
+		matmul(c, &c->m->output, 0, c->xn, d, 1, c->logits,
+		    hp->n_vocab);
+	}
+	return 0;
+}
+
+int
+eng_eval(struct eng_ctx *c, const int32_t *tokens, int n, int all_logits,
+    float *out, const atomic_int *cancel, struct err *e)
+{
+	uint64_t t0 = util_now_ns(), dt;
+	int i, done, rc, chunk;
+
+	if (n <= 0)
+		return err_set(e, ERR_USAGE, "no tokens to evaluate");
+	for (i = 0; i < n; i++)
+		if (tokens[i] < 0 || tokens[i] >= c->hp->n_vocab)
+			return err_set(e, ERR_RANGE, "token id %d at index %d "
+			    "is outside the vocabulary (0..%d)", tokens[i], i,
+			    c->hp->n_vocab - 1);
+	if (n > c->n_ctx - c->pos)
+		return err_set(e, ERR_RANGE, "context overflow: %d tokens "
+		    "in the cache + %d new > context size %d", c->pos, n,
+		    c->n_ctx);
+	for (done = 0; done < n; done += chunk) {
+		chunk = n - done < c->n_batch ? n - done : c->n_batch;
+		rc = forward(c, tokens + done, chunk, all_logits && out ?
+		    out + (size_t)done * c->hp->n_vocab : NULL,
+		    done + chunk == n, cancel);
+		if (rc != 0)
+			return err_set(e, rc, "evaluation cancelled");
+	}
+	if (!all_logits && out != NULL)
+		memcpy(out, c->logits, (size_t)c->hp->n_vocab * sizeof(float));
+	dt = util_now_ns() - t0;
+	if (n == 1) {
+		c->timing.decode_tokens++;
+		c->timing.decode_ns += dt;
+	} else {
+		c->timing.prefill_tokens += (uint64_t)n;
+		c->timing.prefill_ns += dt;
+	}
+	return 0;
+}
+
+const float *
+eng_last_logits(const struct eng_ctx *c)
+{
+	return c->logits;
+}
+
+/* ---- context ---- */
+
+static void *
+zalloc(size_t n, size_t sz, int *fail)
+{
+	void *p;
+
+	if (n == 0)
+		n = 1;
+	p = calloc(n, sz);
+	if (p == NULL)
+		*fail = 1;
+	return p;
+}
+
+int
+eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
+    const struct eng_params *p, struct err *e)
+{
+	const struct eng_hparams *hp = &m->hp;
+	struct eng_ctx *c;
+	size_t B, d, kd, vd, qd, od, nmax, bk;
+	int fail = 0, rc, il;
+
+	*out = NULL;
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	c->m = m;
+	c->hp = hp;
+	c->n_ctx = p && p->n_ctx > 0 ? p->n_ctx : (hp->n_ctx_train < 4096 ?
+	    hp->n_ctx_train : 4096);
+	if (c->n_ctx < 1)
+		c->n_ctx = 1;
+	c->n_batch = p && p->n_batch > 0 ? p->n_batch : 256;
+	if (c->n_batch > c->n_ctx)
+		c->n_batch = c->n_ctx;
+	c->n_threads = p && p->n_threads > 0 ? p->n_threads : util_ncpu();
+	c->ring = p && p->route_ring > 0 ? p->route_ring : c->n_ctx;
+	c->k = hp->n_expert_used > 0 ? hp->n_expert_used : 1;
+	c->ff_max = hp->n_ff;
+	for (il = 0; il < hp->n_layer; il++) {
+		const struct eng_layer *L = &m->layers[il];
+
+		if (L->exp_gate.rows > c->ff_max)
+			c->ff_max = (int)L->exp_gate.rows;
+		if (L->sh_up.rows > c->ff_max)
+			c->ff_max = (int)L->sh_up.rows;
+		if (L->ffn_up.rows > c->ff_max)
+			c->ff_max = (int)L->ffn_up.rows;
+	}
+	B = (size_t)c->n_batch;
+	d = (size_t)hp->n_embd;
+	kd = (size_t)hp->n_head_kv * hp->head_dim_k;
+	vd = (size_t)hp->n_head_kv * hp->head_dim_v;
+	qd = (size_t)hp->n_head * hp->head_dim_k;
+	od = (size_t)hp->n_head * hp->head_dim_v;
+	bk = B * (size_t)c->k;
+	nmax = d;
+	if ((size_t)c->ff_max > nmax)
+		nmax = (size_t)c->ff_max;
+	if (od > nmax)
+		nmax = od;
+	c->kc = zalloc((size_t)hp->n_layer * c->n_ctx * kd, sizeof(float),
+	    &fail);
+	c->vc = zalloc((size_t)hp->n_layer * c->n_ctx * vd, sizeof(float),
+	    &fail);
+	c->x = zalloc(B * d, sizeof(float), &fail);
+	c->xn = zalloc(B * d, sizeof(float), &fail);
+	c->q = zalloc(B * qd, sizeof(float), &fail);
+	c->kb = zalloc(B * kd, sizeof(float), &fail);
+	c->vb = zalloc(B * vd, sizeof(float), &fail);
+	c->att = zalloc(B * od, sizeof(float), &fail);
+	c->tmp = zalloc(bk * (d > od ? d : od), sizeof(float), &fail);
+	c->moe = zalloc(B * d, sizeof(float), &fail);
+	c->rlog = zalloc(B * (size_t)hp->n_expert, sizeof(float), &fail);
+	c->sel = zalloc(bk, sizeof(int), &fail);
+	c->selw = zalloc(bk, sizeof(float), &fail);
+	c->hg = zalloc(bk * (size_t)c->ff_max, sizeof(float), &fail);
+	c->hu = zalloc(bk * (size_t)c->ff_max, sizeof(float), &fail);
+	c->yd = zalloc(bk * d, sizeof(float), &fail);
+	c->eout = zalloc(bk * d, sizeof(float), &fail);
+	c->shg = zalloc(B, sizeof(float), &fail);
+	/* F32 is the widest vec-dot type: 4 bytes per element */
+	c->xq_cap = bk * nmax * 4 + 64;
+	c->xq = zalloc(c->xq_cap, 1, &fail);
+	c->xq2 = zalloc(c->xq_cap, 1, &fail);
+	c->gq = zalloc(c->xq_cap, 1, &fail);
+	c->scores = zalloc((size_t)c->n_threads * c->n_ctx, sizeof(float),
+	    &fail);
+	c->logits = zalloc((size_t)hp->n_vocab, sizeof(float), &fail);
+	c->cnt = zalloc((size_t)hp->n_expert + 1, sizeof(int), &fail);
+	c->slot = zalloc(bk, sizeof(int), &fail);
+	c->grps = zalloc((size_t)hp->n_expert + 1, sizeof(struct grp), &fail);
+	c->r_exp = zalloc((size_t)c->ring * hp->n_layer * c->k,
+	    sizeof(int16_t), &fail);
+	c->r_w = zalloc((size_t)c->ring * hp->n_layer * c->k, sizeof(float),
+	    &fail);
+	c->r_tok = zalloc((size_t)c->ring, sizeof(int32_t), &fail);
+	c->r_pos = zalloc((size_t)c->ring, sizeof(int32_t), &fail);
+	c->counts = zalloc((size_t)hp->n_layer * (hp->n_expert + 1),
+	    sizeof(uint64_t), &fail);
+	if (fail) {
+		eng_ctx_free(c);
+		return err_set(e, ERR_NOMEM, "out of memory for a context of "
+		    "%d tokens (batch %d)", c->n_ctx, c->n_batch);
+	}
+	if ((rc = eng_pool_new(&c->pool, c->n_threads, e)) != 0) {
+		eng_ctx_free(c);
+		return rc;
+	}
+	eng_ctx_reset(c, 1);
+	*out = c;
+	return 0;
+}
+
+void
+eng_ctx_free(struct eng_ctx *c)
+{
+	if (c == NULL)
+		return;
+	eng_pool_free(c->pool);
+	free(c->kc); free(c->vc); free(c->x); free(c->xn); free(c->q);
+	free(c->kb); free(c->vb); free(c->att); free(c->tmp); free(c->moe);
+	free(c->rlog); free(c->sel); free(c->selw); free(c->hg); free(c->hu);
+	free(c->yd); free(c->eout); free(c->shg); free(c->xq); free(c->xq2);
+	free(c->gq); free(c->scores); free(c->logits); free(c->cnt);
+	free(c->slot); free(c->grps); free(c->r_exp); free(c->r_w);
+	free(c->r_tok); free(c->r_pos); free(c->counts);
+	free(c);
+}
+
+void
+eng_ctx_reset(struct eng_ctx *c, int reset_stats)
+{
+	int i;
+
+	c->pos = 0;
+	for (i = 0; i < c->ring; i++)
+		c->r_pos[i] = -1;
+	if (reset_stats) {
+		memset(c->counts, 0, (size_t)c->hp->n_layer *
+		    (c->hp->n_expert + 1) * sizeof(uint64_t));
+		memset(&c->timing, 0, sizeof c->timing);
+	}
+}
+
+int
+eng_ctx_pos(const struct eng_ctx *c)
+{
+	return c->pos;
+}
+
+int
+eng_ctx_n_ctx(const struct eng_ctx *c)
+{
+	return c->n_ctx;
+}
+
+int
+eng_ctx_n_threads(const struct eng_ctx *c)
+{
+	return c->n_threads;
+}
+
+int
+eng_route_get(const struct eng_ctx *c, int pos, struct eng_route *r)
+{
+	int slot;
+
+	if (pos < 0 || pos >= c->pos)
+		return ERR_NOTFOUND;
+	slot = pos % c->ring;
+	if (c->r_pos[slot] != pos)
+		return ERR_NOTFOUND;
+	r->pos = pos;
+	r->token = c->r_tok[slot];
+	r->n_layer = c->hp->n_layer;
+	r->k = c->k;
+	r->experts = c->r_exp + (size_t)slot * c->hp->n_layer * c->k;
+	r->weights = c->r_w + (size_t)slot * c->hp->n_layer * c->k;
+	return 0;
+}
+
+const uint64_t *
+eng_expert_counts(const struct eng_ctx *c)
+{
+	return c->counts;
+}
+
+void
+eng_set_route_hook(struct eng_ctx *c, eng_route_fn fn, void *arg)
+{
+	c->hook = fn;
+	c->hook_arg = arg;
+}
+
+const struct eng_timing *
+eng_timing(const struct eng_ctx *c)
+{
+	return &c->timing;
+}
