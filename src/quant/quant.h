@@ -55,6 +55,16 @@ void quant_dequant_row(int type, const void *src, float *dst, int64_t n);
  * Q2_K..Q6_K Q8_K MXFP4. Returns ERR_UNSUPPORTED for others. */
 int quant_quantize_row(int type, const float *src, void *dst, int64_t n);
 
+/*
+ * float -> activation row of n elements of type (a vec_dot type: F32,
+ * F16, BF16, Q8_0, Q8_1, Q8_K), rounded exactly as llama.cpp's x86 CPU
+ * backend rounds activations before its products (which for Q8_0 and
+ * Q8_1 is not quantize_row_*_ref: see quant-quantize.c). The engine uses
+ * this, not quant_quantize_row(), on activations. ERR_UNSUPPORTED for
+ * other types, ERR_RANGE when n is not a multiple of the block size.
+ */
+int quant_quantize_act(int type, const float *src, void *dst, int64_t n);
+
 /* Dot product of a weight row (type) with activations already quantized
  * to quant_vec_dot_type(type); n elements. */
 float quant_vec_dot(int type, int64_t n, const void *w, const void *x);
