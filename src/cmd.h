@@ -12,6 +12,10 @@ struct cmd {
 	const char	*synopsis;
 };
 
+/* The subcommands (src/cmd-<name>.c). */
+int cmd_logits_main(int argc, char **argv);
+int cmd_run_main(int argc, char **argv);
+
 /* The command table, terminated by a NULL name (main.c). */
 extern const struct cmd cmd_table[];
 

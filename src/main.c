@@ -11,6 +11,10 @@
 #include "cmd.h"
 
 const struct cmd cmd_table[] = {
+	{ "run", cmd_run_main,
+	    "run MODEL --tokens 1,2,3 [-n N]       one generation, no TUI" },
+	{ "logits", cmd_logits_main,
+	    "logits MODEL --tokens 1,2,3 -o FILE  float32 logits per position" },
 	{ NULL, NULL, NULL }
 };
 

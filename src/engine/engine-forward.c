@@ -189,7 +189,7 @@ quantize_rows(int type, const float *x, size_t xs, int ntok, int64_t n,
 	int t;
 
 	for (t = 0; t < ntok; t++)
-		quant_quantize_row(vt, x + (size_t)t * xs, dst + t * qs, n);
+		quant_quantize_act(vt, x + (size_t)t * xs, dst + t * qs, n);
 	return qs;
 }
 
