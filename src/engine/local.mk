@@ -8,3 +8,11 @@ libengine_a_SOURCES = \
 	src/engine/engine-model.c \
 	src/engine/engine-pool.c \
 	src/engine/engine-sample.c
+
+ENGINE_TEST_LIBS = libengine.a libformats.a libquant.a libutil.a \
+	$(JANSSON_LIBS) $(PTHREAD_LIBS) -lm
+
+check_PROGRAMS += t/601-engine-fixtures.t
+t_601_engine_fixtures_t_SOURCES = t/601-engine-fixtures.c t/tap.h
+t_601_engine_fixtures_t_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+t_601_engine_fixtures_t_LDADD = $(ENGINE_TEST_LIBS)
