@@ -13,6 +13,10 @@
 const struct cmd cmd_table[] = {
 	{ "run", cmd_run_main,
 	    "run MODEL --tokens 1,2,3 [-n N]       one generation, no TUI" },
+	{ "route", cmd_route_main,
+	    "route MODEL --tokens 1,2,3 -o TRACE.jsonl  experts per token" },
+	{ "bench", cmd_bench_main,
+	    "bench MODEL [-p N] [-n N] [--json]    speed and roofline ratio" },
 	{ "logits", cmd_logits_main,
 	    "logits MODEL --tokens 1,2,3 -o FILE  float32 logits per position" },
 	{ NULL, NULL, NULL }

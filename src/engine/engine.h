@@ -190,4 +190,16 @@ void eng_sampler_reset(struct eng_sampler *s);
 /* Pick the next token from logits (n_vocab floats, not modified). */
 int32_t eng_sampler_sample(struct eng_sampler *s, const float *logits);
 
+
+
+/* ---- benchmarking ---- */
+
+/*
+ * Measure memory read bandwidth with n_threads threads streaming a
+ * buffer of `bytes` (make it several times the last-level cache); the
+ * best of `passes` passes, in GB/s (1e9 bytes per second).
+ */
+int eng_bench_bandwidth(int n_threads, size_t bytes, int passes,
+    double *gbs, struct err *e);
+
 #endif

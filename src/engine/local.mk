@@ -4,6 +4,7 @@ libengine_a_SOURCES = \
 	src/engine/engine.h \
 	src/engine/engine-int.h \
 	src/engine/engine-arch.c \
+	src/engine/engine-bench.c \
 	src/engine/engine-forward.c \
 	src/engine/engine-model.c \
 	src/engine/engine-pool.c \
