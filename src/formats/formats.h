@@ -145,4 +145,105 @@ const struct gguf_tensor *gguf_find_tensor(const struct gguf *g,
 /* Product of a tensor's dimensions. */
 uint64_t gguf_tensor_nelem(const struct gguf_tensor *t);
 
+/*
+ * GGUF writer: streaming. Set metadata and declare tensors, then begin()
+ * writes the header, the metadata and the tensor infos to
+ * "<path>.tmp.<pid>"; the caller streams each tensor's bytes in
+ * declaration order (write_data may be called several times per tensor);
+ * finish() pads, flushes and renames into place. Layout as llama.cpp
+ * writes it: tensor infos, zero padding to the alignment, then each
+ * tensor's data followed by zero padding to the alignment.
+ * "general.alignment" (u32, a power of two) sets the alignment.
+ * Every function returns 0 or ERR_* with a message in e.
+ */
+struct gguf_writer;
+
+int gguf_writer_new(struct gguf_writer **out, struct err *e);
+/* Frees w; an unfinished output is aborted (its temp file removed). */
+void gguf_writer_free(struct gguf_writer *w);
+
+/*
+ * Set a metadata key (replacing any earlier value of the key, which
+ * keeps its position). Keys must be non-empty valid UTF-8. Only before
+ * gguf_writer_begin().
+ */
+int gguf_writer_set_u8(struct gguf_writer *w, const char *key, uint8_t v,
+    struct err *e);
+int gguf_writer_set_i8(struct gguf_writer *w, const char *key, int8_t v,
+    struct err *e);
+int gguf_writer_set_u16(struct gguf_writer *w, const char *key, uint16_t v,
+    struct err *e);
+int gguf_writer_set_i16(struct gguf_writer *w, const char *key, int16_t v,
+    struct err *e);
+int gguf_writer_set_u32(struct gguf_writer *w, const char *key, uint32_t v,
+    struct err *e);
+int gguf_writer_set_i32(struct gguf_writer *w, const char *key, int32_t v,
+    struct err *e);
+int gguf_writer_set_u64(struct gguf_writer *w, const char *key, uint64_t v,
+    struct err *e);
+int gguf_writer_set_i64(struct gguf_writer *w, const char *key, int64_t v,
+    struct err *e);
+int gguf_writer_set_f32(struct gguf_writer *w, const char *key, float v,
+    struct err *e);
+int gguf_writer_set_f64(struct gguf_writer *w, const char *key, double v,
+    struct err *e);
+int gguf_writer_set_bool(struct gguf_writer *w, const char *key, int v,
+    struct err *e);
+/* A NUL-terminated string, or len bytes of s (any bytes). */
+int gguf_writer_set_str(struct gguf_writer *w, const char *key,
+    const char *s, struct err *e);
+int gguf_writer_set_strn(struct gguf_writer *w, const char *key,
+    const char *s, uint64_t len, struct err *e);
+/* A numeric array: n elements of elem_type, in host order (converted to
+ * little-endian). */
+int gguf_writer_set_arr(struct gguf_writer *w, const char *key,
+    int elem_type, const void *data, uint64_t n, struct err *e);
+/* An array of n NUL-terminated strings. */
+int gguf_writer_set_str_arr(struct gguf_writer *w, const char *key,
+    const char *const *strs, uint64_t n, struct err *e);
+/*
+ * Any value as the reader represents it (struct gguf_value: numeric
+ * arrays as little-endian raw bytes, string arrays as strs, arrays of
+ * arrays as elems, nested up to 8 deep). Copies a key from a gguf.
+ */
+int gguf_writer_set_value(struct gguf_writer *w, const char *key,
+    const struct gguf_value *v, struct err *e);
+/* Remove a key (no-op when absent). */
+void gguf_writer_remove(struct gguf_writer *w, const char *key);
+
+/*
+ * Declare a tensor: name (unique, valid UTF-8), ggml type, n_dims
+ * (1..4) dimensions ne[0] fastest. Its index (0, 1, ...) is returned in
+ * *idx (may be NULL). Only before gguf_writer_begin().
+ */
+int gguf_writer_add_tensor(struct gguf_writer *w, const char *name,
+    int type, int n_dims, const uint64_t *ne, uint64_t *idx,
+    struct err *e);
+/* Byte size of tensor idx as declared (0 for a bad index). */
+uint64_t gguf_writer_tensor_nbytes(const struct gguf_writer *w,
+    uint64_t idx);
+
+/* Create the temporary output and write everything before the data. */
+int gguf_writer_begin(struct gguf_writer *w, const char *path,
+    struct err *e);
+/*
+ * Append len bytes of tensor idx. Tensors are written in declaration
+ * order, each completely before the next: idx must be the current
+ * tensor (or the next one once the current is complete).
+ */
+int gguf_writer_write_data(struct gguf_writer *w, uint64_t idx,
+    const void *buf, size_t len, struct err *e);
+/* Check every tensor is complete, pad, flush, rename into place. On
+ * error the temporary file is removed. */
+int gguf_writer_finish(struct gguf_writer *w, struct err *e);
+/* Give up: remove the temporary file. */
+void gguf_writer_abort(struct gguf_writer *w);
+
+/*
+ * Copy a whole GGUF (metadata in order, tensors in order, same alignment)
+ * to path through the writer: llama.cpp's layout, so a file llama.cpp
+ * wrote is copied byte for byte.
+ */
+int gguf_copy(const struct gguf *g, const char *path, struct err *e);
+
 #endif
