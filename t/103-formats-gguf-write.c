@@ -373,16 +373,18 @@ copies(const char *fx)
 	};
 	static const char *variants[] = { "f32", "q8_0", "q4_k_m",
 		"mxfp4_moe" };
-	const char *out = tap_path("%s/copy.gguf", dir);
+	char out[4096], in[4096];
 	struct gguf *g;
 	struct err e;
 	size_t a, v;
 
+	/* own buffers: tap_path()'s rotate, and out must never alias a
+	 * fixture */
+	snprintf(out, sizeof out, "%s/copy.gguf", dir);
 	for (a = 0; a < sizeof archs / sizeof archs[0]; a++)
 		for (v = 0; v < 4; v++) {
-			const char *in = tap_path("%s/models/%s/%s-%s.gguf",
+			snprintf(in, sizeof in, "%s/models/%s/%s-%s.gguf",
 			    fx, archs[a], archs[a], variants[v]);
-
 			if (access(in, R_OK) != 0)
 				continue;
 			if (gguf_open(&g, in, &e) != 0) {
@@ -395,10 +397,9 @@ copies(const char *fx)
 			gguf_close(g);
 			unlink(out);
 		}
-	if (gguf_open(&g, tap_path("%s/tokenizer/ggml-vocab-qwen2.gguf", fx),
-	    &e) == 0) {
-		ok(gguf_copy(g, out, &e) == 0 && same_file(tap_path(
-		    "%s/tokenizer/ggml-vocab-qwen2.gguf", fx), out),
+	snprintf(in, sizeof in, "%s/tokenizer/ggml-vocab-qwen2.gguf", fx);
+	if (gguf_open(&g, in, &e) == 0) {
+		ok(gguf_copy(g, out, &e) == 0 && same_file(in, out),
 		    "vocab-only qwen2 copied byte for byte");
 		gguf_close(g);
 		unlink(out);
