@@ -17,3 +17,7 @@ t_101_formats_gguf_read_t_LDADD = $(FORMATS_TEST_LIBS)
 check_PROGRAMS += t/103-formats-gguf-write.t
 t_103_formats_gguf_write_t_SOURCES = t/103-formats-gguf-write.c t/tap.h
 t_103_formats_gguf_write_t_LDADD = $(FORMATS_TEST_LIBS)
+
+check_PROGRAMS += t/102-formats-gguf-hostile.t
+t_102_formats_gguf_hostile_t_SOURCES = t/102-formats-gguf-hostile.c t/tap.h
+t_102_formats_gguf_hostile_t_LDADD = $(FORMATS_TEST_LIBS)
