@@ -7,7 +7,7 @@
  * length, offset and shape is checked against the file size before use.
  *
  * formats uses util (and the header-only quant/quant-common.h for block
- * sizes).
+ * sizes), and jansson to parse JSON (safetensors headers, config.json).
  */
 #ifndef MOESCOPE_FORMATS_H
 #define MOESCOPE_FORMATS_H
@@ -245,5 +245,135 @@ void gguf_writer_abort(struct gguf_writer *w);
  * wrote is copied byte for byte.
  */
 int gguf_copy(const struct gguf *g, const char *path, struct err *e);
+
+/*
+ * safetensors: an 8-byte little-endian header length N, N bytes of JSON
+ * ({"__metadata__": {str: str}, name: {"dtype", "shape",
+ * "data_offsets": [begin, end]}}, offsets relative to the data section
+ * after the header), then the data. Files are mmap'd; tensors are views.
+ * A sharded checkpoint (model.safetensors.index.json and its weight_map)
+ * opens as one set. Validated: header length against the file size, the
+ * JSON (UTF-8, no duplicate names), dtypes, shapes (overflow-checked
+ * dtype x shape = end - begin), offsets inside the data section, no
+ * overlaps, every weight_map entry present in its shard, no name in two
+ * shards.
+ */
+enum st_dtype {
+	ST_BOOL, ST_U8, ST_I8, ST_F8_E5M2, ST_F8_E4M3, ST_F8_E8M0, ST_I16,
+	ST_U16, ST_F16, ST_BF16, ST_I32, ST_U32, ST_F32, ST_I64, ST_U64,
+	ST_F64, ST_DTYPE_COUNT
+};
+
+#define ST_MAX_DIMS 8
+
+struct st_tensor {
+	char		*name;		/* NUL-terminated copy */
+	int		 dtype;		/* enum st_dtype */
+	int		 n_dims;	/* 0: a scalar */
+	uint64_t	 shape[ST_MAX_DIMS];	/* HF order: last fastest */
+	uint64_t	 offset;	/* from the start of its file */
+	uint64_t	 nbytes;
+	const void	*data;		/* view into the map */
+	int		 file;		/* index into safetensors.files */
+};
+
+struct st_file {
+	char		*path;
+	struct util_map	 map;
+	uint64_t	 data_offset;	/* 8 + header length */
+};
+
+struct safetensors {
+	char		*path;		/* what was opened */
+	int		 n_files;
+	struct st_file	*files;
+	uint64_t	 n_tensors;
+	struct st_tensor *tensors;	/* sorted by name */
+	uint64_t	 n_meta;	/* __metadata__ of the first file */
+	char		**meta_keys;
+	char		**meta_vals;
+};
+
+/*
+ * Open a .safetensors file, a model.safetensors.index.json, or a folder
+ * holding either (the index wins). Errors name the file and the problem.
+ */
+int safetensors_open(struct safetensors **out, const char *path,
+    struct err *e);
+/* Parse one safetensors image in memory (not copied; buf must outlive the
+ * result). For fuzzing and tests. */
+int safetensors_open_mem(struct safetensors **out, const void *buf,
+    size_t len, const char *name, struct err *e);
+void safetensors_close(struct safetensors *st);
+const struct st_tensor *safetensors_find(const struct safetensors *st,
+    const char *name);
+/* A __metadata__ value, or NULL. */
+const char *safetensors_meta(const struct safetensors *st, const char *key);
+/* "BF16" etc.; "?" for a bad id. Bytes per element (0 for a bad id). */
+const char *safetensors_dtype_name(int dtype);
+size_t safetensors_dtype_size(int dtype);
+/* Product of the shape (1 for a scalar). */
+uint64_t safetensors_nelem(const struct st_tensor *t);
+
+/*
+ * Hugging Face config.json: typed access by key. Keys may be dotted
+ * ("rope_scaling.factor"); a key missing at the top level is also looked
+ * up in "text_config" (multimodal configs nest the LLM's there).
+ * Getters return 0, ERR_NOTFOUND when absent (or null), ERR_FORMAT when
+ * the value has another type (messages name the file and key).
+ */
+struct hf_config;
+
+int hf_config_open(struct hf_config **out, const char *path,
+    struct err *e);		/* config.json, or a folder holding it */
+int hf_config_open_mem(struct hf_config **out, const char *buf, size_t len,
+    const char *name, struct err *e);
+void hf_config_close(struct hf_config *c);
+const char *hf_config_path(const struct hf_config *c);
+int hf_config_has(const struct hf_config *c, const char *key);
+int hf_config_get_int(const struct hf_config *c, const char *key,
+    int64_t *out, struct err *e);
+/* Accepts integers too. */
+int hf_config_get_float(const struct hf_config *c, const char *key,
+    double *out, struct err *e);
+int hf_config_get_bool(const struct hf_config *c, const char *key,
+    int *out, struct err *e);
+/* The string stays valid until hf_config_close(). "architectures" (an
+ * array) gives its first element. */
+int hf_config_get_str(const struct hf_config *c, const char *key,
+    const char **out, struct err *e);
+
+/* Key hyper-parameters under their usual aliases; -1 / NAN / "" when the
+ * config does not say. */
+struct hf_hparams {
+	char		model_type[64];
+	char		architecture[128];	/* architectures[0] */
+	int64_t		hidden_size;
+	int64_t		n_layers;
+	int64_t		n_heads;
+	int64_t		n_kv_heads;	/* defaults to n_heads */
+	int64_t		head_dim;	/* defaults to hidden / heads */
+	int64_t		ff;		/* intermediate_size (dense) */
+	int64_t		n_experts;
+	int64_t		n_experts_used;
+	int64_t		expert_ff;	/* moe_intermediate_size, or the
+					 * intermediate_size of an MoE */
+	int64_t		n_shared_experts;
+	int64_t		shared_expert_ff;
+	int64_t		first_dense_layers;	/* first_k_dense_replace */
+	int64_t		vocab_size;
+	int64_t		max_position;
+	int64_t		sliding_window;
+	int64_t		q_lora_rank;
+	int64_t		kv_lora_rank;
+	double		rope_theta;
+	double		rms_norm_eps;
+	char		rope_scaling[32];	/* rope_scaling.(rope_)type */
+	double		rope_factor;
+	int		tie_embeddings;		/* -1 unknown */
+};
+
+int hf_config_hparams(const struct hf_config *c, struct hf_hparams *hp,
+    struct err *e);
 
 #endif

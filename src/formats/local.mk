@@ -5,7 +5,9 @@ libformats_a_SOURCES = \
 	src/formats/formats.h \
 	src/formats/formats-gguf.c \
 	src/formats/formats-gguf-get.c \
-	src/formats/formats-gguf-write.c
+	src/formats/formats-gguf-write.c \
+	src/formats/formats-safetensors.c \
+	src/formats/formats-hfconfig.c
 libformats_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 
 FORMATS_TEST_LIBS = libformats.a libutil.a $(JANSSON_LIBS) -lm
@@ -21,3 +23,7 @@ t_103_formats_gguf_write_t_LDADD = $(FORMATS_TEST_LIBS)
 check_PROGRAMS += t/102-formats-gguf-hostile.t
 t_102_formats_gguf_hostile_t_SOURCES = t/102-formats-gguf-hostile.c t/tap.h
 t_102_formats_gguf_hostile_t_LDADD = $(FORMATS_TEST_LIBS)
+
+check_PROGRAMS += t/104-formats-safetensors.t
+t_104_formats_safetensors_t_SOURCES = t/104-formats-safetensors.c t/tap.h
+t_104_formats_safetensors_t_LDADD = $(FORMATS_TEST_LIBS)
