@@ -17,3 +17,8 @@ check_PROGRAMS += t/601-engine-fixtures.t
 t_601_engine_fixtures_t_SOURCES = t/601-engine-fixtures.c t/tap.h
 t_601_engine_fixtures_t_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 t_601_engine_fixtures_t_LDADD = $(ENGINE_TEST_LIBS)
+
+noinst_PROGRAMS += scripts/make-model
+scripts_make_model_SOURCES = scripts/make-model.c
+scripts_make_model_LDADD = libformats.a libquant.a libutil.a \
+	$(PTHREAD_LIBS) -lm
