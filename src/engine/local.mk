@@ -22,3 +22,10 @@ noinst_PROGRAMS += scripts/make-model
 scripts_make_model_SOURCES = scripts/make-model.c
 scripts_make_model_LDADD = libformats.a libquant.a libutil.a \
 	$(PTHREAD_LIBS) -lm
+
+# the session thread the TUI drives
+libengine_a_SOURCES += src/engine/engine-session.h \
+	src/engine/engine-session.c
+check_PROGRAMS += t/610-engine-session.t
+t_610_engine_session_t_SOURCES = t/610-engine-session.c t/tap.h
+t_610_engine_session_t_LDADD = $(ENGINE_TEST_LIBS)
