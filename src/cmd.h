@@ -13,6 +13,7 @@ struct cmd {
 };
 
 /* The subcommands (src/cmd-<name>.c). */
+int cmd_chat_main(int argc, char **argv);
 int cmd_logits_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);
 int cmd_bench_main(int argc, char **argv);

@@ -11,6 +11,8 @@
 #include "cmd.h"
 
 const struct cmd cmd_table[] = {
+	{ "chat", cmd_chat_main,
+	    "[chat] [MODEL]                        the terminal chat (default)" },
 	{ "run", cmd_run_main,
 	    "run MODEL --tokens 1,2,3 [-n N]       one generation, no TUI" },
 	{ "route", cmd_route_main,
@@ -72,13 +74,15 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
+	/* no command, or flags first: the chat, the default command */
+	if (argc < 2 || argv[1][0] == '-')
+		return cmd_chat_main(argc, argv);
 	for (c = cmd_table; c->name != NULL; c++)
 		if (strcmp(c->name, argv[1]) == 0)
 			return c->main(argc - 1, argv + 1);
+	/* `moescope MODEL.gguf`: chat is the default command */
+	if (strchr(argv[1], '/') != NULL || strstr(argv[1], ".gguf") != NULL)
+		return cmd_chat_main(argc, argv);
 	fprintf(stderr, "moescope: unknown command '%s' (see moescope --help)\n",
 	    argv[1]);
 	return 2;
