@@ -633,8 +633,8 @@ draw_balance(struct tui *t)
 		return;
 	a = tui_attr(t, CP_DIM);
 	attron(a);
-	tui_put(t, r->y + 1, r->x + 1, iw, " L  max/mean      cv    H",
-	    26);
+	tui_putf(t, r->y + 1, r->x + 1, iw, "%s", " L  max/mean     "
+	    "    cv    H");
 	attroff(a);
 	top = st->k > 0 ? (double)st->n_expert / st->k : st->n_expert;
 	bw = iw - 4 - 17;
