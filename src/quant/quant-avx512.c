@@ -163,7 +163,7 @@ z_dot_q8_0(int64_t n, const void *w, const void *x)
 	}
 	s = _mm512_reduce_add_ps(acc);
 	if (i < nb)
-		s += qs_dot_q8_0(32, &a[i], &y[i]);
+		s += qs_fdot_q8_0(32, &a[i], &y[i]);
 	return s;
 }
 
