@@ -568,28 +568,35 @@ qs_up_q6_k(const void *w, int64_t nb, struct qs_k *u)
 	}
 }
 
+/* From 16 int16 scales in a register: sc[2p] in lanes 0-7, sc[2p + 1] in
+ * lanes 8-15 (no trip through memory). */
+QS_FN __m256i
+qs_pair_scale(__m256i sc16, int p)
+{
+	const __m256i pick = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+	    0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+
+	return _mm256_shuffle_epi8(_mm256_permutevar8x32_epi32(sc16,
+	    _mm256_set1_epi32(p)), pick);
+}
+
 /* K chunk . Q8_K activations. */
 QS_FN float
 qs_dot_k(const struct qs_k *u, int64_t nb, const block_q8_K *y)
 {
-	const __m256i pick = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
-	    0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
 	__m256 acc = _mm256_setzero_ps();
 	int64_t i;
 	int p;
 
 	for (i = 0; i < nb; i++) {
 		const uint8_t *q = u->q + QK_K * i;
-		const int16_t *sc = u->sc + 16 * i;
+		__m256i sc = _mm256_loadu_si256((const __m256i *)
+		    (u->sc + 16 * i));
 		__m256i isum = _mm256_setzero_si256(), csum;
 
 		for (p = 0; p < 8; p++) {
-			uint32_t pair;
-			__m256i s16, a, b;
+			__m256i s16 = qs_pair_scale(sc, p), a, b;
 
-			memcpy(&pair, sc + 2 * p, 4);
-			s16 = _mm256_shuffle_epi8(_mm256_set1_epi32((int)pair),
-			    pick);
 			a = _mm256_loadu_si256((const __m256i *)(q + 32 * p));
 			b = _mm256_loadu_si256((const __m256i *)
 			    (y[i].qs + 32 * p));
@@ -839,11 +846,8 @@ qs_fdot_q6_k(int64_t n, const void *w, const void *x)
 	const block_q6_K *a = w;
 	const block_q8_K *y = x;
 	const __m256i mf = _mm256_set1_epi8(0xF), m3 = _mm256_set1_epi8(3);
-	const __m256i pick = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
-	    0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
 	__m256 acc = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
-	int16_t sc[16];
 	int h, s;
 
 	for (i = 0; i < nb; i++) {
@@ -852,7 +856,6 @@ qs_fdot_q6_k(int64_t n, const void *w, const void *x)
 
 		sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)
 		    a[i].scales));
-		_mm256_storeu_si256((__m256i *)sc, sc16);
 		csum = _mm256_madd_epi16(_mm256_slli_epi16(sc16, 5),
 		    _mm256_loadu_si256((const __m256i *)y[i].bsums));
 		for (h = 0; h < 2; h++) {
@@ -869,7 +872,6 @@ qs_fdot_q6_k(int64_t n, const void *w, const void *x)
 			v[2] = _mm256_and_si256(_mm256_srli_epi16(l0, 4), mf);
 			v[3] = _mm256_and_si256(_mm256_srli_epi16(l1, 4), mf);
 			for (s = 0; s < 4; s++) {
-				uint32_t pair;
 				__m256i q, p, s2;
 
 				q = _mm256_or_si256(v[s], _mm256_slli_epi16(
@@ -878,9 +880,7 @@ qs_fdot_q6_k(int64_t n, const void *w, const void *x)
 				p = _mm256_maddubs_epi16(q, _mm256_loadu_si256(
 				    (const __m256i *)(y[i].qs + 128 * h +
 				    32 * s)));
-				memcpy(&pair, sc + 8 * h + 2 * s, 4);
-				s2 = _mm256_shuffle_epi8(_mm256_set1_epi32(
-				    (int)pair), pick);
+				s2 = qs_pair_scale(sc16, 4 * h + s);
 				isum = _mm256_add_epi32(isum,
 				    _mm256_madd_epi16(p, s2));
 			}
@@ -891,19 +891,150 @@ qs_fdot_q6_k(int64_t n, const void *w, const void *x)
 	return qs_hsum8(acc);
 }
 
-/* Q2_K and Q3_K one-token dots go through the chunk buffer. */
-#define QS_KBUF(name, up, blk)						\
-QS_FN float								\
-qs_fdot_##name(int64_t n, const void *w, const void *x)		\
-{									\
-	float r;							\
-									\
-	qs_tile_k(up, sizeof(blk), n, w, 0, 1, x, 0, 1, &r, 0);		\
-	return r;							\
+QS_FN float
+qs_fdot_q2_k(int64_t n, const void *w, const void *x)
+{
+	const block_q2_K *a = w;
+	const block_q8_K *y = x;
+	const __m256i m3 = _mm256_set1_epi8(3);
+	__m256 acc = _mm256_setzero_ps();
+	int64_t i, nb = n / QK_K;
+	int h, s;
+
+	for (i = 0; i < nb; i++) {
+		__m128i raw = _mm_loadu_si128((const __m128i *)a[i].scales);
+		__m256i isum = _mm256_setzero_si256(), msum, sc;
+		float yd = y[i].d;
+
+		sc = _mm256_cvtepu8_epi16(_mm_and_si128(raw,
+		    _mm_set1_epi8(0xF)));
+		msum = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_and_si128(
+		    _mm_srli_epi16(raw, 4), _mm_set1_epi8(0xF))),
+		    _mm256_loadu_si256((const __m256i *)y[i].bsums));
+		for (h = 0; h < 2; h++) {
+			__m256i qv = _mm256_loadu_si256((const __m256i *)
+			    (a[i].qs + 32 * h));
+
+			for (s = 0; s < 4; s++) {
+				__m256i q = _mm256_and_si256(
+				    _mm256_srli_epi16(qv, 2 * s), m3);
+				__m256i p = _mm256_maddubs_epi16(q,
+				    _mm256_loadu_si256((const __m256i *)
+				    (y[i].qs + 128 * h + 32 * s)));
+
+				isum = _mm256_add_epi32(isum, _mm256_madd_epi16(
+				    p, qs_pair_scale(sc, 4 * h + s)));
+			}
+		}
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].d)),
+		    _mm256_cvtepi32_ps(isum), acc);
+		acc = _mm256_fnmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
+		    _mm256_cvtepi32_ps(msum), acc);
+	}
+	return qs_hsum8(acc);
 }
 
-QS_KBUF(q2_k, qs_up_q2_k, block_q2_K)
-QS_KBUF(q3_k, qs_up_q3_k, block_q3_K)
+/* The 16 6-bit Q3_K scales, still biased by 32, four at a time. */
+QS_FN __m128i
+qs_q3k_scales(const uint8_t *s12)
+{
+	uint32_t u[4], t;
+
+	memcpy(u, s12, 12);
+	t = u[2];
+	u[2] = ((u[0] >> 4) & 0x0f0f0f0fu) | (((t >> 4) & 0x03030303u) << 4);
+	u[3] = ((u[1] >> 4) & 0x0f0f0f0fu) | (((t >> 6) & 0x03030303u) << 4);
+	u[0] = (u[0] & 0x0f0f0f0fu) | ((t & 0x03030303u) << 4);
+	u[1] = (u[1] & 0x0f0f0f0fu) | (((t >> 2) & 0x03030303u) << 4);
+	return _mm_setr_epi32((int)u[0], (int)u[1], (int)u[2], (int)u[3]);
+}
+
+QS_FN float
+qs_fdot_q3_k(int64_t n, const void *w, const void *x)
+{
+	const block_q3_K *a = w;
+	const block_q8_K *y = x;
+	const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+	__m256 acc = _mm256_setzero_ps();
+	int64_t i, nb = n / QK_K;
+	int h, s;
+
+	for (i = 0; i < nb; i++) {
+		__m256i hm = _mm256_loadu_si256((const __m256i *)a[i].hmask);
+		__m256i isum = _mm256_setzero_si256(), sc16, csum;
+
+		sc16 = _mm256_cvtepi8_epi16(_mm_sub_epi8(qs_q3k_scales(
+		    a[i].scales), _mm_set1_epi8(32)));
+		csum = _mm256_madd_epi16(_mm256_slli_epi16(sc16, 2),
+		    _mm256_loadu_si256((const __m256i *)y[i].bsums));
+		for (h = 0; h < 2; h++) {
+			__m256i qv = _mm256_loadu_si256((const __m256i *)
+			    (a[i].qs + 32 * h));
+
+			for (s = 0; s < 4; s++) {
+				__m256i bit = _mm256_set1_epi8(
+				    (char)(1 << (4 * h + s)));
+				__m256i hb = _mm256_and_si256(_mm256_cmpeq_epi8(
+				    _mm256_and_si256(hm, bit), bit), four);
+				__m256i q = _mm256_or_si256(_mm256_and_si256(
+				    _mm256_srli_epi16(qv, 2 * s), m3), hb);
+				__m256i p = _mm256_maddubs_epi16(q,
+				    _mm256_loadu_si256((const __m256i *)
+				    (y[i].qs + 128 * h + 32 * s)));
+
+				isum = _mm256_add_epi32(isum, _mm256_madd_epi16(
+				    p, qs_pair_scale(sc16, 4 * h + s)));
+			}
+		}
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * qs_h2f(a[i].d)),
+		    _mm256_cvtepi32_ps(_mm256_sub_epi32(isum, csum)), acc);
+	}
+	return qs_hsum8(acc);
+}
+
+/* IQ4_XS: code-table lookup, signed products, one scale per 32. */
+QS_FN float
+qs_fdot_iq4_xs(int64_t n, const void *w, const void *x)
+{
+	const block_iq4_xs *a = w;
+	const block_q8_K *y = x;
+	__m256 acc = _mm256_setzero_ps();
+	int64_t i, nb = n / QK_K;
+	int ib;
+
+	for (i = 0; i < nb; i++) {
+		__m256i isum = _mm256_setzero_si256();
+
+		for (ib = 0; ib < 8; ib++) {
+			int ls = (((a[i].scales_l[ib / 2] >> (4 * (ib % 2))) &
+			    0xF) | (((a[i].scales_h >> (2 * ib)) & 3) << 4)) -
+			    32;
+			__m256i v = qs_nibbles_lut(a[i].qs + 16 * ib,
+			    quant_kvalues_iq4nl);
+			__m256i p = qs_dot_i8(v, _mm256_loadu_si256(
+			    (const __m256i *)(y[i].qs + 32 * ib)));
+
+			isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(p,
+			    _mm256_set1_epi32(ls)));
+		}
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * qs_h2f(a[i].d)),
+		    _mm256_cvtepi32_ps(isum), acc);
+	}
+	return qs_hsum8(acc);
+}
+
+QS_FN void
+qs_tile_iq4_xs(int64_t n, const void *w, size_t ws, int nr, const void *x,
+    size_t xs, int nt, float *y, size_t ys)
+{
+	int r, t;
+
+	for (r = 0; r < nr; r++)
+		for (t = 0; t < nt; t++)
+			y[(size_t)t * ys + (size_t)r] = qs_fdot_iq4_xs(n,
+			    (const char *)w + (size_t)r * ws,
+			    (const char *)x + (size_t)t * xs);
+}
 
 #define QS_K(name, up, blk)						\
 QS_FN void								\
@@ -954,4 +1085,6 @@ qs_fill_int(struct quant_kernels *k)
 	QS_SET(Q5_K, q5_k);
 	QS_SET(Q6_K, q6_k);
 #undef QS_SET
+	k->dot[GGML_TYPE_IQ4_XS] = qs_fdot_iq4_xs;
+	k->tile[GGML_TYPE_IQ4_XS] = qs_tile_iq4_xs;
 }
