@@ -33,7 +33,6 @@
 #define QS_CHUNK	2048
 #define QS_CB32		(QS_CHUNK / 32)
 #define QS_CK		(QS_CHUNK / QK_K)
-#define QS_TMAX		QUANT_TILE_T
 
 struct qs_b32 {
 	int8_t	w8[QS_CHUNK];
@@ -270,86 +269,96 @@ QS_B32_UP(q8_0, 0)
 QS_B32_UP(iq4_nl, 0)
 QS_B32_UP(mxfp4, 0)
 
-/* B32 chunk . Q8_0 activations (has_m 0) or Q8_1 (has_m 1). */
-QS_FN float
-qs_dot_b32(const struct qs_b32 *u, int64_t nb, const void *x, int has_m)
-{
-	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-	float ms = 0;
-	int64_t i;
-
-	if (!has_m) {
-		const block_q8_0 *y = x;
-
-		for (i = 0; i + 1 < nb; i += 2) {
-			__m256i p0 = qs_dot_i8(_mm256_loadu_si256(
-			    (const __m256i *)(u->w8 + 32 * i)),
-			    _mm256_loadu_si256((const __m256i *)y[i].qs));
-			__m256i p1 = qs_dot_i8(_mm256_loadu_si256(
-			    (const __m256i *)(u->w8 + 32 * i + 32)),
-			    _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
-
-			acc0 = _mm256_fmadd_ps(_mm256_set1_ps(u->d[i] *
-			    qs_h2f(y[i].d)), _mm256_cvtepi32_ps(p0), acc0);
-			acc1 = _mm256_fmadd_ps(_mm256_set1_ps(u->d[i + 1] *
-			    qs_h2f(y[i + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
-		}
-		for (; i < nb; i++) {
-			__m256i p0 = qs_dot_i8(_mm256_loadu_si256(
-			    (const __m256i *)(u->w8 + 32 * i)),
-			    _mm256_loadu_si256((const __m256i *)y[i].qs));
-
-			acc0 = _mm256_fmadd_ps(_mm256_set1_ps(u->d[i] *
-			    qs_h2f(y[i].d)), _mm256_cvtepi32_ps(p0), acc0);
-		}
-	} else {
-		const block_q8_1 *y = x;
-
-		for (i = 0; i < nb; i++) {
-			__m256i p0 = qs_dot_i8(_mm256_loadu_si256(
-			    (const __m256i *)(u->w8 + 32 * i)),
-			    _mm256_loadu_si256((const __m256i *)y[i].qs));
-
-			acc0 = _mm256_fmadd_ps(_mm256_set1_ps(u->d[i] *
-			    qs_h2f(y[i].d)), _mm256_cvtepi32_ps(p0), acc0);
-			ms += u->m[i] * qs_h2f(y[i].s);
-		}
-	}
-	return qs_hsum8(_mm256_add_ps(acc0, acc1)) + ms;
-}
-
+/*
+ * B32 tile: for each group of four tokens and each chunk, the tokens'
+ * fp16 scales are converted once; then each row's chunk is unpacked once
+ * and every block of it is multiplied with all four tokens (missing
+ * tokens of a short group repeat the first and are discarded).
+ */
 QS_FN void
 qs_tile_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
     const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
     float *y, size_t ys)
 {
 	struct qs_b32 u;
-	float acc[QS_TMAX];
+	float yd[4][QS_CB32], ysum[4][QS_CB32], out[QUANT_TILE_R][4];
+	const int8_t *yq[4];
 	size_t xbsz = has_m ? sizeof(block_q8_1) : sizeof(block_q8_0);
-	int64_t nb = n / 32, c0, cn;
-	int r, t;
+	size_t qoff = has_m ? offsetof(block_q8_1, qs) : offsetof(block_q8_0,
+	    qs);
+	int64_t nb = n / 32, c0, cn, i;
+	int r, t, m, t0;
 
-	while (nt > QS_TMAX) {
-		qs_tile_b32(up, bsz, has_m, n, w, ws, nr, x, xs, QS_TMAX, y,
-		    ys);
-		x = (const char *)x + QS_TMAX * xs;
-		y += QS_TMAX * ys;
-		nt -= QS_TMAX;
+	while (nr > QUANT_TILE_R) {
+		qs_tile_b32(up, bsz, has_m, n, w, ws, QUANT_TILE_R, x, xs, nt,
+		    y, ys);
+		w = (const char *)w + QUANT_TILE_R * ws;
+		y += QUANT_TILE_R;
+		nr -= QUANT_TILE_R;
 	}
-	for (r = 0; r < nr; r++) {
-		const char *wr = (const char *)w + (size_t)r * ws;
+	for (t0 = 0; t0 < nt; t0 += 4) {
+		const char *xt[4];
 
-		for (t = 0; t < nt; t++)
-			acc[t] = 0;
+		m = nt - t0 < 4 ? nt - t0 : 4;
+		_Pragma("GCC unroll 4")
+		for (t = 0; t < 4; t++)
+			xt[t] = (const char *)x + (size_t)(t0 + (t < m ? t : 0)) *
+			    xs;
+		memset(out, 0, sizeof out);
 		for (c0 = 0; c0 < nb; c0 += cn) {
 			cn = nb - c0 < QS_CB32 ? nb - c0 : QS_CB32;
-			up(wr + (size_t)c0 * bsz, cn, &u);
-			for (t = 0; t < nt; t++)
-				acc[t] += qs_dot_b32(&u, cn, (const char *)x +
-				    (size_t)t * xs + (size_t)c0 * xbsz, has_m);
+			_Pragma("GCC unroll 4")
+			for (t = 0; t < 4; t++) {
+				for (i = 0; i < cn; i++) {
+					const char *b = xt[t] +
+					    (size_t)(c0 + i) * xbsz;
+					uint16_t hd, hs = 0;
+
+					memcpy(&hd, b, 2);
+					if (has_m)
+						memcpy(&hs, b + 2, 2);
+					yd[t][i] = qs_h2f(hd);
+					ysum[t][i] = has_m ? qs_h2f(hs) : 0;
+				}
+				yq[t] = (const int8_t *)(xt[t] +
+				    (size_t)c0 * xbsz + qoff);
+			}
+			for (r = 0; r < nr; r++) {
+				__m256 acc[4];
+				float ms[4] = { 0, 0, 0, 0 };
+
+				up((const char *)w + (size_t)r * ws +
+				    (size_t)c0 * bsz, cn, &u);
+				_Pragma("GCC unroll 4")
+				for (t = 0; t < 4; t++)
+					acc[t] = _mm256_setzero_ps();
+				for (i = 0; i < cn; i++) {
+					__m256i wv = _mm256_loadu_si256(
+					    (const __m256i *)(u.w8 + 32 * i));
+
+					_Pragma("GCC unroll 4")
+					for (t = 0; t < 4; t++) {
+						__m256i p = qs_dot_i8(wv,
+						    _mm256_loadu_si256(
+						    (const __m256i *)(yq[t] +
+						    (size_t)i * xbsz)));
+
+						acc[t] = _mm256_fmadd_ps(
+						    _mm256_set1_ps(u.d[i] *
+						    yd[t][i]),
+						    _mm256_cvtepi32_ps(p),
+						    acc[t]);
+						ms[t] += u.m[i] * ysum[t][i];
+					}
+				}
+				_Pragma("GCC unroll 4")
+				for (t = 0; t < 4; t++)
+					out[r][t] += qs_hsum8(acc[t]) + ms[t];
+			}
 		}
-		for (t = 0; t < nt; t++)
-			y[(size_t)t * ys + (size_t)r] = acc[t];
+		for (r = 0; r < nr; r++)
+			for (t = 0; t < m; t++)
+				y[(size_t)(t0 + t) * ys + (size_t)r] = out[r][t];
 	}
 }
 
@@ -580,70 +589,97 @@ qs_pair_scale(__m256i sc16, int p)
 	    _mm256_set1_epi32(p)), pick);
 }
 
-/* K chunk . Q8_K activations. */
-QS_FN float
-qs_dot_k(const struct qs_k *u, int64_t nb, const block_q8_K *y)
-{
-	__m256 acc = _mm256_setzero_ps();
-	int64_t i;
-	int p;
-
-	for (i = 0; i < nb; i++) {
-		const uint8_t *q = u->q + QK_K * i;
-		__m256i sc = _mm256_loadu_si256((const __m256i *)
-		    (u->sc + 16 * i));
-		__m256i isum = _mm256_setzero_si256(), csum;
-
-		for (p = 0; p < 8; p++) {
-			__m256i s16 = qs_pair_scale(sc, p), a, b;
-
-			a = _mm256_loadu_si256((const __m256i *)(q + 32 * p));
-			b = _mm256_loadu_si256((const __m256i *)
-			    (y[i].qs + 32 * p));
-			isum = _mm256_add_epi32(isum, _mm256_madd_epi16(
-			    _mm256_maddubs_epi16(a, b), s16));
-		}
-		csum = _mm256_madd_epi16(
-		    _mm256_loadu_si256((const __m256i *)(u->c + 16 * i)),
-		    _mm256_loadu_si256((const __m256i *)y[i].bsums));
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * u->d[i]),
-		    _mm256_cvtepi32_ps(isum), acc);
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(-y[i].d * u->dm[i]),
-		    _mm256_cvtepi32_ps(csum), acc);
-	}
-	return qs_hsum8(acc);
-}
-
+/*
+ * K tile: each row's chunk is unpacked once per group of four tokens;
+ * every 32 unpacked levels are loaded once and multiplied with the four
+ * tokens, whose int32 sums stay in registers for the super-block.
+ */
 QS_FN void
 qs_tile_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
     size_t ws, int nr, const void *x, size_t xs, int nt, float *y,
     size_t ys)
 {
 	struct qs_k u;
-	float acc[QS_TMAX];
-	int64_t nb = n / QK_K, c0, cn;
-	int r, t;
+	int64_t nb = n / QK_K, c0, cn, i;
+	int r, t, m, t0, p;
 
-	while (nt > QS_TMAX) {
-		qs_tile_k(up, bsz, n, w, ws, nr, x, xs, QS_TMAX, y, ys);
-		x = (const char *)x + QS_TMAX * xs;
-		y += QS_TMAX * ys;
-		nt -= QS_TMAX;
-	}
-	for (r = 0; r < nr; r++) {
-		const char *wr = (const char *)w + (size_t)r * ws;
+	for (t0 = 0; t0 < nt; t0 += 4) {
+		const block_q8_K *yt[4];
 
-		for (t = 0; t < nt; t++)
-			acc[t] = 0;
-		for (c0 = 0; c0 < nb; c0 += cn) {
-			cn = nb - c0 < QS_CK ? nb - c0 : QS_CK;
-			up(wr + (size_t)c0 * bsz, cn, &u);
-			for (t = 0; t < nt; t++)
-				acc[t] += qs_dot_k(&u, cn, (const block_q8_K *)
-				    ((const char *)x + (size_t)t * xs) + c0);
+		m = nt - t0 < 4 ? nt - t0 : 4;
+		_Pragma("GCC unroll 4")
+		for (t = 0; t < 4; t++)
+			yt[t] = (const block_q8_K *)((const char *)x +
+			    (size_t)(t0 + (t < m ? t : 0)) * xs);
+		for (r = 0; r < nr; r++) {
+			const char *wr = (const char *)w + (size_t)r * ws;
+			__m256 acc[4];
+
+			_Pragma("GCC unroll 4")
+			for (t = 0; t < 4; t++)
+				acc[t] = _mm256_setzero_ps();
+			for (c0 = 0; c0 < nb; c0 += cn) {
+				cn = nb - c0 < QS_CK ? nb - c0 : QS_CK;
+				up(wr + (size_t)c0 * bsz, cn, &u);
+				for (i = 0; i < cn; i++) {
+					const uint8_t *q = u.q + QK_K * i;
+					__m256i sc = _mm256_loadu_si256(
+					    (const __m256i *)(u.sc + 16 * i));
+					__m256i c16 = _mm256_loadu_si256(
+					    (const __m256i *)(u.c + 16 * i));
+					__m256i isum[4];
+
+					_Pragma("GCC unroll 4")
+					for (t = 0; t < 4; t++)
+						isum[t] = _mm256_setzero_si256();
+					_Pragma("GCC unroll 8")
+					for (p = 0; p < 8; p++) {
+						__m256i s16 = qs_pair_scale(sc,
+						    p);
+						__m256i a = _mm256_loadu_si256(
+						    (const __m256i *)(q +
+						    32 * p));
+
+						_Pragma("GCC unroll 4")
+						for (t = 0; t < 4; t++) {
+							const block_q8_K *b =
+							    yt[t] + c0 + i;
+							__m256i v =
+							    _mm256_maddubs_epi16(
+							    a, _mm256_loadu_si256(
+							    (const __m256i *)
+							    (b->qs + 32 * p)));
+
+							isum[t] =
+							    _mm256_add_epi32(
+							    isum[t],
+							    _mm256_madd_epi16(v,
+							    s16));
+						}
+					}
+					_Pragma("GCC unroll 4")
+					for (t = 0; t < 4; t++) {
+						const block_q8_K *b = yt[t] +
+						    c0 + i;
+						__m256i cs = _mm256_madd_epi16(
+						    c16, _mm256_loadu_si256(
+						    (const __m256i *)b->bsums));
+
+						acc[t] = _mm256_fmadd_ps(
+						    _mm256_set1_ps(b->d *
+						    u.d[i]), _mm256_cvtepi32_ps(
+						    isum[t]), acc[t]);
+						acc[t] = _mm256_fnmadd_ps(
+						    _mm256_set1_ps(b->d *
+						    u.dm[i]), _mm256_cvtepi32_ps(
+						    cs), acc[t]);
+					}
+				}
+			}
+			for (t = 0; t < m; t++)
+				y[(size_t)(t0 + t) * ys + (size_t)r] =
+				    qs_hsum8(acc[t]);
 		}
-		for (t = 0; t < nt; t++)
-			y[(size_t)t * ys + (size_t)r] = acc[t];
 	}
 }
 
