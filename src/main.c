@@ -11,6 +11,8 @@
 #include "cmd.h"
 
 const struct cmd cmd_table[] = {
+	{ "inspect", cmd_inspect_main,
+	    "inspect MODEL [--json]   architecture, hyper-parameters, tensors" },
 	{ NULL, NULL, NULL }
 };
 
