@@ -130,7 +130,8 @@ int gguf_get_str_arr(const struct gguf *g, const char *key,
 int gguf_get_arr(const struct gguf *g, const char *key, int *elem_type,
     const void **raw, uint64_t *n, struct err *e);
 
-/* Element i of a numeric array value as double / int64. */
+/* Element i of a numeric array value as double / int64 (0 when i is
+ * out of range or the array is not numeric; floats saturate to int64). */
 double gguf_arr_f64(const struct gguf_value *v, uint64_t i);
 int64_t gguf_arr_i64(const struct gguf_value *v, uint64_t i);
 
