@@ -78,7 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (gguf_open_mem(&g, data, size, "fuzz", &e) != 0) {
 		if (strncmp(e.msg, "fuzz", 4) != 0)
-			__builtin_trap();	/* every message names the file */
+			__builtin_trap();	/* messages name the file */
 		return 0;
 	}
 	for (i = 0; i < g->n_kv; i++) {

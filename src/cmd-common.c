@@ -32,8 +32,8 @@ cmd_models_dir(char **dir, struct err *e)
 		return 0;
 	}
 	if ((h = getenv("HOME")) == NULL || h[0] == '\0')
-		return err_set(e, ERR_NOTFOUND, "neither MOESCOPE_HOME nor HOME "
-		    "is set: no local model store");
+		return err_set(e, ERR_NOTFOUND, "neither MOESCOPE_HOME nor "
+		    "HOME is set: no local model store");
 	n = strlen(h) + 40;
 	if ((*dir = malloc(n)) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -67,7 +67,8 @@ cmd_resolve_model(const char *arg, char **path, struct err *e)
 	/* a path that does not exist: say so plainly */
 	if (arg[0] == '/' || arg[0] == '.' || strstr(arg, ".gguf") != NULL ||
 	    strstr(arg, ".safetensors") != NULL)
-		return err_set(e, ERR_NOTFOUND, "%s: %s", arg, strerror(ENOENT));
+		return err_set(e, ERR_NOTFOUND, "%s: %s", arg,
+		    strerror(ENOENT));
 	if ((rc = cmd_models_dir(&dir, e)) != 0)
 		return rc;
 	n = strlen(dir) + strlen(arg) + 8;

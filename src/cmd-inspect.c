@@ -35,11 +35,11 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: moescope inspect MODEL [--json]\n"
 	    "\n"
-	    "Show a model's architecture, hyper-parameters, tokenizer, tensors\n"
-	    "and sizes: parameters, expert parameters, and the bytes one\n"
-	    "decoded token reads. MODEL is a .gguf file, a .safetensors file,\n"
-	    "a Hugging Face folder (config.json + safetensors shards) or a\n"
-	    "name in the local store ($MOESCOPE_HOME/models).\n"
+	    "Show a model's architecture, hyper-parameters, tokenizer,\n"
+	    "tensors and sizes: parameters, expert parameters, and the bytes\n"
+	    "one decoded token reads. MODEL is a .gguf file, a .safetensors\n"
+	    "file, a Hugging Face folder (config.json + safetensors shards)\n"
+	    "or a name in the local store ($MOESCOPE_HOME/models).\n"
 	    "\n"
 	    "  --json     print one JSON object instead of text\n"
 	    "  -h, --help this help\n");
@@ -204,13 +204,14 @@ gguf_hparams(const struct gguf *g, const char *arch, int64_t *n_exp,
 	set_int(h, "shared_experts", nsh);
 	sff = g_int(g, arch, "expert_shared_feed_forward_length");
 	if (sff < 0 && nsh > 0 && eff > 0)
-		sff = nsh * eff;	/* deepseek2: shared experts of expert ff */
+		sff = nsh * eff;	/* deepseek2: n shared of expert ff */
 	set_int(h, "shared_expert_ff", sff);
 	set_int(h, "leading_dense_layers",
 	    g_int(g, arch, "leading_dense_block_count"));
 	set_int(h, "q_lora_rank", g_int(g, arch, "attention.q_lora_rank"));
 	set_int(h, "kv_lora_rank", g_int(g, arch, "attention.kv_lora_rank"));
-	set_int(h, "sliding_window", g_int(g, arch, "attention.sliding_window"));
+	set_int(h, "sliding_window", g_int(g, arch,
+	    "attention.sliding_window"));
 	set_int(h, "context", g_int(g, arch, "context_length"));
 	set_int(h, "vocab_size", g_int(g, arch, "vocab_size"));
 	set_real(h, "rope_base", g_num(g, arch, "rope.freq_base"));
@@ -252,7 +253,7 @@ gguf_tokenizer(const struct gguf *g)
 		    json_integer((json_int_t)v->n));
 	v = gguf_get(g, "tokenizer.ggml.merges");
 	if (v != NULL && v->type == GGUF_TYPE_ARRAY)
-		json_object_set_new(t, "merges", json_integer((json_int_t)v->n));
+		set_int(t, "merges", (int64_t)v->n);
 	for (i = 0; i < sizeof ids / sizeof ids[0]; i++)
 		set_int(t, ids[i].json, g_int(g, NULL, ids[i].key));
 	v = gguf_get(g, "tokenizer.ggml.add_bos_token");
@@ -353,10 +354,10 @@ inspect_gguf(const char *path, struct err *e)
 	}
 	json_object_set_new(o, "tensors", tl);
 	tot = json_object();
-	json_object_set_new(tot, "parameters", json_integer((json_int_t)params));
+	set_int(tot, "parameters", (int64_t)params);
 	json_object_set_new(tot, "expert_parameters",
 	    json_integer((json_int_t)eparams));
-	json_object_set_new(tot, "tensor_bytes", json_integer((json_int_t)bytes));
+	set_int(tot, "tensor_bytes", (int64_t)bytes);
 	json_object_set_new(tot, "decode_bytes_per_token",
 	    json_integer((json_int_t)dec));
 	json_object_set_new(o, "totals", tot);
@@ -484,10 +485,10 @@ inspect_safetensors(const char *path, struct err *e)
 	}
 	json_object_set_new(o, "tensors", tl);
 	tot = json_object();
-	json_object_set_new(tot, "parameters", json_integer((json_int_t)params));
+	set_int(tot, "parameters", (int64_t)params);
 	json_object_set_new(tot, "expert_parameters",
 	    json_integer((json_int_t)eparams));
-	json_object_set_new(tot, "tensor_bytes", json_integer((json_int_t)bytes));
+	set_int(tot, "tensor_bytes", (int64_t)bytes);
 	json_object_set_new(o, "totals", tot);
 	hf_config_close(c);
 	free(cp);
@@ -709,7 +710,8 @@ cmd_inspect_main(int argc, char **argv)
 		return 1;
 	}
 	if (json) {
-		rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		rc = json_dumpf(o, stdout, JSON_INDENT(2) |
+		    JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else {
 		print_text(o);

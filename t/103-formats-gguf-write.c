@@ -139,7 +139,8 @@ roundtrip(void)
 	rc |= gguf_writer_set_arr(w, "t.a.f64", GGUF_TYPE_FLOAT64, f64s, 2, &e);
 	rc |= gguf_writer_set_arr(w, "t.a.bool", GGUF_TYPE_BOOL, bools, 3, &e);
 	rc |= gguf_writer_set_arr(w, "t.a.none", GGUF_TYPE_UINT32, NULL, 0, &e);
-	rc |= gguf_writer_set_arr(w, "t.a.fbig", GGUF_TYPE_FLOAT32, fbig, 3, &e);
+	rc |= gguf_writer_set_arr(w, "t.a.fbig", GGUF_TYPE_FLOAT32, fbig, 3,
+	    &e);
 	rc |= gguf_writer_set_str_arr(w, "t.a.str", strs, 3, &e);
 	rc |= gguf_writer_set_value(w, "t.a.nested", &outer, &e);
 	rc |= gguf_writer_set_u32(w, "t.replaced", 1, &e);
@@ -272,7 +273,8 @@ roundtrip(void)
 	    memcmp(v->raw, bools, 3) == 0, "bool array");
 	v = gguf_get(g, "t.a.fbig");
 	ok(v && isnan(gguf_arr_f64(v, 0)) && gguf_arr_i64(v, 0) == 0 &&
-	    gguf_arr_i64(v, 1) == INT64_MAX && gguf_arr_i64(v, 2) == INT64_MIN &&
+	    gguf_arr_i64(v, 1) == INT64_MAX &&
+	    gguf_arr_i64(v, 2) == INT64_MIN &&
 	    gguf_arr_i64(v, 3) == 0, "float array as int64 saturates; index "
 	    "past the end is 0");
 	v = gguf_get(g, "t.a.none");
