@@ -29,3 +29,7 @@ t_104_formats_safetensors_t_SOURCES = t/104-formats-safetensors.c t/tap.h
 t_104_formats_safetensors_t_LDADD = $(FORMATS_TEST_LIBS)
 
 SH_TESTS += t/105-cmd-inspect.sh
+
+# libFuzzer targets, built and run by scripts/fuzz (not by make).
+EXTRA_DIST += scripts/fuzz scripts/fuzz-gguf.c scripts/fuzz-safetensors.c \
+	scripts/fuzz-seeds.py
