@@ -423,6 +423,20 @@ hostile(void)
 	    "metadata not an object");
 	st_reject("{\"a\":[1]}", 0, "not an object", "entry not an object");
 	{
+		/* 100000 nested arrays: refused, no stack overflow */
+		size_t k, depth = 100000;
+		char *deep = malloc(2 * depth + 16);
+
+		strcpy(deep, "{\"a\":");
+		for (k = 0; k < depth; k++)
+			deep[5 + k] = '[';
+		for (k = 0; k < depth; k++)
+			deep[5 + depth + k] = ']';
+		strcpy(deep + 5 + 2 * depth, "}");
+		st_reject(deep, 0, "depth", "JSON nested 100000 deep");
+		free(deep);
+	}
+	{
 		/* header length 100 MB + 8 in a small buffer */
 		uint8_t h[16] = { 0 };
 		uint64_t big = 100000008;
