@@ -24,6 +24,24 @@ extern const struct cmd cmd_table[];
 /* True when argv holds -h or --help before any "--". */
 int cmd_wants_help(int argc, char **argv);
 
+struct err;
+
+/*
+ * The local model store: $MOESCOPE_HOME/models, else
+ * ~/.local/share/moescope/models. *dir is malloc'd. (cmd-common.c)
+ */
+int cmd_models_dir(char **dir, struct err *e);
+
+/*
+ * Resolve a MODEL argument to a path (malloc'd in *path): an existing
+ * file or folder as given; else a name in the local store ("NAME",
+ * "NAME.gguf" or the folder "NAME" there). Hub ids (OWNER/NAME) are not
+ * fetched here. ERR_NOTFOUND with a message saying where it looked.
+ */
+int cmd_resolve_model(const char *arg, char **path, struct err *e);
+
+int cmd_inspect_main(int argc, char **argv);
+
 #endif
 
 /* ---- engine flags shared by run, logits, route, bench (cmd-opts.c) ---- */

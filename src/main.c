@@ -11,6 +11,8 @@
 #include "cmd.h"
 
 const struct cmd cmd_table[] = {
+	{ "inspect", cmd_inspect_main,
+	    "inspect MODEL [--json]   architecture, hyper-parameters, tensors" },
 	{ "run", cmd_run_main,
 	    "run MODEL --tokens 1,2,3 [-n N]       one generation, no TUI" },
 	{ "route", cmd_route_main,
