@@ -15,6 +15,7 @@ struct cmd {
 /* The subcommands (src/cmd-<name>.c). */
 int cmd_logits_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);
+int cmd_template_main(int argc, char **argv);
 
 /* The command table, terminated by a NULL name (main.c). */
 extern const struct cmd cmd_table[];

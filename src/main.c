@@ -15,6 +15,9 @@ const struct cmd cmd_table[] = {
 	    "run MODEL --tokens 1,2,3 [-n N]       one generation, no TUI" },
 	{ "logits", cmd_logits_main,
 	    "logits MODEL --tokens 1,2,3 -o FILE  float32 logits per position" },
+	{ "template", cmd_template_main,
+	    "template MODEL|--template FILE --messages FILE.json ..."
+	    "  render a chat" },
 	{ NULL, NULL, NULL }
 };
 
