@@ -187,7 +187,13 @@ str_case(struct tinterp *I, const struct tval *s, int mode)
 		c = tv_utf8_next(s->u.s.p, s->u.s.len, &i);
 		switch (mode) {
 		case 0: c = cp_lower(c); break;
-		case 1: c = cp_upper(c); break;
+		case 1:
+			if (c == 0xdf) {	/* sharp s */
+				tbuf_add(&b, "SS", 2);
+				continue;
+			}
+			c = cp_upper(c);
+			break;
 		case 2:
 			if (cp_cased(c)) {
 				c = prev_cased ? cp_lower(c) : cp_upper(c);
@@ -339,12 +345,8 @@ str_split(struct tinterp *I, struct tval *s, struct tval *sep,
 			if (i >= n)
 				break;
 			st = i;
-			if (max == 0) {
-				/* the rest, right-stripped */
-				struct tval *rest = tstr(I, p + st, n - st);
-
-				if (rest == NULL || push(I, l, str_strip(I, rest,
-				    NULL, 2)) != 0)
+			if (max == 0) {	/* the rest, as it is */
+				if (push(I, l, tstr(I, p + st, n - st)) != 0)
 					return NULL;
 				break;
 			}
@@ -384,9 +386,7 @@ str_split(struct tinterp *I, struct tval *s, struct tval *sep,
 				while (i < n && !py_space((unsigned char)p[i]))
 					i++;
 			}
-			q = p;
-			while (q < p + i && py_space((unsigned char)*q))
-				q++;
+			q = p;	/* the head keeps its leading space */
 			if (push(I, l, tstr(I, q, (size_t)(p + i - q))) != 0)
 				return NULL;
 			for (st = keep; st < all->u.l.n; st++)
@@ -1412,6 +1412,8 @@ f_join(FARGS)
 	struct tval *items, *l, *x;
 	size_t i;
 
+	if (at != NULL && at->kind == TV_NONE)
+		at = NULL;
 	if (d == NULL && (d = tstr(I, "", 0)) == NULL)
 		return NULL;
 	if ((d = tv_to_str(I, d)) == NULL ||
@@ -1528,6 +1530,8 @@ f_map(FARGS)
 	tfilter_fn fn = NULL;
 	size_t i;
 
+	if (at != NULL && at->kind == TV_NONE)
+		at = NULL;
 	if ((items = titems(I, v, line)) == NULL || (l = new_list(I)) == NULL)
 		return NULL;
 	if (at == NULL) {
@@ -1601,8 +1605,32 @@ static struct tval *
 f_lower(FARGS) { return f_casefn(I, v, PASS, line, 0); }
 static struct tval *
 f_upper(FARGS) { return f_casefn(I, v, PASS, line, 1); }
+/* jinja2's title: words start after "-", whitespace, "(", "{", "[", "<". */
 static struct tval *
-f_title(FARGS) { return f_casefn(I, v, PASS, line, 2); }
+f_title(FARGS)
+{
+	struct tval *s = tv_to_str(I, v);
+	struct tbuf b = { 0 };
+	size_t i = 0;
+	uint32_t c;
+	int start = 1;
+
+	if (s == NULL)
+		return NULL;
+	b.limit = I->max_out;
+	while (i < s->u.s.len) {
+		c = tv_utf8_next(s->u.s.p, s->u.s.len, &i);
+		if (c == '-' || c == '(' || c == '{' || c == '[' || c == '<' ||
+		    py_space(c)) {
+			start = 1;
+			tv_utf8_put(&b, c);
+			continue;
+		}
+		tv_utf8_put(&b, start ? cp_upper(c) : cp_lower(c));
+		start = 0;
+	}
+	return from_buf(I, &b);
+}
 static struct tval *
 f_capitalize(FARGS) { return f_casefn(I, v, PASS, line, 3); }
 
@@ -1710,38 +1738,59 @@ f_abs(FARGS)
 	    tv_type_name(v));
 }
 
+/* Python's round(x, ndigits): correctly rounded, ties to even. */
+static double
+py_round(double x, int64_t nd)
+{
+	char buf[512];
+	double m;
+
+	if (!isfinite(x))
+		return x;
+	if (nd >= 0) {
+		if (nd > 300)
+			return x;
+		snprintf(buf, sizeof buf, "%.*f", (int)nd, x);
+		return strtod(buf, NULL);
+	}
+	if (nd < -300)
+		return 0.0 * x;
+	m = pow(10.0, (double)-nd);
+	return rint(x / m) * m;
+}
+
 static struct tval *
 f_round(FARGS)
 {
 	struct tval *pv = arg(PASS, 0, "precision"), *mv = arg(PASS, 1,
 	    "method");
 	int64_t prec = 0;
-	double x, m, r;
+	double x, m;
 
 	if (pv != NULL && need_int(I, pv, "precision", &prec) != 0)
 		return NULL;
 	if (v->kind != TV_INT && v->kind != TV_FLOAT && v->kind != TV_BOOL)
-		return terr(I, line, "round: not a number");
+		return terr(I, line, "type %s doesn't define __round__ method",
+		    tv_type_name(v));
 	x = v->kind == TV_FLOAT ? v->u.f : v->kind == TV_INT ?
 	    (double)v->u.i : v->u.b;
-	if (prec > 15)
-		prec = 15;
-	if (prec < -15)
-		prec = -15;
-	m = pow(10.0, (double)prec);
+	if (prec > 300)
+		prec = 300;
+	if (prec < -300)
+		prec = -300;
 	if (mv == NULL || (mv->kind == TV_STR && !strcmp(mv->u.s.p,
 	    "common"))) {
-		r = x * m;
-		r = (r - floor(r) == 0.5) ? floor(r) + 1 : round(r);
-		if (x < 0)
-			r = -floor(-x * m + 0.5);
-	} else if (mv->kind == TV_STR && !strcmp(mv->u.s.p, "floor"))
-		r = floor(x * m);
-	else if (mv->kind == TV_STR && !strcmp(mv->u.s.p, "ceil"))
-		r = ceil(x * m);
-	else
-		return terr(I, line, "method must be common, ceil or floor");
-	return tv_float(&I->a, r / m) ?: tnomem(I);
+		if (v->kind != TV_FLOAT && prec >= 0)	/* round(int) is int */
+			return v->kind == TV_INT ? v :
+			    tv_int(&I->a, v->u.b) ?: tnomem(I);
+		return tv_float(&I->a, py_round(x, prec)) ?: tnomem(I);
+	}
+	m = pow(10.0, (double)prec);
+	if (mv->kind == TV_STR && !strcmp(mv->u.s.p, "floor"))
+		return tv_float(&I->a, floor(x * m) / m) ?: tnomem(I);
+	if (mv->kind == TV_STR && !strcmp(mv->u.s.p, "ceil"))
+		return tv_float(&I->a, ceil(x * m) / m) ?: tnomem(I);
+	return terr(I, line, "method must be common, ceil or floor");
 }
 
 static struct tval *

@@ -243,8 +243,9 @@ tgetitem(struct tinterp *I, struct tval *obj, struct tval *key, int line)
 		if (i < 0)
 			i += n;
 		if (i < 0 || i >= n)
-			return tundef(I, "%s index out of range",
-			    tv_type_name(obj));
+			return tundef(I, "%s object has no element %lld",
+			    tv_type_name(obj), (long long)(key->kind ==
+			    TV_BOOL ? key->u.b : key->u.i));
 		if (obj->kind == TV_LIST)
 			return obj->u.l.v[i];
 		a = tv_utf8_off(obj->u.s.p, obj->u.s.len, (size_t)i);

@@ -230,7 +230,8 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 	char close = block ? '%' : '}';
 	struct ttok *t;
 	char *end;
-	int startline = *line;
+	int startline = *line, depth = 0;
+	char stack[PARSE_DEPTH_MAX];
 
 	for (;;) {
 		while (i < n && is_ws(s[i])) {
@@ -241,8 +242,8 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 		if (i >= n)
 			return perr(p, startline, "%s", block ?
 			    "unterminated '{%' tag" : "unterminated '{{' tag");
-		/* end of tag */
-		if (s[i] == '-' && n - i >= 3 && s[i + 1] == close &&
+		/* end of tag, unless inside brackets: {{ {'a': {}} }} */
+		if (depth == 0 && s[i] == '-' && n - i >= 3 && s[i + 1] == close &&
 		    s[i + 2] == '}') {
 			i += 3;
 			while (i < n && is_ws(s[i])) {
@@ -253,13 +254,15 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 			*ended_nl = s[i - 1] == '\n';
 			goto done;
 		}
-		if (block && s[i] == '+' && n - i >= 3 && s[i + 1] == '%' &&
+		if (depth == 0 && block && s[i] == '+' && n - i >= 3 &&
+		    s[i + 1] == '%' &&
 		    s[i + 2] == '}') {
 			i += 3;
 			*ended_nl = 0;
 			goto done;
 		}
-		if (n - i >= 2 && s[i] == close && s[i + 1] == '}') {
+		if (depth == 0 && n - i >= 2 && s[i] == close &&
+		    s[i + 1] == '}') {
 			i += 2;
 			*ended_nl = 0;
 			if (block && i < n && s[i] == '\n') {
@@ -364,6 +367,20 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 				snprintf(bad, sizeof bad, "%c", op);
 				return perr(p, *line,
 				    "unexpected character '%s' in tag", bad);
+			}
+			if (op == '(' || op == '[' || op == '{') {
+				if (depth == PARSE_DEPTH_MAX)
+					return perr(p, *line, "%s", "brackets "
+					    "nested too deeply");
+				stack[depth++] = op == '(' ? ')' :
+				    op == '[' ? ']' : '}';
+			} else if (op == ')' || op == ']' || op == '}') {
+				char bad[2] = { (char)op, '\0' };
+
+				if (depth == 0 || stack[depth - 1] != op)
+					return perr(p, *line, "unexpected '%s'",
+					    bad);
+				depth--;
 			}
 			i += op >= 256 ? 2 : 1;
 			if ((t = push_tok(p, TK_OP, *line)) == NULL)
