@@ -278,6 +278,9 @@ ttest_fn tbuiltin_test(const char *name);
 /* A global function (range, namespace, dict, raise_exception,
  * strftime_now), or NULL. */
 struct tval *tbuiltin_global(struct tinterp *I, const char *name);
+/* Python's "fmt % args". */
+struct tval *tbuiltin_percent(struct tinterp *I, struct tval *fmt,
+    struct tval *args, int line);
 /* A method of a str, list or dict value, or NULL when there is none;
  * *unsafe set for the ones the immutable sandbox forbids. */
 struct tval *tbuiltin_method(struct tinterp *I, struct tval *obj,

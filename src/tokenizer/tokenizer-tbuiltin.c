@@ -696,6 +696,170 @@ str_pred(struct tinterp *I, struct tval *s, int mode)
 	return tv_bool(&I->a, r) ?: tnomem(I);
 }
 
+/*
+ * Python's printf-style "fmt % args": args a tuple (positional), a dict
+ * (for %(name)s) or one value. Conversions s r d i u f F e E g G x X o
+ * c and %%, with flags, width and precision.
+ */
+struct tval *
+tbuiltin_percent(struct tinterp *I, struct tval *fmt, struct tval *av,
+    int line)
+{
+	struct tbuf b = { 0 };
+	const char *p = fmt->u.s.p, *end = p + fmt->u.s.len;
+	size_t next = 0, nargs = 1;
+	struct tval **args = &av, *x, *sv;
+	char spec[64], out[512], conv;
+	size_t k;
+
+	if (av->kind == TV_LIST && (av->flags & TVF_TUPLE)) {
+		args = av->u.l.v;
+		nargs = av->u.l.n;
+	}
+	b.limit = I->max_out;
+	while (p < end) {
+		if (*p != '%') {
+			tbuf_addc(&b, *p++);
+			continue;
+		}
+		p++;
+		if (p < end && *p == '%') {
+			tbuf_addc(&b, '%');
+			p++;
+			continue;
+		}
+		x = NULL;
+		if (p < end && *p == '(') {
+			const char *q = memchr(p, ')', (size_t)(end - p));
+
+			if (q == NULL || av->kind != TV_DICT)
+				goto bad;
+			{
+				struct tval *key = tstr(I, p + 1,
+				    (size_t)(q - p - 1));
+
+				if (key == NULL)
+					goto fail;
+				x = tv_dict_get(av, key);
+			}
+			if (x == NULL) {
+				tbuf_free(&b);
+				return terr(I, line, "format key '%.*s' not "
+				    "found", (int)(q - p - 1), p + 1);
+			}
+			p = q + 1;
+		}
+		k = 0;
+		spec[k++] = '%';
+		while (p < end && strchr("-+ #0", *p) && k < 20)
+			spec[k++] = *p++;
+		while (p < end && isdigit((unsigned char)*p) && k < 40)
+			spec[k++] = *p++;
+		if (p < end && *p == '.') {
+			spec[k++] = *p++;
+			while (p < end && isdigit((unsigned char)*p) && k < 60)
+				spec[k++] = *p++;
+		}
+		if (p >= end)
+			goto bad;
+		conv = *p++;
+		if (x == NULL) {
+			if (next >= nargs) {
+				tbuf_free(&b);
+				return terr(I, line, "not enough arguments for "
+				    "format string");
+			}
+			x = args[next++];
+		}
+		switch (conv) {
+		case 's':
+		case 'r':
+			if (conv == 's')
+				sv = tv_to_str(I, x);
+			else {
+				struct tbuf rb = { 0 };
+
+				tv_repr_into(&rb, x);
+				sv = from_buf(I, &rb);
+			}
+			if (sv == NULL)
+				goto fail;
+			spec[k++] = 's';
+			spec[k] = '\0';
+			if (k == 2)
+				tbuf_add(&b, sv->u.s.p, sv->u.s.len);
+			else {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+				snprintf(out, sizeof out, spec, sv->u.s.p);
+#pragma GCC diagnostic pop
+				tbuf_add(&b, out, strlen(out));
+			}
+			break;
+		case 'd': case 'i': case 'u': case 'x': case 'X': case 'o':
+		case 'c':
+			if (x->kind == TV_FLOAT && conv != 'c') {
+				x = tv_int(&I->a, (int64_t)x->u.f);
+				if (x == NULL)
+					goto fail;
+			}
+			if (x->kind != TV_INT && x->kind != TV_BOOL) {
+				tbuf_free(&b);
+				return terr(I, line, "%%%c format: a number is "
+				    "required, not %s", conv, tv_type_name(x));
+			}
+			if (conv == 'c') {
+				tv_utf8_put(&b, (uint32_t)(x->kind == TV_INT ?
+				    x->u.i : x->u.b));
+				break;
+			}
+			spec[k++] = 'l';
+			spec[k++] = 'l';
+			spec[k++] = conv == 'i' || conv == 'u' ? 'd' : conv;
+			spec[k] = '\0';
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+			snprintf(out, sizeof out, spec, (long long)(x->kind ==
+			    TV_INT ? x->u.i : x->u.b));
+#pragma GCC diagnostic pop
+			tbuf_add(&b, out, strlen(out));
+			break;
+		case 'f': case 'F': case 'e': case 'E': case 'g': case 'G':
+			if (x->kind != TV_INT && x->kind != TV_BOOL &&
+			    x->kind != TV_FLOAT) {
+				tbuf_free(&b);
+				return terr(I, line, "must be real number, not "
+				    "%s", tv_type_name(x));
+			}
+			spec[k++] = conv;
+			spec[k] = '\0';
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+			snprintf(out, sizeof out, spec, x->kind == TV_FLOAT ?
+			    x->u.f : x->kind == TV_INT ? (double)x->u.i :
+			    (double)x->u.b);
+#pragma GCC diagnostic pop
+			tbuf_add(&b, out, strlen(out));
+			break;
+		default:
+			goto bad;
+		}
+	}
+	if (next < nargs && av->kind == TV_LIST && (av->flags & TVF_TUPLE)) {
+		tbuf_free(&b);
+		return terr(I, line, "not all arguments converted during "
+		    "string formatting");
+	}
+	return from_buf(I, &b);
+bad:
+	tbuf_free(&b);
+	return terr(I, line, "unsupported format character in '%.*s'",
+	    (int)(fmt->u.s.len > 60 ? 60 : fmt->u.s.len), fmt->u.s.p);
+fail:
+	tbuf_free(&b);
+	return NULL;
+}
+
 /* ---- methods ---- */
 
 static struct tval *
@@ -2177,14 +2341,99 @@ f_escape(FARGS)
 	return r;
 }
 
+/* attr(): attributes only, never items (dict keys). */
 static struct tval *
 f_attr(FARGS)
 {
-	struct tval *n = arg(PASS, 0, "name");
+	struct tval *n = arg(PASS, 0, "name"), *m;
+	int unsafe;
 
 	if (need_str(I, n, "attr name") == NULL)
 		return NULL;
+	if (v->kind == TV_DICT) {
+		m = tbuiltin_method(I, v, n->u.s.p, &unsafe);
+		if (m != NULL || I->failed)
+			return m;
+		return tundef(I, "'dict object' has no attribute '%s'",
+		    n->u.s.p);
+	}
 	return tgetattr(I, v, n->u.s.p, n->u.s.len, line);
+}
+
+static struct tval *
+f_truncate(FARGS)
+{
+	struct tval *s = tv_to_str(I, v), *lv = arg(PASS, 0, "length");
+	struct tval *ev = arg(PASS, 2, "end"), *wv = arg(PASS, 3, "leeway");
+	int kill = arg_true(PASS, 1, "killwords");
+	int64_t len = 255, leeway = 5, n, endn, cut;
+	const char *endp = "...";
+	size_t endl = 3, off, k;
+	struct tbuf b = { 0 };
+
+	if (s == NULL)
+		return NULL;
+	if (lv != NULL && need_int(I, lv, "length", &len) != 0)
+		return NULL;
+	if (wv != NULL && wv->kind != TV_NONE &&
+	    need_int(I, wv, "leeway", &leeway) != 0)
+		return NULL;
+	if (ev != NULL) {
+		if (need_str(I, ev, "end") == NULL)
+			return NULL;
+		endp = ev->u.s.p;
+		endl = ev->u.s.len;
+	}
+	endn = (int64_t)tv_utf8_len(endp, endl);
+	if (len < endn || leeway < 0)
+		return terr(I, line, "truncate: expected length >= %lld",
+		    (long long)endn);
+	n = (int64_t)tv_utf8_len(s->u.s.p, s->u.s.len);
+	if (n <= len + leeway)
+		return s;
+	cut = len - endn;
+	off = tv_utf8_off(s->u.s.p, s->u.s.len, (size_t)cut);
+	if (!kill) {	/* s[:cut].rsplit(" ", 1)[0] */
+		for (k = off; k > 0; k--)
+			if (s->u.s.p[k - 1] == ' ')
+				break;
+		if (k > 0)
+			off = k - 1;
+	}
+	tbuf_add(&b, s->u.s.p, off);
+	tbuf_add(&b, endp, endl);
+	return from_buf(I, &b);
+}
+
+static struct tval *
+f_format(FARGS)
+{
+	struct tval *s = tv_to_str(I, v), *t;
+	size_t i;
+
+	if (s == NULL)
+		return NULL;
+	if (nkw > 0) {
+		if (nargs > 0)
+			return terr(I, line, "format: can't mix positional "
+			    "and keyword arguments");
+		if ((t = tv_new(&I->a, TV_DICT)) == NULL)
+			return tnomem(I);
+		for (i = 0; i < nkw; i++) {
+			struct tval *k = tstr(I, kwn[i], strlen(kwn[i]));
+
+			if (k == NULL || tv_dict_put(&I->a, t, k, kwv[i]) != 0)
+				return tnomem(I);
+		}
+		return tbuiltin_percent(I, s, t, line);
+	}
+	if ((t = new_list(I)) == NULL)
+		return NULL;
+	t->flags = TVF_TUPLE;
+	for (i = 0; i < nargs; i++)
+		if (push(I, t, args[i]) != 0)
+			return NULL;
+	return tbuiltin_percent(I, s, t, line);
 }
 
 static const struct {
@@ -2206,7 +2455,8 @@ static const struct {
 	{ "dictsort", f_dictsort }, { "wordcount", f_wordcount },
 	{ "center", f_center }, { "batch", f_batch }, { "sum", f_sum },
 	{ "min", f_min }, { "max", f_max }, { "escape", f_escape },
-	{ "e", f_escape }, { "attr", f_attr },
+	{ "e", f_escape }, { "attr", f_attr }, { "truncate", f_truncate },
+	{ "format", f_format },
 	{ NULL, NULL }
 };
 

@@ -805,8 +805,7 @@ binop(struct tinterp *I, int op, struct tval *a, struct tval *b, int line)
 	    is_int_like(a))
 		return repeat(I, b, ival(a));
 	if (op == OP_MOD && a->kind == TV_STR)
-		return terr(I, line, "unsupported construct: printf-style "
-		    "string formatting with '%%'");
+		return tbuiltin_percent(I, a, b, line);
 	if (op == OP_ADD && a->kind == TV_STR)
 		return terr(I, line, "can only concatenate str (not \"%s\") "
 		    "to str", tv_type_name(b));
