@@ -120,11 +120,11 @@ int tv_float_fmt(char *out, size_t n, double f);
 /*
  * json.dumps(v, ensure_ascii, indent, separators, sort_keys) into b.
  * indent: NULL for none; item_sep/key_sep: NULL for the defaults. 0 or
- * -1 with *why set (not serializable, too deep).
+ * -1 with the reason in why (not serializable, too deep).
  */
 int tv_json_into(struct tbuf *b, const struct tval *v, int ensure_ascii,
     const char *indent, const char *item_sep, const char *key_sep,
-    int sort_keys, const char **why);
+    int sort_keys, char *why, size_t whylen);
 
 /* The public variables object: an arena and a dict of names. */
 struct tokenizer_tvars {

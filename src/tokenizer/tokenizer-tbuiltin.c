@@ -1474,7 +1474,8 @@ f_tojson(FARGS)
 	struct tval *sep = arg(PASS, 2, "separators");
 	struct tval *sk = arg(PASS, 3, "sort_keys");
 	char ibuf[256];
-	const char *indent = NULL, *isep = NULL, *ksep = NULL, *why = NULL;
+	const char *indent = NULL, *isep = NULL, *ksep = NULL;
+	char why[128];
 	struct tbuf b = { 0 };
 	int64_t n;
 
@@ -1504,7 +1505,7 @@ f_tojson(FARGS)
 	}
 	b.limit = I->max_out;
 	if (tv_json_into(&b, v, ea != NULL && tv_truthy(ea), indent, isep, ksep,
-	    sk != NULL && tv_truthy(sk), &why) != 0) {
+	    sk != NULL && tv_truthy(sk), why, sizeof why) != 0) {
 		tbuf_free(&b);
 		if (v->kind == TV_UNDEF || strstr(why, "Undefined") != NULL)
 			return terr(I, line, "%s", why);

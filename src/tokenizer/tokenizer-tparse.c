@@ -58,6 +58,7 @@ struct parser {
 	size_t		 nt, cap, pos;
 	int		 depth;
 	int		 failed;
+	char		 desc[80];	/* tok_desc() */
 };
 
 static int
@@ -592,7 +593,7 @@ is_op(struct parser *p, int op)
 static const char *
 tok_desc(struct parser *p, struct ttok *t)
 {
-	static char buf[80];
+	char *buf = p->desc;
 
 	switch (t->type) {
 	case TK_TEXT:	return "text";
@@ -605,16 +606,15 @@ tok_desc(struct parser *p, struct ttok *t)
 	case TK_FLOAT:	return "a number";
 	case TK_EOF:	return "end of template";
 	case TK_NAME:
-		snprintf(buf, sizeof buf, "'%.*s'",
+		snprintf(buf, sizeof p->desc, "'%.*s'",
 		    (int)(t->len > 60 ? 60 : t->len), t->s);
 		return buf;
 	default:
 		if (t->op >= 256)
 			return "an operator";
-		snprintf(buf, sizeof buf, "'%c'", t->op);
+		snprintf(buf, sizeof p->desc, "'%c'", t->op);
 		return buf;
 	}
-	(void)p;
 }
 
 static int

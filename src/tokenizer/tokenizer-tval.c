@@ -731,6 +731,7 @@ struct jopts {
 	int		 ascii, sort;
 	const char	*indent, *isep, *ksep;
 	const char	*why;
+	char		 whybuf[96];
 };
 
 static int
@@ -788,7 +789,6 @@ key_cmp(const struct tval *a, const struct tval *b)
 static int
 json_val(struct tbuf *b, const struct tval *v, struct jopts *o, int depth)
 {
-	static char why[96];
 	char t[64];
 	size_t i, j, n, *ord;
 	int r = 0;
@@ -871,9 +871,9 @@ json_val(struct tbuf *b, const struct tval *v, struct jopts *o, int depth)
 		r |= tbuf_addc(b, '}');
 		return r ? ERR_NOMEM : 0;
 	default:
-		snprintf(why, sizeof why, "Object of type %s is not JSON "
-		    "serializable", tv_type_name(v));
-		o->why = why;
+		snprintf(o->whybuf, sizeof o->whybuf, "Object of type %s is "
+		    "not JSON serializable", tv_type_name(v));
+		o->why = o->whybuf;
 		return -1;
 	}
 }
@@ -881,7 +881,7 @@ json_val(struct tbuf *b, const struct tval *v, struct jopts *o, int depth)
 int
 tv_json_into(struct tbuf *b, const struct tval *v, int ensure_ascii,
     const char *indent, const char *item_sep, const char *key_sep,
-    int sort_keys, const char **why)
+    int sort_keys, char *why, size_t whylen)
 {
 	struct jopts o;
 	int r;
@@ -894,8 +894,8 @@ tv_json_into(struct tbuf *b, const struct tval *v, int ensure_ascii,
 	o.why = NULL;
 	r = json_val(b, v, &o, 0);
 	if (r != 0) {
-		*why = o.why != NULL ? o.why : b->failed ?
-		    "output too large" : "out of memory";
+		snprintf(why, whylen, "%s", o.why != NULL ? o.why :
+		    b->failed == 2 ? "output too large" : "out of memory");
 		return -1;
 	}
 	return 0;
