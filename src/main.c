@@ -16,8 +16,9 @@ const struct cmd cmd_table[] = {
 	{ "logits", cmd_logits_main,
 	    "logits MODEL --tokens 1,2,3 -o FILE  float32 logits per position" },
 	{ "template", cmd_template_main,
-	    "template MODEL|--template FILE --messages FILE.json ..."
-	    "  render a chat" },
+	    "template MODEL|--template FILE --messages FILE.json\n"
+	    "                                        print a chat as the "
+	    "model's template renders it" },
 	{ NULL, NULL, NULL }
 };
 

@@ -64,6 +64,45 @@ printf '{%% if %%}' >"$tmp/bad"
 [ $? -eq 1 ]; ok $? "syntax error exits 1"
 grep -q "line 1" "$tmp/stderr"; ok $? "syntax error names the line"
 
+# MODEL form: the GGUF's tokenizer.chat_template and BOS/EOS strings.
+if have_fixtures; then
+	for a in deepseek2 qwen3moe; do
+		python3 - "$FIXTURES/models/$a/hf/tokenizer_config.json" \
+		    "$tmp" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1], encoding="utf-8"))
+open(sys.argv[2] + "/mt", "w", encoding="utf-8", newline="").write(
+    c["chat_template"])
+open(sys.argv[2] + "/mbos", "w", encoding="utf-8").write(
+    c.get("bos_token") or "")
+PY
+		"$MOESCOPE" template "$FIXTURES/models/$a/$a-f32.gguf" \
+		    --messages "$tmp/m.json" >"$tmp/got"
+		st=$?
+		"$MOESCOPE" template --template "$tmp/mt" --bos "$(cat \
+		    "$tmp/mbos")" --messages "$tmp/m.json" >"$tmp/want"
+		cmp -s "$tmp/got" "$tmp/want"
+		ok $(( st + $? )) "$a: MODEL form uses the GGUF's template"
+	done
+	"$MOESCOPE" template "$FIXTURES/models/deepseek2/deepseek2-f32.gguf" \
+	    --messages "$tmp/m.json" | grep -q "begin▁of▁sentence"
+	ok $? "deepseek2: bos_token read from the GGUF"
+	"$MOESCOPE" template "$FIXTURES/models/mixtral/mixtral-f32.gguf" \
+	    --messages "$tmp/m.json" >"$tmp/got"
+	printf '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n' \
+	    >"$tmp/want"
+	cmp -s "$tmp/got" "$tmp/want"
+	ok $? "mixtral: no template in the GGUF, ChatML fallback"
+	"$MOESCOPE" template "$FIXTURES/models/qwen3moe/qwen3moe-f32.gguf" \
+	    --chat-template chatml --messages "$tmp/m.json" >"$tmp/got"
+	cmp -s "$tmp/got" "$tmp/want"
+	ok $? "--chat-template overrides the model's template"
+	"$MOESCOPE" template "$tmp/nonexistent.gguf" --messages "$tmp/m.json" \
+	    >/dev/null 2>"$tmp/stderr"
+	[ $? -eq 1 ] && grep -q nonexistent "$tmp/stderr"
+	ok $? "missing model: exit 1 naming the file"
+fi
+
 "$MOESCOPE" template --messages "$tmp/m.json" >/dev/null 2>&1
 [ $? -eq 2 ]; ok $? "no template: usage error, exit 2"
 "$MOESCOPE" template --template "$tmp/tmpl" >/dev/null 2>&1
