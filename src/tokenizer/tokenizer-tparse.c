@@ -1728,11 +1728,32 @@ tparse_template(struct tokenizer_template *tp, const char *src, size_t len,
 	struct parser p;
 	int r;
 
+	char *norm;
+	size_t i, k;
+
+	/*
+	 * As jinja2 does: every newline sequence (\r\n, \r, \n) becomes
+	 * "\n", and one trailing newline is dropped (keep_trailing_newline
+	 * is off).
+	 */
+	if ((norm = tarena_alloc(&tp->arena, len + 1)) == NULL)
+		return err_set(e, ERR_NOMEM, "template: out of memory");
+	for (i = 0, k = 0; i < len; i++) {
+		if (src[i] == '\r') {
+			norm[k++] = '\n';
+			if (i + 1 < len && src[i + 1] == '\n')
+				i++;
+		} else
+			norm[k++] = src[i];
+	}
+	if (k > 0 && norm[k - 1] == '\n')
+		k--;
+	norm[k] = '\0';
 	memset(&p, 0, sizeof p);
 	p.a = &tp->arena;
 	p.e = e;
-	p.src = src;
-	p.len = len;
+	p.src = norm;
+	p.len = k;
 	if ((r = lex(&p)) != 0)
 		return p.failed ? (e ? e->code : ERR_TEMPLATE) : r;
 	if (parse_body(&p, &tp->body, NULL) != 0)
