@@ -17,6 +17,7 @@ int cmd_logits_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);
 int cmd_bench_main(int argc, char **argv);
 int cmd_route_main(int argc, char **argv);
+int cmd_template_main(int argc, char **argv);
 
 /* The command table, terminated by a NULL name (main.c). */
 extern const struct cmd cmd_table[];

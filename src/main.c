@@ -21,6 +21,10 @@ const struct cmd cmd_table[] = {
 	    "bench MODEL [-p N] [-n N] [--json]    speed and roofline ratio" },
 	{ "logits", cmd_logits_main,
 	    "logits MODEL --tokens 1,2,3 -o FILE  float32 logits per position" },
+	{ "template", cmd_template_main,
+	    "template MODEL|--template FILE --messages FILE.json\n"
+	    "                                        print a chat as the "
+	    "model's template renders it" },
 	{ NULL, NULL, NULL }
 };
 
