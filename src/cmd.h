@@ -15,6 +15,9 @@ struct cmd {
 /* The command table, terminated by a NULL name (main.c). */
 extern const struct cmd cmd_table[];
 
+/* Subcommands (src/cmd-<name>.c). */
+int cmd_tokenize_main(int argc, char **argv);
+
 /* True when argv holds -h or --help before any "--". */
 int cmd_wants_help(int argc, char **argv);
 

@@ -11,6 +11,8 @@
 #include "cmd.h"
 
 const struct cmd cmd_table[] = {
+	{ "tokenize", cmd_tokenize_main,
+	    "tokenize MODEL TEXT|-f FILE [--json] [--show-pieces]" },
 	{ NULL, NULL, NULL }
 };
 
