@@ -13,11 +13,13 @@ struct cmd {
 };
 
 /* The subcommands (src/cmd-<name>.c). */
-int cmd_logits_main(int argc, char **argv);
-int cmd_run_main(int argc, char **argv);
 int cmd_bench_main(int argc, char **argv);
+int cmd_inspect_main(int argc, char **argv);
+int cmd_logits_main(int argc, char **argv);
 int cmd_route_main(int argc, char **argv);
+int cmd_run_main(int argc, char **argv);
 int cmd_template_main(int argc, char **argv);
+int cmd_tokenize_main(int argc, char **argv);
 
 /* The command table, terminated by a NULL name (main.c). */
 extern const struct cmd cmd_table[];
@@ -40,10 +42,6 @@ int cmd_models_dir(char **dir, struct err *e);
  * fetched here. ERR_NOTFOUND with a message saying where it looked.
  */
 int cmd_resolve_model(const char *arg, char **path, struct err *e);
-
-int cmd_inspect_main(int argc, char **argv);
-
-#endif
 
 /* ---- engine flags shared by run, logits, route, bench (cmd-opts.c) ---- */
 
@@ -75,3 +73,5 @@ int cmd_parse_tokens(const char *s, int32_t **out, int *n);
 
 /* Print "moescope: MSG" for e and return 1 (runtime error). */
 int cmd_fail(const struct err *e);
+
+#endif

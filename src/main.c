@@ -25,6 +25,8 @@ const struct cmd cmd_table[] = {
 	    "template MODEL|--template FILE --messages FILE.json\n"
 	    "                                        print a chat as the "
 	    "model's template renders it" },
+	{ "tokenize", cmd_tokenize_main,
+	    "tokenize MODEL TEXT|-f FILE [--json] [--show-pieces]" },
 	{ NULL, NULL, NULL }
 };
 

@@ -124,10 +124,21 @@ one(const char *fx, const char *arch, const char *var)
 	json_t *tj, *gj;
 	int32_t *ids, *greedy, tok;
 	float *lg, *lg1, *ref, maxd = 0;
+	double sumd = 0;
 	size_t len;
 	char *buf;
 	int n, ng, nv, i, bad, argok = 0;
-	float tol = strcmp(var, "f32") == 0 ? 1e-4f : 0.03f;
+	/*
+	 * F32 weights: llama.cpp and an exact model agree to < 1e-6. With
+	 * quantized weights both quantize activations the same way, but a
+	 * one-ulp difference in a dot product's accumulation order can flip
+	 * a near-tie rounding of a later activation, so single logits may
+	 * move by up to the activation-quantization noise (the fixtures
+	 * README's ~0.05) while the mean stays far below it.
+	 */
+	int f32 = strcmp(var, "f32") == 0;
+	float tol = f32 ? 1e-4f : 0.05f;
+	double mtol = f32 ? 1e-5 : 5e-3;
 
 	if (!ok(eng_model_open(&m, tap_path("%s/%s-%s.gguf", dir, arch, var),
 	    &e) == 0, "%s-%s: load", arch, var)) {
@@ -155,14 +166,18 @@ one(const char *fx, const char *arch, const char *var)
 		goto out;
 	}
 	ref = (float *)buf;
-	for (i = 0; i < n * nv; i++)
+	for (i = 0; i < n * nv; i++) {
 		if (fabsf(lg[i] - ref[i]) > maxd || lg[i] != lg[i])
 			maxd = lg[i] != lg[i] ? INFINITY : fabsf(lg[i] - ref[i]);
+		sumd += fabsf(lg[i] - ref[i]);
+	}
 	for (i = 0; i < n; i++)
 		argok += argmax(lg + (size_t)i * nv, nv) ==
 		    argmax(ref + (size_t)i * nv, nv);
-	ok(maxd <= tol, "%s-%s: logits at %d positions within %g (max "
-	    "|diff| %.3g)", arch, var, n, tol, maxd);
+	ok(maxd <= tol && sumd / ((double)n * nv) <= mtol, "%s-%s: logits "
+	    "at %d positions within %g, mean within %g (max |diff| %.3g, "
+	    "mean %.3g)", arch, var, n, tol, mtol, maxd,
+	    sumd / ((double)n * nv));
 	is_int(argok, n, "%s-%s: argmax agrees at every position", arch, var);
 	free(buf);
 	if (strcmp(var, "f32") == 0 || strcmp(var, "q8_0") == 0)

@@ -8,7 +8,9 @@ libengine_a_SOURCES = \
 	src/engine/engine-forward.c \
 	src/engine/engine-model.c \
 	src/engine/engine-pool.c \
-	src/engine/engine-sample.c
+	src/engine/engine-sample.c \
+	src/engine/engine-vocab.c \
+	src/engine/engine-vocab.h
 
 ENGINE_TEST_LIBS = libengine.a libformats.a libquant.a libutil.a \
 	$(JANSSON_LIBS) $(PTHREAD_LIBS) -lm
