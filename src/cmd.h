@@ -71,6 +71,30 @@ extern const char cmd_opts_help[];
 /* Parse "1,2,3" into a malloc'd array; -1 after printing an error. */
 int cmd_parse_tokens(const char *s, int32_t **out, int *n);
 
+/* ---- prompts for run and route (cmd-prompt.c) ---- */
+
+#include "engine/engine-chat.h"
+
+struct cmd_prompt {
+	const char	*text;		/* -p */
+	const char	*file;		/* -f */
+	const char	*tokens;	/* --tokens */
+	const char	*system;	/* --system (with --chat) */
+	const char	*tmpl;		/* --chat-template FILE|NAME */
+	int		 chat;		/* --chat */
+};
+
+/* Like cmd_opts_parse, for -p -f --tokens --chat --system
+ * --chat-template. */
+int cmd_prompt_parse(struct cmd_prompt *p, int argc, char **argv, int *i);
+/* Exactly one of -p, -f, --tokens was given. */
+int cmd_prompt_given(const struct cmd_prompt *p);
+/* The prompt as token ids (malloc'd). */
+int cmd_prompt_encode(const struct cmd_prompt *p, struct eng_chat *chat,
+    int32_t **ids, int *n, struct err *e);
+
+extern const char cmd_prompt_help[];
+
 /* Print "moescope: MSG" for e and return 1 (runtime error). */
 int cmd_fail(const struct err *e);
 

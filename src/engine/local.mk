@@ -9,6 +9,8 @@ libengine_a_SOURCES = \
 	src/engine/engine-model.c \
 	src/engine/engine-pool.c \
 	src/engine/engine-sample.c \
+	src/engine/engine-chat.c \
+	src/engine/engine-chat.h \
 	src/engine/engine-vocab.c \
 	src/engine/engine-vocab.h
 
