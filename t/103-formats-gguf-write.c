@@ -72,6 +72,7 @@ roundtrip(void)
 	static const float f32s[] = { 1.5f, -0.0f, 3.25e-5f };
 	static const double f64s[] = { 1e300, -2.5 };
 	static const uint8_t bools[] = { 1, 0, 1 };
+	const float fbig[] = { NAN, 1e30f, -1e30f };
 	static const char *strs[] = { "", "hello", "\xc3\xa9t\xc3\xa9" };
 	const char *path = tap_path("%s/rt.gguf", dir);
 	struct gguf_writer *w;
@@ -138,6 +139,8 @@ roundtrip(void)
 	rc |= gguf_writer_set_arr(w, "t.a.f64", GGUF_TYPE_FLOAT64, f64s, 2, &e);
 	rc |= gguf_writer_set_arr(w, "t.a.bool", GGUF_TYPE_BOOL, bools, 3, &e);
 	rc |= gguf_writer_set_arr(w, "t.a.none", GGUF_TYPE_UINT32, NULL, 0, &e);
+	rc |= gguf_writer_set_arr(w, "t.a.fbig", GGUF_TYPE_FLOAT32, fbig, 3,
+	    &e);
 	rc |= gguf_writer_set_str_arr(w, "t.a.str", strs, 3, &e);
 	rc |= gguf_writer_set_value(w, "t.a.nested", &outer, &e);
 	rc |= gguf_writer_set_u32(w, "t.replaced", 1, &e);
@@ -218,7 +221,7 @@ roundtrip(void)
 	}
 	is_int(g->alignment, 64, "alignment read back");
 	is_int(g->data_offset % 64, 0, "data section aligned to 64");
-	is_int(g->n_kv, 26, "26 keys");
+	is_int(g->n_kv, 27, "27 keys");
 	ok(strcmp(g->kv[0].key, "general.architecture") == 0 &&
 	    strcmp(g->kv[g->n_kv - 1].key, "t.replaced") == 0,
 	    "keys in insertion order");
@@ -268,6 +271,12 @@ roundtrip(void)
 	v = gguf_get(g, "t.a.bool");
 	ok(v && v->elem_type == GGUF_TYPE_BOOL && v->n == 3 &&
 	    memcmp(v->raw, bools, 3) == 0, "bool array");
+	v = gguf_get(g, "t.a.fbig");
+	ok(v && isnan(gguf_arr_f64(v, 0)) && gguf_arr_i64(v, 0) == 0 &&
+	    gguf_arr_i64(v, 1) == INT64_MAX &&
+	    gguf_arr_i64(v, 2) == INT64_MIN &&
+	    gguf_arr_i64(v, 3) == 0, "float array as int64 saturates; index "
+	    "past the end is 0");
 	v = gguf_get(g, "t.a.none");
 	ok(v && v->type == GGUF_TYPE_ARRAY && v->n == 0, "empty array");
 	{

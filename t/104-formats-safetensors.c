@@ -220,7 +220,8 @@ config_values(const char *fx)
 		    hp.n_kv_heads == w[i].kv && hp.head_dim == w[i].hd &&
 		    hp.n_experts_used == w[i].used &&
 		    hp.shared_expert_ff == w[i].sff &&
-		    hp.vocab_size == w[i].vocab && hp.rope_theta == w[i].theta &&
+		    hp.vocab_size == w[i].vocab &&
+		    hp.rope_theta == w[i].theta &&
 		    hp.rms_norm_eps > 0 && hp.max_position > 0,
 		    "%s: hyper-parameters (%s, %lld layers, kv %lld, hd %lld, "
 		    "top-%lld, shared ff %lld, vocab %lld, theta %g)",
@@ -333,7 +334,8 @@ hostile(void)
 	    "\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
 	    "\"b\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[24,32]},"
 	    "\"s\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[32,40]},"
-	    "\"z\":{\"dtype\":\"U8\",\"shape\":[0,5],\"data_offsets\":[40,40]}}";
+	    "\"z\":{\"dtype\":\"U8\",\"shape\":[0,5],"
+	    "\"data_offsets\":[40,40]}}";
 	struct safetensors *st;
 	struct img m;
 	struct err e;
@@ -420,6 +422,20 @@ hostile(void)
 	st_reject("{\"__metadata__\":[]}", 0, "not an object",
 	    "metadata not an object");
 	st_reject("{\"a\":[1]}", 0, "not an object", "entry not an object");
+	{
+		/* 100000 nested arrays: refused, no stack overflow */
+		size_t k, depth = 100000;
+		char *deep = malloc(2 * depth + 16);
+
+		strcpy(deep, "{\"a\":");
+		for (k = 0; k < depth; k++)
+			deep[5 + k] = '[';
+		for (k = 0; k < depth; k++)
+			deep[5 + depth + k] = ']';
+		strcpy(deep + 5 + 2 * depth, "}");
+		st_reject(deep, 0, "depth", "JSON nested 100000 deep");
+		free(deep);
+	}
 	{
 		/* header length 100 MB + 8 in a small buffer */
 		uint8_t h[16] = { 0 };
@@ -514,7 +530,8 @@ sharded(void)
 	ok(safetensors_open(&st, dir, &e) == ERR_FORMAT &&
 	    strstr(e.msg, "'x.a'") && strstr(e.msg, "index.json"),
 	    "weight_map names the wrong shard: %s", e.msg);
-	INDEX("{\"weight_map\":{\"x.a\":\"model-00003-of-00002.safetensors\"}}");
+	INDEX("{\"weight_map\":{"
+	    "\"x.a\":\"model-00003-of-00002.safetensors\"}}");
 	ok(safetensors_open(&st, dir, &e) < 0 &&
 	    strstr(e.msg, "model-00003-of-00002.safetensors"),
 	    "missing shard: %s", e.msg);

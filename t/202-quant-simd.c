@@ -5,7 +5,12 @@
  * block counts are odd and cross the kernels' chunk size, and
  * quant_matmul against a naive loop of reference dots for 1, 3, 17 and 64
  * tokens over an odd row range (rows outside it must stay untouched).
+ * Also: the activation quantizer against an instruction-level model of
+ * ggml-cpu's x86 quantize_row_q8_0/_q8_1 (AVX: max_ps reduction,
+ * 127/amax, _mm256_round_ps to nearest, cvtps, saturating packs, F16C
+ * scale) on random, tied and tiny inputs.
  */
+#include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -104,6 +109,110 @@ magnitude(int type, const void *w, const void *x, int64_t n)
 	return m;
 }
 
+
+/* ---------------------------------------------------------------- */
+/* Activation rounding: instruction-level model of the x86 path       */
+
+__attribute__((target("avx2,fma,f16c"))) static void
+model_q8(const float *x, int64_t n, block_q8_0 *y0, block_q8_1 *y1)
+{
+	int64_t i;
+
+	for (i = 0; i < n / 32; i++, x += 32) {
+		const __m256 sign = _mm256_set1_ps(-0.0f);
+		__m256 v[4], mx;
+		__m128 m4;
+		__m256i q[4], p;
+		float mxs, d, id;
+		int j, sum;
+		int8_t out[32];
+
+		for (j = 0; j < 4; j++)
+			v[j] = _mm256_loadu_ps(x + 8 * j);
+		mx = _mm256_andnot_ps(sign, v[0]);
+		for (j = 1; j < 4; j++)
+			mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, v[j]));
+		m4 = _mm_max_ps(_mm256_extractf128_ps(mx, 1),
+		    _mm256_castps256_ps128(mx));
+		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+		m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+		mxs = _mm_cvtss_f32(m4);
+		d = mxs / 127.f;
+		id = mxs != 0.0f ? 127.f / mxs : 0.0f;
+		for (j = 0; j < 4; j++)
+			q[j] = _mm256_cvtps_epi32(_mm256_round_ps(
+			    _mm256_mul_ps(v[j], _mm256_set1_ps(id)),
+			    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+		{
+			__m256i s4 = _mm256_add_epi32(_mm256_add_epi32(q[0],
+			    q[1]), _mm256_add_epi32(q[2], q[3]));
+			int32_t l[8];
+
+			_mm256_storeu_si256((__m256i *)l, s4);
+			for (sum = 0, j = 0; j < 8; j++)
+				sum += l[j];
+		}
+		p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
+		    _mm256_packs_epi32(q[2], q[3]));
+		p = _mm256_permutevar8x32_epi32(p,
+		    _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+		_mm256_storeu_si256((__m256i *)out, p);
+		y0[i].d = _cvtss_sh(d, 0);
+		memcpy(y0[i].qs, out, 32);
+		y1[i].d = y0[i].d;
+		y1[i].s = _cvtss_sh(d * (float)sum, 0);
+		memcpy(y1[i].qs, out, 32);
+	}
+}
+
+static void
+test_act_model(void)
+{
+	enum { N = 32 * 512 };
+	static float x[N];
+	static block_q8_0 a0[N / 32], m0[N / 32];
+	static block_q8_1 a1[N / 32], m1[N / 32];
+	int64_t i;
+	int k, bad0 = 0, bad1 = 0;
+
+	if (!__builtin_cpu_supports("avx2") ||
+	    !__builtin_cpu_supports("f16c")) {
+		ok(1, "# skip no AVX2/F16C for the activation model");
+		return;
+	}
+	for (k = 0; k < 4; k++) {
+		for (i = 0; i < N; i++) {
+			float v = frand();
+
+			switch (k) {
+			case 0:		/* plain random */
+				x[i] = v * 5;
+				break;
+			case 1:		/* ties: amax 127, halves */
+				x[i] = i % 32 == 0 ? 127.f :
+				    (float)((int)(v * 100)) + 0.5f;
+				break;
+			case 2:		/* amax 63.5: id = 2, ties after *2 */
+				x[i] = i % 32 == 5 ? -63.5f :
+				    (float)((int)(v * 120)) * 0.25f;
+				break;
+			default:	/* tiny and zero blocks */
+				x[i] = (i / 32) % 3 == 0 ? 0.0f :
+				    v * 1e-30f;
+				break;
+			}
+		}
+		model_q8(x, N, m0, m1);
+		quant_quantize_act(GGML_TYPE_Q8_0, x, a0, N);
+		quant_quantize_act(GGML_TYPE_Q8_1, x, a1, N);
+		bad0 += memcmp(a0, m0, sizeof a0) != 0;
+		bad1 += memcmp(a1, m1, sizeof a1) != 0;
+	}
+	ok(!bad0, "Q8_0 activations byte-identical to the x86 AVX model "
+	    "(random, ties, tiny, zero)");
+	ok(!bad1, "Q8_1 activations byte-identical to the x86 AVX model");
+}
+
 static void
 test_level(enum quant_isa isa)
 {
@@ -194,6 +303,7 @@ main(void)
 
 	top = quant_isa();
 	diag("detected ISA: %s", quant_isa_name(top));
+	test_act_model();
 	test_level(QUANT_ISA_REF);
 	test_level(QUANT_ISA_AVX2);
 	test_level(QUANT_ISA_AVX512);

@@ -1,6 +1,7 @@
 /*
  * 601-engine-fixtures.c - the engine against llama.cpp's reference data
- * for every fixture model and weight type: logits at every position
+ * for every fixture model (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE,
+ * DeepSeek-V2 with MLA, gpt-oss with MXFP4) and weight type: logits at every position
  * (within the fixtures README's tolerances), the 16-token greedy
  * continuation (identical), the routing (same experts in the same order,
  * same gate weights), and thread-count independence (bit-identical
@@ -15,8 +16,11 @@
 #include "engine/engine.h"
 #include "util/util.h"
 
-static const char *archs[] = { "mixtral", "qwen2moe", "qwen3moe", "olmoe" };
-static const char *variants[] = { "f32", "q8_0", "q4_k_m" };
+static const char *archs[] = {
+	"mixtral", "qwen2moe", "qwen3moe", "olmoe", "deepseek2", "gpt-oss"
+};
+/* every arch has these; gpt-oss also mxfp4_moe (the published layout) */
+static const char *variants[] = { "f32", "q8_0", "q4_k_m", "mxfp4_moe" };
 
 static json_t *
 load_json(const char *path)
@@ -120,10 +124,21 @@ one(const char *fx, const char *arch, const char *var)
 	json_t *tj, *gj;
 	int32_t *ids, *greedy, tok;
 	float *lg, *lg1, *ref, maxd = 0;
+	double sumd = 0;
 	size_t len;
 	char *buf;
 	int n, ng, nv, i, bad, argok = 0;
-	float tol = strcmp(var, "f32") == 0 ? 1e-4f : 0.03f;
+	/*
+	 * F32 weights: llama.cpp and an exact model agree to < 1e-6. With
+	 * quantized weights both quantize activations the same way, but a
+	 * one-ulp difference in a dot product's accumulation order can flip
+	 * a near-tie rounding of a later activation, so single logits may
+	 * move by up to the activation-quantization noise (the fixtures
+	 * README's ~0.05) while the mean stays far below it.
+	 */
+	int f32 = strcmp(var, "f32") == 0;
+	float tol = f32 ? 1e-4f : 0.05f;
+	double mtol = f32 ? 1e-5 : 5e-3;
 
 	if (!ok(eng_model_open(&m, tap_path("%s/%s-%s.gguf", dir, arch, var),
 	    &e) == 0, "%s-%s: load", arch, var)) {
@@ -151,17 +166,21 @@ one(const char *fx, const char *arch, const char *var)
 		goto out;
 	}
 	ref = (float *)buf;
-	for (i = 0; i < n * nv; i++)
+	for (i = 0; i < n * nv; i++) {
 		if (fabsf(lg[i] - ref[i]) > maxd || lg[i] != lg[i])
 			maxd = lg[i] != lg[i] ? INFINITY : fabsf(lg[i] - ref[i]);
+		sumd += fabsf(lg[i] - ref[i]);
+	}
 	for (i = 0; i < n; i++)
 		argok += argmax(lg + (size_t)i * nv, nv) ==
 		    argmax(ref + (size_t)i * nv, nv);
-	ok(maxd <= tol, "%s-%s: logits at %d positions within %g (max "
-	    "|diff| %.3g)", arch, var, n, tol, maxd);
+	ok(maxd <= tol && sumd / ((double)n * nv) <= mtol, "%s-%s: logits "
+	    "at %d positions within %g, mean within %g (max |diff| %.3g, "
+	    "mean %.3g)", arch, var, n, tol, mtol, maxd,
+	    sumd / ((double)n * nv));
 	is_int(argok, n, "%s-%s: argmax agrees at every position", arch, var);
 	free(buf);
-	if (strcmp(var, "q4_k_m") != 0)
+	if (strcmp(var, "f32") == 0 || strcmp(var, "q8_0") == 0)
 		check_routing(c, tap_path("%s/reference/routing-%s.json", dir,
 		    var), strcmp(var, "f32") == 0 ? 1e-5f : 2e-3f,
 		    tap_path("%s-%s", arch, var));
@@ -214,6 +233,7 @@ main(void)
 		tap_skip_all("no fixtures ($FIXTURES)");
 	for (a = 0; a < sizeof archs / sizeof archs[0]; a++)
 		for (v = 0; v < sizeof variants / sizeof variants[0]; v++)
-			one(fx, archs[a], variants[v]);
+			if (v < 3 || strcmp(archs[a], "gpt-oss") == 0)
+				one(fx, archs[a], variants[v]);
 	return tap_done();
 }

@@ -15,6 +15,7 @@
 
 #include "tap.h"
 #include "engine/engine-session.h"
+#include "engine/engine-vocab.h"
 
 static const int32_t prompt[] = { 1, 415, 526, 681, 287, 671, 1447, 285,
 	1142, 461, 383, 782, 754, 272, 543, 1498, 1460, 281, 476, 1459 };
@@ -23,6 +24,9 @@ static const int32_t prompt[] = { 1, 415, 526, 681, 287, 671, 1447, 285,
 
 struct got {
 	int	 n_route, n_token, n_done, n_error, n_loaded, n_reset;
+	int	 n_piece;		/* ROUTE events with text */
+	char	 text[4096];		/* TOKEN texts, concatenated */
+	size_t	 text_len;
 	int32_t	 tokens[4096];
 	int16_t	 experts[64][64];	/* first layer's experts by pos */
 	struct eng_reply_stats	done[16];
@@ -46,8 +50,17 @@ take(struct eng_session *s, struct got *g)
 					g->experts[ev->pos][i] =
 					    ev->experts[i];
 			g->n_route++;
+			g->n_piece += ev->text != NULL && ev->text_len > 0;
 			break;
 		case ENG_EV_TOKEN:
+			if (ev->text != NULL && g->text_len + ev->text_len <
+			    sizeof g->text) {
+				memcpy(g->text + g->text_len, ev->text,
+				    ev->text_len);
+				g->text_len += ev->text_len;
+			}
+			if (ev->token < 0)	/* a held-back tail */
+				break;
 			if (g->n_token < 4096)
 				g->tokens[g->n_token] = ev->token;
 			g->n_token++;
@@ -156,7 +169,7 @@ main(void)
 	struct err e = { 0 };
 	int32_t ref[NGEN], conv[NP + NGEN + 4];
 	uint32_t gen;
-	int fd, i, k = 0, same, nconv;
+	int fd, i, k = 0, same, nconv, first_tok = 0;
 
 	if (fx == NULL)
 		tap_skip_all("no fixtures");
@@ -191,6 +204,7 @@ main(void)
 	ok(wait_for(s, fd, &g, &g.n_loaded, 1) == 0, "loaded");
 	is_str(g.info.hp.arch, "llama", "info: arch");
 	is_int(g.info.n_ctx, 256, "info: n_ctx");
+	is_int(g.info.has_vocab, 1, "info: the tokenizer and template load");
 	ok(g.info.hp.n_expert > 0 && g.info.hp.n_expert_used > 0,
 	    "info: %d experts, %d used", g.info.hp.n_expert,
 	    g.info.hp.n_expert_used);
@@ -271,12 +285,35 @@ main(void)
 
 		rq.msgs = &m;
 		rq.n_msgs = 1;
+		g.text_len = 0;
+		first_tok = g.n_token;
 		eng_session_generate(s, &rq, NULL);
 	}
 	ok(wait_for(s, fd, &g, &g.n_done, 8) == 0, "message prompt done");
-	ok(g.done[7].finish == ENG_FINISH_ERROR ? g.errmsg[0] != '\0' :
-	    g.done[7].finish == ENG_FINISH_LENGTH, "message prompt: %s",
-	    g.done[7].finish == ENG_FINISH_ERROR ? g.errmsg : "generated");
+	is_int(g.done[7].finish, ENG_FINISH_LENGTH, "message prompt "
+	    "rendered by the chat template and generated");
+	ok(g.done[7].prompt_tokens > 2, "templated prompt: %d tokens",
+	    g.done[7].prompt_tokens);
+	ok(g.n_piece == g.n_route, "every ROUTE carries its piece (%d/%d)",
+	    g.n_piece, g.n_route);
+	{
+		struct gguf *gg;
+		struct tok *tk;
+		char *dec = NULL;
+		size_t dlen = 0;
+
+		ok(gguf_open(&gg, path, &e) == 0 &&
+		    engine_vocab_load(&tk, gg, &e) == 0 &&
+		    tokenizer_vocab_decode(tk, g.tokens + first_tok,
+		    (size_t)(g.n_token - first_tok), 0, &dec, &dlen, &e) == 0,
+		    "decode the reply's ids");
+		ok(dec != NULL && dlen == g.text_len &&
+		    memcmp(dec, g.text, dlen) == 0, "streamed text equals the "
+		    "decoded ids (%zu bytes)", dlen);
+		free(dec);
+		tokenizer_vocab_free(tk);
+		gguf_close(gg);
+	}
 
 	eng_session_free(s);
 	ok(1, "session freed");

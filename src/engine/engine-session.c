@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/engine-chat.h"
 #include "engine/engine-session.h"
 #include "formats/formats.h"
 
@@ -73,6 +74,8 @@ struct eng_session {
 	struct eng_model		*model;
 	struct eng_ctx			*ctx;
 	struct eng_sampler		*smp;
+	struct eng_chat			 chat;		/* tokenizer, template */
+	int				 has_chat;
 	int32_t				*cache;		/* tokens in the KV */
 	int				 n_cache;
 	int				 n_ctx;
@@ -182,7 +185,8 @@ route_hook(void *arg, const struct eng_route *r)
 {
 	struct eng_session *s = arg;
 	struct eng_ev *ev;
-	size_t n = (size_t)r->n_layer * (size_t)r->k;
+	size_t n = (size_t)r->n_layer * (size_t)r->k, plen = 0;
+	const char *piece;
 
 	if ((ev = ev_new(s, ENG_EV_ROUTE)) == NULL)
 		return;
@@ -199,6 +203,13 @@ route_hook(void *arg, const struct eng_route *r)
 	}
 	memcpy(ev->experts, r->experts, n * sizeof *ev->experts);
 	memcpy(ev->weights, r->weights, n * sizeof *ev->weights);
+	if (s->has_chat && (piece = tokenizer_vocab_piece(s->chat.tok,
+	    r->token, &plen)) != NULL && (ev->text = malloc(plen + 1)) !=
+	    NULL) {
+		memcpy(ev->text, piece, plen);
+		ev->text[plen] = '\0';
+		ev->text_len = plen;
+	}
 	ev_push(s, ev);
 }
 
@@ -252,6 +263,9 @@ req_take(struct eng_session *s)
 static void
 unload(struct eng_session *s)
 {
+	if (s->has_chat)
+		eng_chat_fini(&s->chat);
+	s->has_chat = 0;
 	eng_sampler_free(s->smp);
 	eng_ctx_free(s->ctx);
 	eng_model_free(s->model);
@@ -292,6 +306,15 @@ do_load(struct eng_session *s, const char *path)
 	s->has_eos = gguf_get_u32(g, "tokenizer.ggml.eos_token_id", &s->eos,
 	    NULL) == 0;
 	eng_set_route_hook(s->ctx, route_hook, s);
+	/* Text needs the tokenizer and the template; without them the
+	 * model still runs on token ids. */
+	err_clear(&e);
+	if (eng_chat_load(&s->chat, g, NULL, &e) == 0)
+		s->has_chat = 1;
+	else {
+		err_prefix(&e, "%s: text disabled (token ids only)", path);
+		ev_error(s, &e);
+	}
 	if ((ev = ev_new(s, ENG_EV_LOADED)) == NULL)
 		return;
 	snprintf(ev->info.path, sizeof ev->info.path, "%s", path);
@@ -302,7 +325,7 @@ do_load(struct eng_session *s, const char *path)
 	ev->info.hp = *hp;
 	ev->info.n_ctx = s->n_ctx;
 	ev->info.n_threads = eng_ctx_n_threads(s->ctx);
-	ev->info.has_vocab = 0;
+	ev->info.has_vocab = s->has_chat;
 	ev->info.expert_bytes = eng_model_expert_bytes(s->model);
 	ev->info.bytes_per_token = eng_model_bytes_per_token(s->model);
 	ev_push(s, ev);
@@ -323,7 +346,10 @@ static int
 prompt_tokens(struct eng_session *s, const struct req *r, int32_t **out,
     int *n, struct err *e)
 {
-	(void)s;
+	struct tokenizer_chat_msg *msgs;
+	struct tok_ids ids = { 0 };
+	int i, rc;
+
 	if (r->tokens != NULL) {
 		*out = malloc((size_t)(r->n_tokens ? r->n_tokens : 1) *
 		    sizeof **out);
@@ -333,14 +359,37 @@ prompt_tokens(struct eng_session *s, const struct req *r, int32_t **out,
 		*n = r->n_tokens;
 		return 0;
 	}
-	return err_set(e, ERR_UNSUPPORTED, "text prompts need a tokenizer, "
-	    "which this build does not have yet; send token ids "
-	    "(/tokens 1,2,3)");
+	if (!s->has_chat)
+		return err_set(e, ERR_UNSUPPORTED, "this model has no usable "
+		    "tokenizer or chat template; send token ids (/tokens "
+		    "1,2,3)");
+	if ((msgs = calloc((size_t)r->n_msgs + 1, sizeof *msgs)) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (i = 0; i < r->n_msgs; i++) {
+		msgs[i].role = r->roles[i];
+		msgs[i].content = r->contents[i];
+	}
+	rc = eng_chat_encode(&s->chat, msgs, (size_t)r->n_msgs, 1, &ids, NULL,
+	    e);
+	free(msgs);
+	if (rc != 0) {
+		free(ids.v);
+		return rc;
+	}
+	if (ids.n > INT32_MAX) {
+		free(ids.v);
+		return err_set(e, ERR_RANGE, "the prompt is too long");
+	}
+	*out = ids.v;
+	*n = (int)ids.n;
+	return 0;
 }
 
 static int
 is_eog(const struct eng_session *s, int32_t tok)
 {
+	if (s->has_chat)
+		return tokenizer_vocab_is_eog(s->chat.tok, tok);
 	return s->has_eos && (uint32_t)tok == s->eos;
 }
 
@@ -350,8 +399,11 @@ do_generate(struct eng_session *s, struct req *r)
 	struct eng_reply_stats st = { 0 };
 	struct err e = { 0 };
 	struct eng_ev *ev;
+	struct tok_stream ts;
+	const char *piece;
+	size_t plen;
 	int32_t *toks = NULL, tok;
-	int n = 0, keep, i, rc;
+	int n = 0, keep, i, rc, streaming = 0;
 	uint64_t t0, t1, t2;
 
 	s->cur_gen = r->gen;
@@ -406,6 +458,10 @@ do_generate(struct eng_session *s, struct req *r)
 	if (rc != 0)
 		goto fail;
 	st.finish = ENG_FINISH_LENGTH;
+	if (s->has_chat) {
+		tokenizer_stream_init(&ts, s->chat.tok, 0);
+		streaming = 1;
+	}
 	for (i = 0; i < r->max_tokens; i++) {
 		if (atomic_load(&s->cancel)) {
 			st.finish = ENG_FINISH_CANCEL;
@@ -423,7 +479,16 @@ do_generate(struct eng_session *s, struct req *r)
 		if ((ev = ev_new(s, ENG_EV_TOKEN)) != NULL) {
 			ev->pos = s->n_cache;
 			ev->token = tok;
-			ev->text = calloc(1, 1);
+			piece = "";
+			plen = 0;
+			if (streaming && tokenizer_stream_push(&ts, tok, &piece,
+			    &plen) != 0)
+				plen = 0;
+			if ((ev->text = malloc(plen + 1)) != NULL) {
+				memcpy(ev->text, piece, plen);
+				ev->text[plen] = '\0';
+				ev->text_len = plen;
+			}
 			ev_push(s, ev);
 		}
 		if (s->n_cache + 1 >= s->n_ctx) {
@@ -443,6 +508,18 @@ do_generate(struct eng_session *s, struct req *r)
 			goto fail;
 	}
 	t2 = util_now_ns();
+	/* what the stream still holds: an incomplete last character */
+	if (streaming && tokenizer_stream_flush(&ts, &piece, &plen) == 0 &&
+	    plen > 0 && (ev = ev_new(s, ENG_EV_TOKEN)) != NULL) {
+		ev->pos = -1;
+		ev->token = -1;
+		if ((ev->text = malloc(plen + 1)) != NULL) {
+			memcpy(ev->text, piece, plen);
+			ev->text[plen] = '\0';
+			ev->text_len = plen;
+		}
+		ev_push(s, ev);
+	}
 	/* Decode speed counts the tokens after the first: the first one's
 	 * time is the prefill's. */
 	if (st.gen_tokens > 1 && t2 > t1)
@@ -453,6 +530,8 @@ fail:
 	st.finish = ENG_FINISH_ERROR;
 	ev_error(s, &e);
 out:
+	if (streaming)
+		tokenizer_stream_fini(&ts);
 	st.ctx_used = s->n_cache;
 	free(toks);
 	ev_done(s, r->gen, &st);

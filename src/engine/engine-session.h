@@ -31,7 +31,9 @@ struct eng_session;
 enum eng_ev_type {
 	ENG_EV_LOADED = 1,	/* a model is ready: info */
 	ENG_EV_ROUTE,		/* one token's routing: route_* fields */
-	ENG_EV_TOKEN,		/* one generated token: token, text */
+	ENG_EV_TOKEN,		/* one generated token: token, text; at
+				 * the end of a reply, a token -1 / pos -1
+				 * event may carry the held-back tail */
 	ENG_EV_DONE,		/* a generation ended: stats */
 	ENG_EV_ERROR,		/* a request failed: err */
 	ENG_EV_RESET		/* the conversation was reset */

@@ -8,7 +8,11 @@ libengine_a_SOURCES = \
 	src/engine/engine-forward.c \
 	src/engine/engine-model.c \
 	src/engine/engine-pool.c \
-	src/engine/engine-sample.c
+	src/engine/engine-sample.c \
+	src/engine/engine-chat.c \
+	src/engine/engine-chat.h \
+	src/engine/engine-vocab.c \
+	src/engine/engine-vocab.h
 
 ENGINE_TEST_LIBS = libengine.a libformats.a libquant.a libutil.a \
 	$(JANSSON_LIBS) $(PTHREAD_LIBS) -lm
@@ -28,4 +32,6 @@ libengine_a_SOURCES += src/engine/engine-session.h \
 	src/engine/engine-session.c
 check_PROGRAMS += t/610-engine-session.t
 t_610_engine_session_t_SOURCES = t/610-engine-session.c t/tap.h
-t_610_engine_session_t_LDADD = $(ENGINE_TEST_LIBS)
+t_610_engine_session_t_LDADD = libengine.a libformats.a libquant.a \
+	libtokenizer.a libutil.a $(PCRE2_LIBS) $(JANSSON_LIBS) \
+	$(PTHREAD_LIBS) -lm

@@ -583,12 +583,12 @@ gguf_writer_add_tensor(struct gguf_writer *w, const char *name, int type,
 		return err_set(e, ERR_USAGE, "gguf writer: tensor '%s': %d "
 		    "dimensions (1..%d allowed)", name, n_dims, GGUF_MAX_DIMS);
 	if ((ti = quant_type_info(type)) == NULL)
-		return err_set(e, ERR_USAGE, "gguf writer: tensor '%s': unknown "
-		    "type %d", name, type);
+		return err_set(e, ERR_USAGE, "gguf writer: tensor '%s': "
+		    "unknown type %d", name, type);
 	for (d = 0; d < n_dims; d++)
 		if (ne[d] == 0 || ne[d] > INT64_MAX)
-			return err_set(e, ERR_USAGE, "gguf writer: tensor '%s': "
-			    "dimension %d is %llu", name, d,
+			return err_set(e, ERR_USAGE, "gguf writer: tensor "
+			    "'%s': dimension %d is %llu", name, d,
 			    (unsigned long long)ne[d]);
 	if (ne[0] % ti->blck != 0)
 		return err_set(e, ERR_USAGE, "gguf writer: tensor '%s': row "

@@ -52,11 +52,12 @@ struct gguf_value {
 		uint64_t	u;	/* unsigned ints, bool */
 		int64_t		i;	/* signed ints */
 		double		f;	/* floats */
-	} num;				/* scalars */
+	} num;			/* scalars */
 	struct gguf_str	 str;		/* STRING */
-	const void	*raw;		/* numeric arrays: elements in the
-					 * map, little-endian, unaligned */
-	struct gguf_str	*strs;		/* string arrays: n strings */
+	const void	*raw;		/* numeric arrays: elements in
+					 * the map, little-endian,
+					 * unaligned */
+	struct gguf_str	*strs;		/* string arrays: n */
 	struct gguf_value *elems;	/* arrays of arrays: n values */
 };
 
@@ -69,7 +70,7 @@ struct gguf_tensor {
 	char		*name;		/* NUL-terminated copy */
 	int		 type;		/* enum ggml_type */
 	int		 n_dims;
-	uint64_t	 ne[GGUF_MAX_DIMS];	/* ne[0] fastest; unused = 1 */
+	uint64_t	 ne[GGUF_MAX_DIMS];	/* ne[0] fastest; unused 1 */
 	uint64_t	 offset;	/* from the start of the file */
 	uint64_t	 nbytes;
 	const void	*data;		/* view into the map */
@@ -84,7 +85,7 @@ struct gguf {
 	uint64_t		 n_tensors;
 	struct gguf_tensor	*tensors;
 	uint32_t		 alignment;
-	uint64_t		 data_offset;	/* start of the data section */
+	uint64_t		 data_offset;	/* start of the data */
 };
 
 /*
@@ -130,7 +131,8 @@ int gguf_get_str_arr(const struct gguf *g, const char *key,
 int gguf_get_arr(const struct gguf *g, const char *key, int *elem_type,
     const void **raw, uint64_t *n, struct err *e);
 
-/* Element i of a numeric array value as double / int64. */
+/* Element i of a numeric array value as double / int64 (0 when i is
+ * out of range or the array is not numeric; floats saturate to int64). */
 double gguf_arr_f64(const struct gguf_value *v, uint64_t i);
 int64_t gguf_arr_i64(const struct gguf_value *v, uint64_t i);
 
@@ -274,7 +276,7 @@ struct st_tensor {
 	uint64_t	 offset;	/* from the start of its file */
 	uint64_t	 nbytes;
 	const void	*data;		/* view into the map */
-	int		 file;		/* index into safetensors.files */
+	int		 file;		/* index into files[] */
 };
 
 struct st_file {
@@ -353,14 +355,14 @@ struct hf_hparams {
 	int64_t		n_heads;
 	int64_t		n_kv_heads;	/* defaults to n_heads */
 	int64_t		head_dim;	/* defaults to hidden / heads */
-	int64_t		ff;		/* intermediate_size (dense) */
+	int64_t		ff;		/* intermediate_size */
 	int64_t		n_experts;
 	int64_t		n_experts_used;
-	int64_t		expert_ff;	/* moe_intermediate_size, or the
-					 * intermediate_size of an MoE */
+	int64_t		expert_ff;	/* moe_intermediate_size, or
+					 * an MoE's intermediate_size */
 	int64_t		n_shared_experts;
 	int64_t		shared_expert_ff;
-	int64_t		first_dense_layers;	/* first_k_dense_replace */
+	int64_t		first_dense_layers; /* first_k_dense_replace */
 	int64_t		vocab_size;
 	int64_t		max_position;
 	int64_t		sliding_window;
@@ -368,7 +370,7 @@ struct hf_hparams {
 	int64_t		kv_lora_rank;
 	double		rope_theta;
 	double		rms_norm_eps;
-	char		rope_scaling[32];	/* rope_scaling.(rope_)type */
+	char		rope_scaling[32];	/* rope_scaling type */
 	double		rope_factor;
 	int		tie_embeddings;		/* -1 unknown */
 };

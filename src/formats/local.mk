@@ -27,3 +27,9 @@ t_102_formats_gguf_hostile_t_LDADD = $(FORMATS_TEST_LIBS)
 check_PROGRAMS += t/104-formats-safetensors.t
 t_104_formats_safetensors_t_SOURCES = t/104-formats-safetensors.c t/tap.h
 t_104_formats_safetensors_t_LDADD = $(FORMATS_TEST_LIBS)
+
+SH_TESTS += t/105-cmd-inspect.sh
+
+# libFuzzer targets, built and run by scripts/fuzz (not by make).
+EXTRA_DIST += scripts/fuzz scripts/fuzz-gguf.c scripts/fuzz-safetensors.c \
+	scripts/fuzz-seeds.py

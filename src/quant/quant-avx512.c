@@ -9,7 +9,9 @@
  *   - the integer kernels of quant-simd.h compiled for AVX-512VL + VNNI:
  *     32-block products with vpdpbusd, 32 vector registers (installed
  *     only when VNNI is present; otherwise the AVX2 ones stay);
- *   - Q8_0 x Q8_0 with 512-bit vpdpbusd, two blocks per instruction;
+ *   - one-token products of the 32-blocks (Q4_0, Q4_1, Q5_0, Q5_1,
+ *     Q8_0, IQ4_NL, MXFP4) with 512-bit vpdpbusd, two blocks per
+ *     instruction;
  *   - F32 and F16 products sixteen lanes wide; BF16 with vdpbf16ps
  *     (AVX512-BF16) or, without it, by widening to F32.
  */
@@ -133,52 +135,73 @@ z_dot_bf16_dp(int64_t n, const void *w, const void *x)
 	return s;
 }
 
-/* Q8_0 x Q8_0: two blocks per 512-bit vpdpbusd. */
-QS_FN float
-z_dot_q8_0(int64_t n, const void *w, const void *x)
-{
-	const block_q8_0 *a = w, *y = x;
-	__m512 acc = _mm512_setzero_ps();
-	int64_t i, nb = n / QK8_0;
-	float s;
-
-	for (i = 0; i + 1 < nb; i += 2) {
-		__m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(
-		    _mm256_loadu_si256((const __m256i *)a[i].qs)),
-		    _mm256_loadu_si256((const __m256i *)a[i + 1].qs), 1);
-		__m512i yv = _mm512_inserti64x4(_mm512_castsi256_si512(
-		    _mm256_loadu_si256((const __m256i *)y[i].qs)),
-		    _mm256_loadu_si256((const __m256i *)y[i + 1].qs), 1);
-		__mmask64 neg = _mm512_movepi8_mask(wv);
-		__m512i aw = _mm512_abs_epi8(wv);
-		__m512i sy = _mm512_mask_sub_epi8(yv, neg,
-		    _mm512_setzero_si512(), yv);
-		__m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw,
-		    sy);
-		__m512 d = _mm512_insertf32x8(_mm512_set1_ps(qs_h2f(a[i].d) *
-		    qs_h2f(y[i].d)), _mm256_set1_ps(qs_h2f(a[i + 1].d) *
-		    qs_h2f(y[i + 1].d)), 1);
-
-		acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(p), acc);
-	}
-	s = _mm512_reduce_add_ps(acc);
-	if (i < nb)
-		s += qs_dot_q8_0(32, &a[i], &y[i]);
-	return s;
+/*
+ * 32-blocks, two per 512-bit vpdpbusd: each block is unpacked to signed
+ * bytes by quant-simd.h's loader, the halves joined, |w| . sign(y, w).
+ */
+#define Z_B32(name, blk, has_m)						\
+QS_FN float								\
+z_fdot_##name(int64_t n, const void *w, const void *x)			\
+{									\
+	const block_q8_0 *y0 = x;					\
+	const block_q8_1 *y1 = x;					\
+	__m512 acc = _mm512_setzero_ps();				\
+	int64_t i, nb = n / 32;						\
+	float d0, m0, d1, m1, ms = 0, s;				\
+									\
+	for (i = 0; i + 1 < nb; i += 2) {				\
+		__m256i wa = qs_ld_##name(w, i, &d0, &m0);		\
+		__m256i wb = qs_ld_##name(w, i + 1, &d1, &m1);		\
+		const int8_t *ya = has_m ? y1[i].qs : y0[i].qs;		\
+		const int8_t *yb = has_m ? y1[i + 1].qs : y0[i + 1].qs;	\
+		uint16_t ha = has_m ? y1[i].d : y0[i].d;		\
+		uint16_t hb = has_m ? y1[i + 1].d : y0[i + 1].d;	\
+		__m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(wa),\
+		    wb, 1);						\
+		__m512i yv = _mm512_inserti64x4(_mm512_castsi256_si512(	\
+		    _mm256_loadu_si256((const __m256i *)ya)),		\
+		    _mm256_loadu_si256((const __m256i *)yb), 1);	\
+		__mmask64 neg = _mm512_movepi8_mask(wv);		\
+		__m512i sy = _mm512_mask_sub_epi8(yv, neg,		\
+		    _mm512_setzero_si512(), yv);			\
+		__m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(),	\
+		    _mm512_abs_epi8(wv), sy);				\
+		__m512 dv = _mm512_insertf32x8(_mm512_set1_ps(d0 *	\
+		    qs_h2f(ha)), _mm256_set1_ps(d1 * qs_h2f(hb)), 1);	\
+									\
+		acc = _mm512_fmadd_ps(dv, _mm512_cvtepi32_ps(p), acc);	\
+		if (has_m)						\
+			ms += m0 * qs_h2f(y1[i].s) +			\
+			    m1 * qs_h2f(y1[i + 1].s);			\
+	}								\
+	s = _mm512_reduce_add_ps(acc) + ms;				\
+	if (i < nb)							\
+		s += qs_fdot_##name(32, (const blk *)w + i, has_m ?	\
+		    (const void *)(y1 + i) : (const void *)(y0 + i));	\
+	return s;							\
+}									\
+QS_FN void								\
+z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
+    const void *x, size_t xs, int nt, float *y, size_t ys)		\
+{									\
+	int r;								\
+									\
+	if (nt != 1) {							\
+		qs_tile_##name(n, w, ws, nr, x, xs, nt, y, ys);		\
+		return;							\
+	}								\
+	for (r = 0; r < nr; r++)					\
+		y[r] = z_fdot_##name(n, (const char *)w + (size_t)r * ws,\
+		    x);							\
 }
 
-QS_FN void
-z_tile_q8_0(int64_t n, const void *w, size_t ws, int nr, const void *x,
-    size_t xs, int nt, float *y, size_t ys)
-{
-	int r, t;
-
-	for (t = 0; t < nt; t++)
-		for (r = 0; r < nr; r++)
-			y[(size_t)t * ys + (size_t)r] = z_dot_q8_0(n,
-			    (const char *)w + (size_t)r * ws,
-			    (const char *)x + (size_t)t * xs);
-}
+Z_B32(q4_0, block_q4_0, 0)
+Z_B32(q4_1, block_q4_1, 1)
+Z_B32(q5_0, block_q5_0, 0)
+Z_B32(q5_1, block_q5_1, 1)
+Z_B32(q8_0, block_q8_0, 0)
+Z_B32(iq4_nl, block_iq4_nl, 0)
+Z_B32(mxfp4, block_mxfp4, 0)
 
 #define Z_TILE(name, dot)						\
 Z_FN void								\
@@ -222,8 +245,18 @@ quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 	k->tile[GGML_TYPE_BF16] = bf16 ? z_tile_bf16_dp : z_tile_bf16;
 	if (vnni) {
 		qs_fill_int(k);
-		k->dot[GGML_TYPE_Q8_0] = z_dot_q8_0;
-		k->tile[GGML_TYPE_Q8_0] = z_tile_q8_0;
+#define Z_SET(T, name) do {						\
+	k->dot[GGML_TYPE_##T] = z_fdot_##name;				\
+	k->tile[GGML_TYPE_##T] = z_tile_##name;				\
+} while (0)
+		Z_SET(Q4_0, q4_0);
+		Z_SET(Q4_1, q4_1);
+		Z_SET(Q5_0, q5_0);
+		Z_SET(Q5_1, q5_1);
+		Z_SET(Q8_0, q8_0);
+		Z_SET(IQ4_NL, iq4_nl);
+		Z_SET(MXFP4, mxfp4);
+#undef Z_SET
 	}
 }
 

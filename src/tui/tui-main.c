@@ -260,11 +260,14 @@ on_event(struct tui *t, const struct eng_ev *ev)
 		    t->dirty[PANEL_TITLE] = 1;
 		break;
 	case ENG_EV_TOKEN:
-		if (t->have_stats)
+		if (t->have_stats && ev->token >= 0)
 			tui_stats_token(&t->st);
 		if (ev->gen != t->gen || (m = reply_msg(t)) == NULL)
 			break;
-		if (t->info.has_vocab)
+		if (ev->token < 0)		/* the held-back tail */
+			tui_msg_append(m, ev->text ? ev->text : "",
+			    ev->text_len);
+		else if (t->info.has_vocab)
 			tui_msg_add_token(m, ev->token, ev->pos,
 			    ev->text ? ev->text : "", ev->text_len);
 		else {
