@@ -27,6 +27,9 @@ int tui_utf8_next(const char *s, size_t n, uint32_t *cp);
 /* Columns a code point takes: 0 for combining marks, 2 for wide ones;
  * control characters count 1 (they are drawn as '?'). */
 int tui_cp_width(uint32_t cp);
+/* A malloc'd copy of s[0..n) with each invalid byte replaced by U+FFFD
+ * (chat templates take valid UTF-8 only), or NULL. */
+char *tui_utf8_clean(const char *s, size_t n);
 /* Columns of s[0..n). */
 int tui_str_width(const char *s, size_t n);
 
@@ -84,6 +87,7 @@ struct tui_stats {
 	double		 prefill_now;
 	uint64_t	 win_t0;	/* sample window start, ns */
 	int		 win_decode, win_prefill;
+	uint64_t	 win_first, win_last;	/* decode token times */
 	uint64_t	 rss;		/* bytes */
 	struct tui_rec	*recs;		/* [n_ctx] by position */
 	int		 n_recs;	/* positions seen: 0..n_recs-1 */
@@ -97,8 +101,11 @@ void tui_stats_fini(struct tui_stats *st);
 void tui_stats_clear(struct tui_stats *st);
 /* Take a ROUTE event. */
 void tui_stats_route(struct tui_stats *st, const struct eng_ev *ev);
-/* Count a generated token (TOKEN event). */
-void tui_stats_token(struct tui_stats *st);
+/* Count a generated token (TOKEN event made at t_ns). */
+void tui_stats_token(struct tui_stats *st, uint64_t t_ns);
+/* A reply ended: its prefill and decode rates. */
+void tui_stats_reply(struct tui_stats *st, double prefill_tps,
+    double decode_tps);
 /* Close the sampling window if period_ns has passed (busy: the engine
  * is working, so a zero rate is real); 1 if the panels changed. */
 int tui_stats_tick(struct tui_stats *st, uint64_t now, uint64_t period_ns,

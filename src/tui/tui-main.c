@@ -108,9 +108,10 @@ tui_generate(struct tui *t)
 {
 	struct eng_gen_req rq = { 0 };
 	struct eng_msg *msgs = NULL;
+	char **clean = NULL;
 	int32_t *toks = NULL;
 	struct tui_msg *m;
-	int i, n = 0, cap = 0, rc;
+	int i, n = 0, cap = 0, rc, nclean = 0;
 
 	if (!t->loaded) {
 		tui_note(t, ROLE_ERROR, "no model loaded: /model PATH.gguf");
@@ -118,18 +119,25 @@ tui_generate(struct tui *t)
 	}
 	if (t->info.has_vocab) {
 		msgs = calloc((size_t)t->conv.n + 1, sizeof *msgs);
-		if (msgs == NULL)
+		clean = calloc((size_t)t->conv.n + 1, sizeof *clean);
+		if (msgs == NULL || clean == NULL) {
+			free(msgs);
+			free(clean);
 			return ERR_NOMEM;
+		}
 		if (t->conv.system != NULL)
 			msgs[n++] = (struct eng_msg){ "system",
 			    t->conv.system };
 		for (i = 0; i < t->conv.n; i++) {
 			m = &t->conv.m[i];
-			if (m->role == ROLE_USER)
-				msgs[n++] = (struct eng_msg){ "user", m->text };
-			else if (m->role == ROLE_ASSISTANT)
-				msgs[n++] = (struct eng_msg){ "assistant",
-				    m->text };
+			if (m->role != ROLE_USER && m->role != ROLE_ASSISTANT)
+				continue;
+			/* model output may hold invalid UTF-8 */
+			if ((clean[nclean] = tui_utf8_clean(m->text,
+			    m->len)) == NULL)
+				break;
+			msgs[n++] = (struct eng_msg){ m->role == ROLE_USER ?
+			    "user" : "assistant", clean[nclean++] };
 		}
 		rq.msgs = msgs;
 		rq.n_msgs = n;
@@ -159,17 +167,20 @@ tui_generate(struct tui *t)
 	}
 	rq.sp = &t->sp;
 	rq.max_tokens = t->max_tokens;
-	if ((m = tui_conv_add(&t->conv, ROLE_ASSISTANT, "", 0)) == NULL) {
-		free(msgs);
-		free(toks);
-		return ERR_NOMEM;
+	if ((m = tui_conv_add(&t->conv, ROLE_ASSISTANT, "", 0)) == NULL)
+		rc = ERR_NOMEM;
+	else {
+		t->reply_idx = t->conv.n - 1;
+		rc = eng_session_generate(t->sess, &rq, &t->gen);
 	}
-	t->reply_idx = t->conv.n - 1;
-	rc = eng_session_generate(t->sess, &rq, &t->gen);
+	for (i = 0; i < nclean; i++)
+		free(clean[i]);
+	free(clean);
 	free(msgs);
 	free(toks);
 	if (rc != 0) {
-		tui_conv_del(&t->conv, t->reply_idx);
+		if (m != NULL)
+			tui_conv_del(&t->conv, t->reply_idx);
 		t->reply_idx = -1;
 		return rc;
 	}
@@ -261,7 +272,7 @@ on_event(struct tui *t, const struct eng_ev *ev)
 		break;
 	case ENG_EV_TOKEN:
 		if (t->have_stats && ev->token >= 0)
-			tui_stats_token(&t->st);
+			tui_stats_token(&t->st, ev->t_ns);
 		if (ev->gen != t->gen || (m = reply_msg(t)) == NULL)
 			break;
 		if (ev->token < 0)		/* the held-back tail */
@@ -295,8 +306,8 @@ on_event(struct tui *t, const struct eng_ev *ev)
 			    "%.0f ms | %d tok | %s]", s->prompt_tokens,
 			    s->prefill_tokens, s->prefill_tps, s->decode_tps,
 			    s->ttft_ms, s->gen_tokens, finish_name(s->finish));
-		if (s->decode_tps > 0 && t->have_stats)
-			t->st.tps_now = s->decode_tps;
+		if (t->have_stats)
+			tui_stats_reply(&t->st, s->prefill_tps, s->decode_tps);
 		if (t->have_stats)
 			tui_stats_balance(&t->st);
 		t->dirty[PANEL_BALANCE] = t->dirty[PANEL_TITLE] =

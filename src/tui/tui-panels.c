@@ -699,27 +699,21 @@ draw_tput(struct tui *t)
 	ih = r->h - 2;
 	if (ih < 1 || iw < 8)
 		return;
+	for (i = 0; i < st->decode_tps.n && i < iw * 2; i++)
+		if (tui_ring_get(&st->decode_tps, i) > mx)
+			mx = tui_ring_get(&st->decode_tps, i);
 	tui_putf(t, r->y + 1, r->x + 1, iw, "decode %.1f  prefill %.0f",
 	    st->tps_now, st->prefill_now);
 	if (ih >= 2) {
 		a = tui_attr(t, CP_DIM);
 		attron(a);
-		tui_putf(t, r->y + 2, r->x + 1, iw, "mem %s  ctx %d/%d",
-		    util_fmt_bytes(st->rss, mem, sizeof mem), st->n_recs,
-		    t->info.n_ctx);
+		tui_putf(t, r->y + 2, r->x + 1, iw, "mem %s  peak %.0f tok/s",
+		    util_fmt_bytes(st->rss, mem, sizeof mem), mx);
 		attroff(a);
 	}
-	if (ih >= 4) {
-		for (i = 0; i < st->decode_tps.n && i < iw * 2; i++)
-			if (tui_ring_get(&st->decode_tps, i) > mx)
-				mx = tui_ring_get(&st->decode_tps, i);
+	if (ih >= 3)
 		tui_graph(t, &st->decode_tps, r->y + 3, r->x + 1, ih - 2, iw,
 		    mx);
-		a = tui_attr(t, CP_DIM);
-		attron(a);
-		tui_putf(t, r->y + 3, r->x + r->w - 12, 11, "%10.0f", mx);
-		attroff(a);
-	}
 }
 
 /* ---- cache ---- */

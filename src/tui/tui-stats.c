@@ -7,8 +7,10 @@
  * per selected expert) and plain counts since the last /clear; the record
  * itself is copied by position for the routing inspector; the imbalance
  * series gets the mean over layers of max/mean of the decayed counts.
- * Rates are sampled in windows (tui_stats_tick): tokens seen in the
- * window over its length. Balance per layer (from the counts): max/mean,
+ * Decode rates are sampled in windows (tui_stats_tick): the tokens of a
+ * window over the time between its first and last token (the engine
+ * stamps each event), so a burst shorter than the window still reads at
+ * its real speed; prefill rates come from each reply's statistics. Balance per layer (from the counts): max/mean,
  * coefficient of variation (stddev/mean) and routing entropy normalized
  * by log(n_expert).
  */
@@ -190,9 +192,22 @@ tui_stats_route(struct tui_stats *st, const struct eng_ev *ev)
 }
 
 void
-tui_stats_token(struct tui_stats *st)
+tui_stats_token(struct tui_stats *st, uint64_t t_ns)
 {
-	st->win_decode++;
+	if (st->win_decode++ == 0)
+		st->win_first = t_ns;
+	st->win_last = t_ns;
+}
+
+void
+tui_stats_reply(struct tui_stats *st, double prefill_tps, double decode_tps)
+{
+	if (prefill_tps > 0) {
+		st->prefill_now = prefill_tps;
+		tui_ring_push(&st->prefill_tps, (float)prefill_tps);
+	}
+	if (decode_tps > 0)
+		st->tps_now = decode_tps;
 }
 
 int
@@ -207,16 +222,14 @@ tui_stats_tick(struct tui_stats *st, uint64_t now, uint64_t period_ns,
 	}
 	if (now - st->win_t0 < period_ns)
 		return 0;
-	dt = (double)(now - st->win_t0) / 1e9;
 	st->rss = tui_rss_bytes();
-	if (busy || st->win_decode > 0 || st->win_prefill > 0) {
-		tui_ring_push(&st->decode_tps, (float)(st->win_decode / dt));
-		tui_ring_push(&st->prefill_tps, (float)(st->win_prefill / dt));
-		if (st->win_decode > 0)
-			st->tps_now = st->win_decode / dt;
-		if (st->win_prefill > 0)
-			st->prefill_now = st->win_prefill / dt;
-	}
+	if (st->win_decode >= 2 && st->win_last > st->win_first) {
+		/* the rate between the window's first and last token */
+		dt = (double)(st->win_last - st->win_first) / 1e9;
+		st->tps_now = (st->win_decode - 1) / dt;
+		tui_ring_push(&st->decode_tps, (float)st->tps_now);
+	} else if (busy && st->win_decode == 0)
+		tui_ring_push(&st->decode_tps, 0);
 	st->win_decode = 0;
 	st->win_prefill = 0;
 	st->win_t0 = now;

@@ -7,6 +7,8 @@
  * from wcwidth() (the locale's idea of East Asian wide characters);
  * control characters are drawn as '?' and count one column.
  */
+#include <stdlib.h>
+#include <string.h>
 #include <wchar.h>
 
 #include "tui/tui-int.h"
@@ -144,4 +146,31 @@ tui_wrap(const char *s, size_t n, int width, tui_wrap_fn emit, void *arg)
 		lines++;
 	}
 	return lines;
+}
+
+char *
+tui_utf8_clean(const char *s, size_t n)
+{
+	char *o, *p;
+	size_t i = 0;
+	int step;
+	uint32_t cp;
+
+	/* each invalid byte becomes 3 bytes of U+FFFD */
+	if (n > (SIZE_MAX - 1) / 3 || (o = malloc(n * 3 + 1)) == NULL)
+		return NULL;
+	p = o;
+	while (i < n) {
+		step = tui_utf8_next(s + i, n - i, &cp);
+		if (cp == 0xfffd && step == 1) {
+			memcpy(p, "\xef\xbf\xbd", 3);
+			p += 3;
+		} else {
+			memcpy(p, s + i, (size_t)step);
+			p += step;
+		}
+		i += (size_t)step;
+	}
+	*p = '\0';
+	return o;
 }
