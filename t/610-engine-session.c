@@ -247,6 +247,22 @@ main(void)
 	is_int(g.done[2].prefill_tokens, 3,
 	    "KV reuse: 3 tokens prefilled (last generated + 2 new)");
 
+	/* a diverging prompt keeps the common prefix: the prompt again
+	 * (the cache holds prompt + reply), so only its last token runs */
+	rq.tokens = prompt;
+	rq.n_tokens = NP;
+	rq.max_tokens = 2;
+	memset(&g.experts, 0, sizeof g.experts);
+	eng_session_generate(s, &rq, NULL);
+	ok(wait_for(s, fd, &g, &g.n_done, 4) == 0, "regenerate done");
+	is_int(g.done[3].prefill_tokens, 1, "cache cut back to the common "
+	    "prefix: 1 token prefilled");
+	ok(memcmp(g.experts[NP - 1], ref_ex[NP - 1],
+	    (size_t)k * sizeof ref_ex[0][0]) == 0 &&
+	    memcmp(g.experts[NP], ref_ex[NP], (size_t)k *
+	    sizeof ref_ex[0][0]) == 0, "routing after the cut equals the "
+	    "uncut run's");
+
 	/* stop: a long generation, and one queued behind it */
 	rq.tokens = prompt;
 	rq.n_tokens = NP;
@@ -256,25 +272,25 @@ main(void)
 	eng_session_generate(s, &rq, NULL);
 	ok(wait_for(s, fd, &g, &g.n_token, i + 3) == 0, "streaming");
 	eng_session_stop(s);
-	ok(wait_for(s, fd, &g, &g.n_done, 5) == 0, "both ended");
+	ok(wait_for(s, fd, &g, &g.n_done, 6) == 0, "both ended");
 	/* the dropped one's DONE comes first (from stop itself) */
-	ok(g.done[3].finish == ENG_FINISH_CANCEL &&
-	    g.done[4].finish == ENG_FINISH_CANCEL,
+	ok(g.done[4].finish == ENG_FINISH_CANCEL &&
+	    g.done[5].finish == ENG_FINISH_CANCEL,
 	    "running one cancelled, queued one dropped");
 	ok(g.n_token - i < 200, "stopped early (%d tokens)", g.n_token - i);
 
 	/* a later generation is not affected by the earlier stop */
 	rq.max_tokens = 3;
 	eng_session_generate(s, &rq, NULL);
-	ok(wait_for(s, fd, &g, &g.n_done, 6) == 0, "generation after a stop");
-	ok(g.done[5].finish == ENG_FINISH_LENGTH &&
-	    g.done[5].gen_tokens == 3, "... runs to its length");
+	ok(wait_for(s, fd, &g, &g.n_done, 7) == 0, "generation after a stop");
+	ok(g.done[6].finish == ENG_FINISH_LENGTH &&
+	    g.done[6].gen_tokens == 3, "... runs to its length");
 
 	eng_session_reset(s);
 	ok(wait_for(s, fd, &g, &g.n_reset, 1) == 0, "reset acknowledged");
 	eng_session_generate(s, &rq, NULL);
-	ok(wait_for(s, fd, &g, &g.n_done, 7) == 0, "generation after reset");
-	is_int(g.done[6].prefill_tokens, NP, "after reset the whole prompt "
+	ok(wait_for(s, fd, &g, &g.n_done, 8) == 0, "generation after reset");
+	is_int(g.done[7].prefill_tokens, NP, "after reset the whole prompt "
 	    "is prefilled");
 
 	/* text without a vocabulary, or a too-long prompt, is an error */
@@ -289,11 +305,11 @@ main(void)
 		first_tok = g.n_token;
 		eng_session_generate(s, &rq, NULL);
 	}
-	ok(wait_for(s, fd, &g, &g.n_done, 8) == 0, "message prompt done");
-	is_int(g.done[7].finish, ENG_FINISH_LENGTH, "message prompt "
+	ok(wait_for(s, fd, &g, &g.n_done, 9) == 0, "message prompt done");
+	is_int(g.done[8].finish, ENG_FINISH_LENGTH, "message prompt "
 	    "rendered by the chat template and generated");
-	ok(g.done[7].prompt_tokens > 2, "templated prompt: %d tokens",
-	    g.done[7].prompt_tokens);
+	ok(g.done[8].prompt_tokens > 2, "templated prompt: %d tokens",
+	    g.done[8].prompt_tokens);
 	ok(g.n_piece == g.n_route, "every ROUTE carries its piece (%d/%d)",
 	    g.n_piece, g.n_route);
 	{

@@ -1094,6 +1094,19 @@ eng_ctx_reset(struct eng_ctx *c, int reset_stats)
 	}
 }
 
+void
+eng_ctx_truncate(struct eng_ctx *c, int n)
+{
+	int i;
+
+	if (n < 0 || n >= c->pos)
+		return;
+	c->pos = n;
+	for (i = 0; i < c->ring; i++)
+		if (c->r_pos[i] >= n)
+			c->r_pos[i] = -1;
+}
+
 int
 eng_ctx_pos(const struct eng_ctx *c)
 {

@@ -426,15 +426,14 @@ do_generate(struct eng_session *s, struct req *r)
 		    s->n_ctx);
 		goto fail;
 	}
-	/* Keep the cached prefix; at least one token must be evaluated
-	 * to have logits. */
+	/* Keep the cached common prefix; at least one token must be
+	 * evaluated to have logits. */
 	for (keep = 0; keep < s->n_cache && keep < n - 1; keep++)
 		if (s->cache[keep] != toks[keep])
 			break;
 	if (keep < s->n_cache) {
-		eng_ctx_reset(s->ctx, 0);
-		s->n_cache = 0;
-		keep = 0;
+		eng_ctx_truncate(s->ctx, keep);
+		s->n_cache = keep;
 	}
 	eng_sampler_free(s->smp);
 	s->smp = NULL;

@@ -16,7 +16,7 @@
  *
  * The KV cache is reused across turns: a generation's prompt is the
  * whole conversation, and only the part after the longest prefix already
- * in the cache is evaluated (a diverging prompt resets the cache).
+ * in the cache is evaluated (the cache is cut back to that prefix).
  */
 #ifndef MOESCOPE_ENGINE_SESSION_H
 #define MOESCOPE_ENGINE_SESSION_H

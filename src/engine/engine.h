@@ -118,6 +118,10 @@ void eng_ctx_free(struct eng_ctx *c);
  * unless reset_stats. */
 void eng_ctx_reset(struct eng_ctx *c, int reset_stats);
 
+/* Keep only the first n tokens of the KV cache (and their routing
+ * records); later evaluations continue at position n. */
+void eng_ctx_truncate(struct eng_ctx *c, int n);
+
 /* Tokens in the KV cache (the next position). */
 int eng_ctx_pos(const struct eng_ctx *c);
 int eng_ctx_n_ctx(const struct eng_ctx *c);
