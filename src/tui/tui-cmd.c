@@ -115,11 +115,19 @@ cmd_tokens(struct tui *t, const char *args)
 	const char *p = args;
 	char *end;
 	long v;
+	int i;
 
 	if (t->generating) {
 		tui_status(t, 1, "busy: Ctrl-C stops the reply first");
 		return;
 	}
+	for (i = 0; i < t->conv.n; i++)
+		if (t->conv.m[i].role == ROLE_USER &&
+		    t->conv.m[i].n_ids == 0) {
+			tui_note(t, ROLE_ERROR, "/tokens: this is a text chat; "
+			    "/clear first to send raw token ids");
+			return;
+		}
 	if ((m = tui_conv_add(&t->conv, ROLE_USER, args, strlen(args))) ==
 	    NULL)
 		return;

@@ -247,6 +247,9 @@ void tui_note(struct tui *t, int role, const char *fmt, ...)
     UTIL_PRINTF(3, 4);
 void tui_status(struct tui *t, int err, const char *fmt, ...)
     UTIL_PRINTF(3, 4);
+/* True when the conversation is raw token ids (/tokens turns, or a
+ * model without a tokenizer) rather than chat-template text. */
+int tui_token_mode(const struct tui *t);
 /* Send the conversation to the engine. */
 int tui_generate(struct tui *t);
 

@@ -104,6 +104,19 @@ tui_status(struct tui *t, int err, const char *fmt, ...)
 /* ---- talking to the engine ---- */
 
 int
+tui_token_mode(const struct tui *t)
+{
+	int i;
+
+	if (!t->info.has_vocab)
+		return 1;
+	for (i = 0; i < t->conv.n; i++)
+		if (t->conv.m[i].role == ROLE_USER)
+			return t->conv.m[i].n_ids > 0;
+	return 0;
+}
+
+int
 tui_generate(struct tui *t)
 {
 	struct eng_gen_req rq = { 0 };
@@ -117,7 +130,7 @@ tui_generate(struct tui *t)
 		tui_note(t, ROLE_ERROR, "no model loaded: /model PATH.gguf");
 		return ERR_USAGE;
 	}
-	if (t->info.has_vocab) {
+	if (!tui_token_mode(t)) {
 		msgs = calloc((size_t)t->conv.n + 1, sizeof *msgs);
 		clean = calloc((size_t)t->conv.n + 1, sizeof *clean);
 		if (msgs == NULL || clean == NULL) {
@@ -237,8 +250,8 @@ on_loaded(struct tui *t, const struct eng_ev *ev)
 	    hp->n_vocab, ev->info.n_ctx, ev->info.n_threads,
 	    util_fmt_bytes(ev->info.expert_bytes, b, sizeof b));
 	if (!ev->info.has_vocab)
-		tui_note(t, ROLE_NOTE, "no tokenizer in this build yet: "
-		    "/tokens 1,2,3 sends token ids; replies show ids");
+		tui_note(t, ROLE_NOTE, "no usable tokenizer: /tokens 1,2,3 "
+		    "sends token ids; replies show ids");
 	relayout(t);
 }
 
@@ -302,7 +315,7 @@ on_event(struct tui *t, const struct eng_ev *ev)
 		t->reply_idx = -1;
 		if (s->finish != ENG_FINISH_ERROR)
 			tui_note(t, ROLE_STATS, "[%d prompt tok (%d new) | "
-			    "prefill %.1f tok/s | decode %.1f tok/s | ttft "
+			    "prefill %.0f tok/s | decode %.0f tok/s | ttft "
 			    "%.0f ms | %d tok | %s]", s->prompt_tokens,
 			    s->prefill_tokens, s->prefill_tps, s->decode_tps,
 			    s->ttft_ms, s->gen_tokens, finish_name(s->finish));
@@ -461,8 +474,11 @@ submit(struct tui *t)
 	else if (t->generating)
 		tui_status(t, 1, "a reply is streaming: Ctrl-C stops it");
 	else if (!t->info.has_vocab)
-		tui_note(t, ROLE_ERROR, "this build has no tokenizer yet: "
+		tui_note(t, ROLE_ERROR, "this model has no usable tokenizer: "
 		    "send token ids with /tokens 1,2,3");
+	else if (tui_token_mode(t))
+		tui_note(t, ROLE_ERROR, "this conversation is raw token ids "
+		    "(/tokens); /clear starts a text chat");
 	else {
 		m = tui_conv_add(&t->conv, ROLE_USER, line[0] == '/' ?
 		    line + 1 : line, strlen(line[0] == '/' ? line + 1 : line));

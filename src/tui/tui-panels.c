@@ -440,7 +440,7 @@ draw_input(struct tui *t)
 	attroff(a | A_BOLD);
 	if (t->in_len == 0) {
 		ph = t->loaded && !t->info.has_vocab ?
-		    "this build has no tokenizer yet: /tokens 1,2,3 sends ids" :
+		    "no tokenizer: /tokens 1,2,3 sends ids" :
 		    "message, or /help";
 		a = tui_attr(t, CP_DIM);
 		attron(a);
