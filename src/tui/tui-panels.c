@@ -168,11 +168,14 @@ draw_title(struct tui *t)
 		    t->loading ? "loading model..." : "no model");
 	util_fmt_bytes(t->st.rss ? t->st.rss : tui_rss_bytes(), mem,
 	    sizeof mem);
-	snprintf(right, sizeof right, "%s%s ctx %d/%d | cpu %dt | mem %s ",
-	    t->generating ? (t->utf8 ? "\xe2\x97\x8f " : "* ") : "",
-	    t->generating ? "generating |" : "",
-	    t->have_stats ? t->st.n_recs : 0, t->info.n_ctx,
-	    t->info.n_threads, mem);
+	if (t->loaded)
+		snprintf(right, sizeof right, "%s%s ctx %d/%d | cpu %dt | "
+		    "mem %s ", t->generating ? (t->utf8 ? "\xe2\x97\x8f " :
+		    "* ") : "", t->generating ? "generating |" : "",
+		    t->have_stats ? t->st.n_recs : 0, t->info.n_ctx,
+		    t->info.n_threads, mem);
+	else
+		snprintf(right, sizeof right, "mem %s ", mem);
 	rwid = tui_str_width(right, strlen(right));
 	lw = tui_put(t, r->y, 0, r->w, left, strlen(left));
 	if (lw + rwid + 1 <= r->w)
@@ -731,6 +734,10 @@ draw_cache(struct tui *t)
 	iw = r->w - 2;
 	if (r->h < 3 || iw < 8)
 		return;
+	if (!t->loaded) {
+		tui_putf(t, r->y + 1, r->x + 1, iw, "no model");
+		return;
+	}
 	tui_putf(t, r->y + 1, r->x + 1, iw, "all resident");
 	if (r->h >= 4)
 		tui_putf(t, r->y + 2, r->x + 1, iw, "experts %s in RAM",
