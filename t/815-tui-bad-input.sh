@@ -24,7 +24,7 @@ ok $? "... and the typed text is kept"
 tui_keys C-u
 tui_type "/model $QWEN3"
 tui_keys Enter
-tui_wait '· loaded .*qwen3moe' 30
+tui_wait 'qwen3moe, 2 layers' 30
 ok $? "/model loads a good model afterwards"
 tui_keys C-d
 tui_wait 'EXIT=0' 20
