@@ -113,6 +113,15 @@ tui_modes_ok() {
 # nothing, so no stale cells were left behind.
 # (Memory figures are masked: they may change between the captures.)
 tui_clean() {
+	# first let the panels settle (rates are sampled twice a second)
+	i=0 prev=
+	while [ $i -lt 30 ]; do
+		cur=$(tui_cap)
+		[ "$cur" = "$prev" ] && break
+		prev=$cur
+		sleep 0.6
+		i=$((i + 1))
+	done
 	before=$(tui_cap | sed -E 's/mem [0-9.]+[KMGT]?/mem X/')
 	tui_keys C-l
 	sleep 0.3
