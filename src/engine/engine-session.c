@@ -404,7 +404,7 @@ do_generate(struct eng_session *s, struct req *r)
 	size_t plen;
 	int32_t *toks = NULL, tok;
 	int n = 0, keep, i, rc, streaming = 0;
-	uint64_t t0, t1, t2;
+	uint64_t t0, t1, t2, dec_tok0, dec_ns0;
 
 	s->cur_gen = r->gen;
 	st.finish = ENG_FINISH_ERROR;
@@ -457,6 +457,8 @@ do_generate(struct eng_session *s, struct req *r)
 	if (rc != 0)
 		goto fail;
 	st.finish = ENG_FINISH_LENGTH;
+	dec_tok0 = eng_timing(s->ctx)->decode_tokens;
+	dec_ns0 = eng_timing(s->ctx)->decode_ns;
 	if (s->has_chat) {
 		tokenizer_stream_init(&ts, s->chat.tok, 0);
 		streaming = 1;
@@ -524,6 +526,10 @@ do_generate(struct eng_session *s, struct req *r)
 	if (st.gen_tokens > 1 && t2 > t1)
 		st.decode_tps = (double)(st.gen_tokens - 1) * 1e9 /
 		    (double)(t2 - t1);
+	if (eng_timing(s->ctx)->decode_ns > dec_ns0)
+		st.eval_decode_tps = (double)(eng_timing(s->ctx)->decode_tokens -
+		    dec_tok0) * 1e9 / (double)(eng_timing(s->ctx)->decode_ns -
+		    dec_ns0);
 	goto out;
 fail:
 	st.finish = ENG_FINISH_ERROR;

@@ -67,7 +67,9 @@ struct eng_reply_stats {
 	int	 prefill_tokens;	/* of those, evaluated (not cached) */
 	int	 gen_tokens;
 	double	 prefill_tps;		/* 0 when nothing was evaluated */
-	double	 decode_tps;
+	double	 decode_tps;		/* wall clock, sampling included */
+	double	 eval_decode_tps;	/* the forward passes alone
+					 * (eng_timing), as `run --stats` */
 	double	 ttft_ms;		/* request start to first token */
 	int	 ctx_used;		/* tokens in the KV cache after */
 };

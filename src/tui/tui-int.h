@@ -85,6 +85,7 @@ struct tui_stats {
 	struct tui_ring	 prefill_tps;
 	double		 tps_now;	/* last decode rate seen */
 	double		 prefill_now;
+	struct eng_reply_stats last;	/* the last reply's figures */
 	uint64_t	 win_t0;	/* sample window start, ns */
 	int		 win_decode, win_prefill;
 	uint64_t	 win_first, win_last;	/* decode token times */

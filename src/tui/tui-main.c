@@ -319,8 +319,10 @@ on_event(struct tui *t, const struct eng_ev *ev)
 			    "%.0f ms | %d tok | %s]", s->prompt_tokens,
 			    s->prefill_tokens, s->prefill_tps, s->decode_tps,
 			    s->ttft_ms, s->gen_tokens, finish_name(s->finish));
-		if (t->have_stats)
+		if (t->have_stats) {
 			tui_stats_reply(&t->st, s->prefill_tps, s->decode_tps);
+			t->st.last = *s;
+		}
 		if (t->have_stats)
 			tui_stats_balance(&t->st);
 		t->dirty[PANEL_BALANCE] = t->dirty[PANEL_TITLE] =
