@@ -6,7 +6,7 @@
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/tui-lib.sh"
 
-restart() { tui_tmux kill-server >/dev/null 2>&1; sleep 0.1; }
+restart() { tui_tmux kill-server >/dev/null 2>&1; tui_reap; }
 
 # a truncated model: the error shows in the chat, the UI stays usable
 head -c 3000 "$MIXTRAL" >"$TUI_TMP/trunc.gguf"
@@ -32,6 +32,12 @@ ok $? "quits normally"
 tui_modes_ok
 ok $? "terminal modes restored"
 restart
+
+# closing the terminal under a running TUI (SIGHUP) ends it
+tui_start 120 30 -- chat "$QWEN3"
+tui_wait '· loaded' 30
+restart
+ok $? "moescope exits when its terminal goes away"
 
 # a missing file
 tui_start 120 30 -- chat "$TUI_TMP/nope.gguf"

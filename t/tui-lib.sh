@@ -25,7 +25,21 @@ TUI_TMP=$(mktemp -d "${TMPDIR:-/tmp}/moescope-tui.XXXXXX")
 tui_tmux() { tmux -u -L "$TUI_SOCK" -f /dev/null "$@"; }
 tui_cleanup() {
 	tui_tmux kill-server >/dev/null 2>&1
+	tui_reap
 	rm -rf "$TUI_TMP"
+}
+# a moescope that outlived its terminal is a bug: say so, then end it
+tui_reap() {
+	[ -s "$TUI_TMP/pid" ] || return 0
+	p=$(cat "$TUI_TMP/pid")
+	sleep 0.2
+	if kill -0 "$p" 2>/dev/null; then
+		echo "# moescope (pid $p) still running after its terminal closed"
+		kill "$p" 2>/dev/null
+		rm -f "$TUI_TMP/pid"
+		return 1
+	fi
+	rm -f "$TUI_TMP/pid"
 }
 trap tui_cleanup EXIT INT TERM
 
@@ -47,7 +61,8 @@ tui_start() {
 	done
 	cat >"$TUI_TMP/run.sh" <<EOF
 export LC_ALL=$TUI_UTF8 MOESCOPE_HOME='$TUI_TMP/home' $envs
-'$MOESCOPE' $args 2>'$TUI_TMP/stderr'
+sh -c 'echo \$\$ >"$TUI_TMP/pid"; exec "\$0" "\$@"' '$MOESCOPE' $args \
+    2>'$TUI_TMP/stderr'
 echo "EXIT=\$?"
 stty -a | tr ' ;' '\n\n' | grep -E '^-?(echo|icanon|isig)$' | tr '\n' ' '
 echo

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,7 +590,8 @@ eng_session_new(struct eng_session **out, const struct eng_params *p,
     struct err *e)
 {
 	struct eng_session *s;
-	int i;
+	sigset_t all, old;
+	int i, rc;
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof *s)) == NULL)
@@ -614,7 +616,14 @@ eng_session_new(struct eng_session **out, const struct eng_params *p,
 	else
 		eng_sampler_defaults(&s->sp);
 	s->max_tokens = max_tokens >= 0 ? max_tokens : 256;
-	if (pthread_create(&s->thread, NULL, session_main, s) != 0) {
+	/* The session thread and the workers it starts inherit a mask
+	 * that blocks the signals, so SIGWINCH, SIGTERM and SIGHUP reach
+	 * the front end's thread and interrupt its poll(). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&s->thread, NULL, session_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		eng_session_free(s);
 		return err_set(e, ERR_NOMEM, "cannot start the engine thread");
 	}

@@ -20,5 +20,6 @@ t_801_tui_text_t_LDADD = libtui.a libengine.a libformats.a libquant.a \
 
 # real-terminal tests: the binary in tmux
 SH_TESTS += t/810-tui-chat.sh t/811-tui-stop.sh t/812-tui-commands.sh \
-	t/813-tui-inspect.sh t/814-tui-resize.sh t/815-tui-bad-input.sh
+	t/813-tui-inspect.sh t/814-tui-resize.sh t/815-tui-bad-input.sh \
+	t/816-tui-keys.sh
 EXTRA_DIST += t/tui-lib.sh
