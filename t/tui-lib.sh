@@ -32,8 +32,15 @@ tui_cleanup() {
 tui_reap() {
 	[ -s "$TUI_TMP/pid" ] || return 0
 	p=$(cat "$TUI_TMP/pid")
-	sleep 0.2
-	if kill -0 "$p" 2>/dev/null; then
+	i=0
+	while [ $i -lt 50 ]; do		# up to 5 s; a zombie has exited
+		case "$(ps -o stat= -p "$p" 2>/dev/null)" in
+		''|Z*) break ;;
+		esac
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ $i -ge 50 ]; then
 		echo "# moescope (pid $p) still running after its terminal closed"
 		kill "$p" 2>/dev/null
 		rm -f "$TUI_TMP/pid"
