@@ -476,6 +476,9 @@ level_of(double v)
 static const char *const heat_names[HEAT_NMODES] = {
 	"gate weight, this token", "decayed load", "load, whole chat"
 };
+static const char *const heat_short[HEAT_NMODES] = {
+	"token", "decayed", "chat"
+};
 
 static void
 draw_heat(struct tui *t)
@@ -508,8 +511,8 @@ draw_heat(struct tui *t)
 	if (bin_e < 1)
 		bin_e = 1;
 	cell = bin_e == 1 ? cols / st->n_expert : 1;
-	if (cell > 3)
-		cell = 3;
+	if (cell > 6)
+		cell = 6;
 	if (cell < 1)
 		cell = 1;
 	rows = ih - 2;	/* a header row and a legend row */
@@ -520,18 +523,17 @@ draw_heat(struct tui *t)
 	lbin = (st->n_layer + rows - 1) / rows;
 	if (lbin < 1)
 		lbin = 1;
+	/* binning is said in the legend row: the title stays short */
 	if (bin_e > 1 || lbin > 1)
-		snprintf(bin, sizeof bin, " [%d experts%s%d layers per cell]",
-		    bin_e, "/", lbin);
+		snprintf(bin, sizeof bin, "  %dx%d/cell", bin_e, lbin);
 	if (t->inspect && t->insp_pos >= 0 && t->insp_pos < st->n_recs &&
 	    st->recs[t->insp_pos].valid) {
 		rec = &st->recs[t->insp_pos];
 		mode = HEAT_TOKEN;
-		snprintf(title, sizeof title, "experts - pos %d%s",
-		    t->insp_pos, bin);
+		snprintf(title, sizeof title, "experts - pos %d", t->insp_pos);
 	} else
-		snprintf(title, sizeof title, "experts - %s%s",
-		    heat_names[mode], bin);
+		snprintf(title, sizeof title, "experts - %s",
+		    r->w >= 40 ? heat_names[mode] : heat_short[mode]);
 	tui_box(t, r, title, t->focus == PANEL_HEAT);
 	/* the scale: the largest cell */
 	if (mode == HEAT_DECAY)
@@ -546,7 +548,7 @@ draw_heat(struct tui *t)
 	/* header: expert numbers */
 	a = tui_attr(t, CP_DIM);
 	attron(a);
-	step = cell >= 3 ? 2 : cell == 2 ? 4 : 8;
+	step = cell >= 5 ? 1 : cell >= 3 ? 2 : cell == 2 ? 4 : 8;
 	for (c = 0, x = r->x + 1 + lw; c * bin_e < st->n_expert; c++,
 	    x += cell)
 		if (c % step == 0 && x + 3 < r->x + r->w - 1)
@@ -603,7 +605,7 @@ draw_heat(struct tui *t)
 			tui_heat_cell(t, y, x + c, 1, c);
 		attron(a);
 		tui_putf(t, y, x + HEAT_LEVELS + 1, r->x + r->w - 2 -
-		    (x + HEAT_LEVELS), "0..%.3g  F2 mode", maxv);
+		    (x + HEAT_LEVELS), "0..%.3g%s  F2 mode", maxv, bin);
 		attroff(a);
 	}
 }
