@@ -594,8 +594,9 @@ draw_heat(struct tui *t)
 				}
 			if (x + cell > r->x + r->w - 1)
 				break;
-			tui_heat_cell(t, y, x, cell, level_of(maxv > 0 ?
-			    cellv / maxv : 0));
+			/* wide cells keep a gap so neighbours read apart */
+			tui_heat_cell(t, y, x, cell >= 3 ? cell - 1 : cell,
+			    level_of(maxv > 0 ? cellv / maxv : 0));
 		}
 	}
 	if (ih >= 3) {
