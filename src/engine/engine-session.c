@@ -75,7 +75,7 @@ struct eng_session {
 	struct eng_model		*model;
 	struct eng_ctx			*ctx;
 	struct eng_sampler		*smp;
-	struct eng_chat			 chat;		/* tokenizer, template */
+	struct eng_chat			 chat;	/* tokenizer, template */
 	int				 has_chat;
 	int32_t				*cache;		/* tokens in the KV */
 	int				 n_cache;
@@ -406,6 +406,7 @@ do_generate(struct eng_session *s, struct req *r)
 	int32_t *toks = NULL, tok;
 	int n = 0, keep, i, rc, streaming = 0;
 	uint64_t t0, t1, t2, dec_tok0, dec_ns0;
+	const struct eng_timing *tm;
 
 	s->cur_gen = r->gen;
 	st.finish = ENG_FINISH_ERROR;
@@ -527,10 +528,10 @@ do_generate(struct eng_session *s, struct req *r)
 	if (st.gen_tokens > 1 && t2 > t1)
 		st.decode_tps = (double)(st.gen_tokens - 1) * 1e9 /
 		    (double)(t2 - t1);
-	if (eng_timing(s->ctx)->decode_ns > dec_ns0)
-		st.eval_decode_tps = (double)(eng_timing(s->ctx)->decode_tokens -
-		    dec_tok0) * 1e9 / (double)(eng_timing(s->ctx)->decode_ns -
-		    dec_ns0);
+	tm = eng_timing(s->ctx);
+	if (tm->decode_ns > dec_ns0)
+		st.eval_decode_tps = (double)(tm->decode_tokens - dec_tok0) *
+		    1e9 / (double)(tm->decode_ns - dec_ns0);
 	goto out;
 fail:
 	st.finish = ENG_FINISH_ERROR;

@@ -186,8 +186,9 @@ cmd_stats(struct tui *t)
 	    util_fmt_bytes(tui_rss_bytes(), mem, sizeof mem), st->tps_now,
 	    st->prefill_now);
 	if (st->last.finish != 0)
-		tui_note(t, ROLE_NOTE, "last reply: %d tokens, decode %.2f tok/s "
-		    "(wall clock), %.2f tok/s in the forward passes; prefill "
+		tui_note(t, ROLE_NOTE, "last reply: %d tokens, decode %.2f "
+		    "tok/s (wall clock), %.2f tok/s in the forward passes; "
+		    "prefill "
 		    "%.2f tok/s; ttft %.1f ms", st->last.gen_tokens,
 		    st->last.decode_tps, st->last.eval_decode_tps,
 		    st->last.prefill_tps, st->last.ttft_ms);

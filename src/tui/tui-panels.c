@@ -480,6 +480,28 @@ static const char *const heat_short[HEAT_NMODES] = {
 	"token", "decayed", "chat"
 };
 
+/* One cell's value: the inspected token's gate weight (rec), else by
+ * mode the current token's weight, the decayed or the total count. */
+static double
+heat_value(const struct tui_stats *st, const struct tui_rec *rec, int mode,
+    int il, int ex)
+{
+	size_t i = (size_t)il * (size_t)st->n_expert + (size_t)ex;
+	int s;
+
+	if (rec != NULL) {
+		for (s = 0; s < st->k; s++)
+			if (rec->experts[il * st->k + s] == ex)
+				return rec->weights[il * st->k + s];
+		return 0;
+	}
+	if (mode == HEAT_TOKEN)
+		return st->cur[i];
+	if (mode == HEAT_DECAY)
+		return st->decay[i];
+	return (double)st->count[i];
+}
+
 static void
 draw_heat(struct tui *t)
 {
@@ -570,25 +592,7 @@ draw_heat(struct tui *t)
 			cellv = 0;
 			for (il = l0; il < l1; il++)
 				for (ex = e0; ex < e1; ex++) {
-					if (rec != NULL) {
-						int s;
-
-						for (s = 0, v = 0; s < st->k;
-						    s++)
-							if (rec->experts[il *
-							    st->k + s] == ex)
-								v = rec->weights[
-								    il * st->k +
-								    s];
-					} else if (mode == HEAT_TOKEN)
-						v = st->cur[il * st->n_expert +
-						    ex];
-					else if (mode == HEAT_DECAY)
-						v = st->decay[il *
-						    st->n_expert + ex];
-					else
-						v = (double)st->count[il *
-						    st->n_expert + ex];
+					v = heat_value(st, rec, mode, il, ex);
 					if (v > cellv)
 						cellv = v;
 				}
@@ -843,7 +847,7 @@ draw_help(struct tui *t)
 	static const char *const keys[] = {
 		"Enter          send        Alt-Enter / Shift-Enter  newline",
 		"Up/Down        history     PgUp/PgDn, wheel  scroll chat",
-		"Ctrl-C         stop generation; twice at an empty prompt: quit",
+		"Ctrl-C         stop a reply; twice at an empty prompt: quit",
 		"Ctrl-D         quit        Tab  complete /command, else focus",
 		"F1 or ?        this help   F2  heatmap: token/decayed/total",
 		"F3             inspect: arrows move over tokens, Enter pins",

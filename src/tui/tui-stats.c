@@ -10,9 +10,10 @@
  * Decode rates are sampled in windows (tui_stats_tick): the tokens of a
  * window over the time between its first and last token (the engine
  * stamps each event), so a burst shorter than the window still reads at
- * its real speed; prefill rates come from each reply's statistics. Balance per layer (from the counts): max/mean,
- * coefficient of variation (stddev/mean) and routing entropy normalized
- * by log(n_expert).
+ * its real speed; prefill rates come from each reply's statistics.
+ * Balance per layer (from the counts): max/mean, coefficient of
+ * variation (stddev/mean) and routing entropy normalized by
+ * log(n_expert).
  */
 #include <math.h>
 #include <stdio.h>

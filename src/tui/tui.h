@@ -16,9 +16,9 @@ struct tui_opts {
 	struct eng_params		 ep;
 	struct eng_sampler_params	 sp;
 	int				 max_tokens;
-	const char			*home;		/* history, saves; NULL:
-							 * $MOESCOPE_HOME or
-							 * ~/.local/share/moescope */
+	/* where the history lives; NULL: $MOESCOPE_HOME, else
+	 * ~/.local/share/moescope */
+	const char			*home;
 };
 
 /*
