@@ -107,8 +107,13 @@ cmd_bench_main(int argc, char **argv)
 	if (o.ep.n_ctx == 0)
 		o.ep.n_ctx = (int)np + o.max_tokens;
 	load0 = loadavg();
-	if (eng_model_open(&m, model, &e) != 0 ||
-	    eng_ctx_new(&c, m, &o.ep, &e) != 0)
+	if (eng_model_open(&m, model, &e) != 0)
+		goto out;
+	if (cmd_opts_resolve(&o, m) != 0) {
+		rc = 2;
+		goto out;
+	}
+	if (eng_ctx_new(&c, m, &o.ep, &e) != 0)
 		goto out;
 	hp = eng_model_hparams(m);
 	pre = calloc((size_t)reps, sizeof *pre);
@@ -171,7 +176,7 @@ cmd_bench_main(int argc, char **argv)
 	}
 	rc = 0;
 out:
-	if (rc != 0)
+	if (rc == 1)
 		cmd_fail(&e);
 	free(pre);
 	free(dec);
