@@ -1293,15 +1293,19 @@ eng_ctx_reset(struct eng_ctx *c, int reset_stats)
 	c->pos = 0;
 	for (i = 0; i < c->ring; i++)
 		c->r_pos[i] = -1;
-	if (reset_stats) {
-		if (c->cache != NULL)
-			cache_stats_reset(c->cache);
-		memset(c->pstat, 0, (size_t)c->hp->n_layer * 3 *
-		    sizeof(uint64_t));
-		memset(c->counts, 0, (size_t)c->hp->n_layer *
-		    (c->hp->n_expert + 1) * sizeof(uint64_t));
-		memset(&c->timing, 0, sizeof c->timing);
-	}
+	if (reset_stats)
+		eng_ctx_reset_stats(c);
+}
+
+void
+eng_ctx_reset_stats(struct eng_ctx *c)
+{
+	if (c->cache != NULL)
+		cache_stats_reset(c->cache);
+	memset(c->pstat, 0, (size_t)c->hp->n_layer * 3 * sizeof(uint64_t));
+	memset(c->counts, 0, (size_t)c->hp->n_layer * (c->hp->n_expert + 1) *
+	    sizeof(uint64_t));
+	memset(&c->timing, 0, sizeof c->timing);
 }
 
 int

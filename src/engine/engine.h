@@ -129,6 +129,10 @@ void eng_ctx_free(struct eng_ctx *c);
  * unless reset_stats. */
 void eng_ctx_reset(struct eng_ctx *c, int reset_stats);
 
+/* Zero the telemetry counters (routing counts, timings, cache) and keep
+ * the conversation. */
+void eng_ctx_reset_stats(struct eng_ctx *c);
+
 /* Tokens in the KV cache (the next position). */
 int eng_ctx_pos(const struct eng_ctx *c);
 int eng_ctx_n_ctx(const struct eng_ctx *c);
