@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cache/cache.h"
+#include "cache/cache-int.h"
 
 #define CACHE_ALIGN 4096
 #define CACHE_MAX_SEG 4
@@ -193,9 +193,8 @@ io_main(void *arg)
 static double
 score_now(const struct cache *c, const struct slot *s)
 {
-	if (c->p.policy == CACHE_LRU)
-		return (double)s->last;
-	return s->score * pow(c->p.decay, (double)(c->tick - s->last));
+	return cache_score_now(c->p.policy, s->score, s->last, c->tick,
+	    c->p.decay);
 }
 
 /* Pick a slot for expert (layer lock held): a free one, else the
@@ -327,10 +326,8 @@ cache_acquire(struct cache *c, int layer, int expert, float weight,
 	if (t0 != 0)
 		L->st.stall_ns += util_now_ns() - t0;
 	sl->pins++;
-	if (c->p.policy == CACHE_LFU)
-		sl->score = score_now(c, sl) + 1.0;
-	else if (c->p.policy == CACHE_GATE)
-		sl->score = score_now(c, sl) + weight;
+	sl->score = cache_score_use(c->p.policy, sl->score, sl->last, c->tick,
+	    c->p.decay, weight);
 	sl->last = c->tick;
 	for (k = 0; k < c->n_seg; k++)
 		ptrs[k] = sl->ptr[k];

@@ -110,4 +110,23 @@ void cache_resident(const struct cache *c, int layer, uint8_t *res);
 /* Whether reads bypass the page cache (O_DIRECT worked on this file). */
 int cache_direct_io(const struct cache *c);
 
+/* ---- trace simulation (cache-sim.c) ---- */
+
+#define CACHE_SIM_BELADY CACHE_N_POLICIES	/* offline optimum */
+
+/* One use of an expert in one layer's trace. */
+struct cache_access {
+	int		 expert;
+	float		 weight;
+	uint64_t	 token;		/* the policy clock */
+};
+
+/*
+ * Replay one layer's accesses a[0..n) through a cache of cap slots under
+ * policy (a CACHE_* or CACHE_SIM_BELADY); *hits gets the accesses that
+ * found their expert resident.
+ */
+int cache_sim(const struct cache_access *a, size_t n, int n_expert, int cap,
+    int policy, double decay, uint64_t *hits, struct err *e);
+
 #endif
