@@ -32,3 +32,11 @@ check_PROGRAMS += t/602-engine-offload.t
 t_602_engine_offload_t_SOURCES = t/602-engine-offload.c t/tap.h
 t_602_engine_offload_t_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 t_602_engine_offload_t_LDADD = $(ENGINE_TEST_LIBS)
+
+check_PROGRAMS += t/603-engine-errors.t
+t_603_engine_errors_t_SOURCES = t/603-engine-errors.c t/tap.h
+t_603_engine_errors_t_LDADD = $(ENGINE_TEST_LIBS)
+
+check_PROGRAMS += t/604-engine-sample.t
+t_604_engine_sample_t_SOURCES = t/604-engine-sample.c t/tap.h
+t_604_engine_sample_t_LDADD = $(ENGINE_TEST_LIBS)
