@@ -7,7 +7,9 @@
  *
  *   scripts/bench-quant [-m MB] [-n ROWLEN] [-t TOKENS] [TYPE ...]
  *
- * Weights are random bytes (speed does not depend on the values); the
+ * Weights are random bytes (speed does not depend on the values, except
+ * that MXFP4 gets realistic exponents: tiny scales would make denormal
+ * floats); the
  * decode matrix is MB megabytes (default 64, larger than the caches), the
  * prefill one 1/8 of that.
  */
@@ -136,6 +138,9 @@ main(int argc, char **argv)
 		if (type == GGML_TYPE_F32)
 			for (t = 0; t < (int)(ws * rows / 4); t++)
 				((float *)w)[t] = 0.001f * (t % 100);
+		if (type == GGML_TYPE_MXFP4)	/* realistic E8M0 scales */
+			for (t = 0; t < (int)(ws * rows / 17); t++)
+				((block_mxfp4 *)w)[t].e = (uint8_t)(118 + t % 13);
 		for (t = 0; t < ntok; t++)
 			quant_quantize_act(vt, xf + (size_t)t * n,
 			    x + (size_t)t * xs, n);
