@@ -9,10 +9,10 @@
  *   - the integer kernels of quant-simd.h compiled for AVX-512VL + VNNI:
  *     32-block products with vpdpbusd, 32 vector registers (installed
  *     only when VNNI is present; otherwise the AVX2 ones stay);
- *   - one-token products of the 32-blocks (Q4_0, Q4_1, Q5_0, Q5_1,
- *     Q8_0, IQ4_NL, MXFP4) with 512-bit vpdpbusd, two blocks per
- *     instruction; the 4-bit ones (Q4_0, Q4_1, IQ4_NL, MXFP4) four
- *     blocks per iteration with one vpshufb for all codes;
+ *   - one-token products of the 32-blocks with 512-bit vpdpbusd: Q5_0
+ *     and Q5_1 two blocks per step; Q4_0, Q4_1, IQ4_NL, MXFP4 and Q8_0
+ *     four blocks per step, the 4-bit codes of all four decoded by one
+ *     vpshufb;
  *   - F32 and F16 products sixteen lanes wide; BF16 with vdpbf16ps
  *     (AVX512-BF16) or, without it, by widening to F32.
  */
@@ -181,7 +181,10 @@ z_fdot_##name(int64_t n, const void *w, const void *x)			\
 		s += qs_fdot_##name(32, (const blk *)w + i, has_m ?	\
 		    (const void *)(y1 + i) : (const void *)(y0 + i));	\
 	return s;							\
-}									\
+}
+
+/* One-token tiles of the types that stop at two blocks per step. */
+#define Z_B32_TILE(name)						\
 QS_FN void								\
 z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
     const void *x, size_t xs, int nt, float *y, size_t ys)		\
@@ -204,6 +207,8 @@ Z_B32(q5_1, block_q5_1, 1)
 Z_B32(q8_0, block_q8_0, 0)
 Z_B32(iq4_nl, block_iq4_nl, 0)
 Z_B32(mxfp4, block_mxfp4, 0)
+Z_B32_TILE(q5_0)
+Z_B32_TILE(q5_1)
 
 /*
  * 4-bit codes, four blocks per iteration: the four 16-byte code arrays
@@ -211,7 +216,8 @@ Z_B32(mxfp4, block_mxfp4, 0)
  * signed bytes, two qword permutes put them back in element order next
  * to two 64-byte loads of activations, and the four block scales are
  * computed as one 4-float vector. kind: 0 fp16 d (Q4_0, IQ4_NL), 1 E8M0
- * (MXFP4), 2 fp16 d and m with unsigned codes (Q4_1 . Q8_1).
+ * (MXFP4), 2 fp16 d and m with unsigned codes (Q4_1 . Q8_1), 3 int8
+ * values loaded as they are (Q8_0).
  */
 static float z_e8m0[256];
 
@@ -250,19 +256,30 @@ z_dot_4bit(int64_t nb, const uint8_t *w, size_t wsz, size_t wq,
 		__m512i q, lo, hi, w01, w23, y01, y23, p01, p23;
 		__m128 d4, yd4;
 
-		q = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)
-		    (b + wq)));
-		q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)
-		    (b + wsz + wq)), 1);
-		q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)
-		    (b + 2 * wsz + wq)), 2);
-		q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)
-		    (b + 3 * wsz + wq)), 3);
-		lo = _mm512_shuffle_epi8(l512, _mm512_and_si512(q, mf));
-		hi = _mm512_shuffle_epi8(l512, _mm512_and_si512(
-		    _mm512_srli_epi16(q, 4), mf));
-		w01 = _mm512_permutex2var_epi64(lo, i01, hi);
-		w23 = _mm512_permutex2var_epi64(lo, i23, hi);
+		if (kind == 3) {
+			w01 = _mm512_inserti64x4(_mm512_castsi256_si512(
+			    _mm256_loadu_si256((const __m256i *)(b + wq))),
+			    _mm256_loadu_si256((const __m256i *)
+			    (b + wsz + wq)), 1);
+			w23 = _mm512_inserti64x4(_mm512_castsi256_si512(
+			    _mm256_loadu_si256((const __m256i *)
+			    (b + 2 * wsz + wq))), _mm256_loadu_si256(
+			    (const __m256i *)(b + 3 * wsz + wq)), 1);
+		} else {
+			q = _mm512_castsi128_si512(_mm_loadu_si128(
+			    (const __m128i *)(b + wq)));
+			q = _mm512_inserti32x4(q, _mm_loadu_si128(
+			    (const __m128i *)(b + wsz + wq)), 1);
+			q = _mm512_inserti32x4(q, _mm_loadu_si128(
+			    (const __m128i *)(b + 2 * wsz + wq)), 2);
+			q = _mm512_inserti32x4(q, _mm_loadu_si128(
+			    (const __m128i *)(b + 3 * wsz + wq)), 3);
+			lo = _mm512_shuffle_epi8(l512, _mm512_and_si512(q, mf));
+			hi = _mm512_shuffle_epi8(l512, _mm512_and_si512(
+			    _mm512_srli_epi16(q, 4), mf));
+			w01 = _mm512_permutex2var_epi64(lo, i01, hi);
+			w23 = _mm512_permutex2var_epi64(lo, i23, hi);
+		}
 		y01 = _mm512_inserti64x4(_mm512_castsi256_si512(
 		    _mm256_loadu_si256((const __m256i *)(y + xq))),
 		    _mm256_loadu_si256((const __m256i *)(y + xsz + xq)), 1);
@@ -348,6 +365,7 @@ Z_4BIT(q4_0, block_q4_0, block_q8_0, z_lut_q4_0, 0)
 Z_4BIT(iq4_nl, block_iq4_nl, block_q8_0, quant_kvalues_iq4nl, 0)
 Z_4BIT(mxfp4, block_mxfp4, block_q8_0, quant_kvalues_mxfp4, 1)
 Z_4BIT(q4_1, block_q4_1, block_q8_1, z_lut_u4, 2)
+Z_4BIT(q8_0, block_q8_0, block_q8_0, z_lut_u4, 3)
 
 #define Z_TILE(name, dot)						\
 Z_FN void								\
@@ -397,13 +415,8 @@ quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 	k->dot[GGML_TYPE_##T] = z_fdot_##name;				\
 	k->tile[GGML_TYPE_##T] = z_tile_##name;				\
 } while (0)
-		Z_SET(Q4_0, q4_0);
-		Z_SET(Q4_1, q4_1);
 		Z_SET(Q5_0, q5_0);
 		Z_SET(Q5_1, q5_1);
-		Z_SET(Q8_0, q8_0);
-		Z_SET(IQ4_NL, iq4_nl);
-		Z_SET(MXFP4, mxfp4);
 #undef Z_SET
 #define Z_SET4(T, name) do {						\
 	k->dot[GGML_TYPE_##T] = z_fdot4_##name;				\
@@ -415,6 +428,7 @@ quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 		Z_SET4(Q4_1, q4_1);
 		Z_SET4(IQ4_NL, iq4_nl);
 		Z_SET4(MXFP4, mxfp4);
+		Z_SET4(Q8_0, q8_0);
 #undef Z_SET4
 	}
 }
