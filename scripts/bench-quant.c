@@ -140,7 +140,8 @@ main(int argc, char **argv)
 				((float *)w)[t] = 0.001f * (t % 100);
 		if (type == GGML_TYPE_MXFP4)	/* realistic E8M0 scales */
 			for (t = 0; t < (int)(ws * rows / 17); t++)
-				((block_mxfp4 *)w)[t].e = (uint8_t)(118 + t % 13);
+				((block_mxfp4 *)w)[t].e =
+				    (uint8_t)(118 + t % 13);
 		for (t = 0; t < ntok; t++)
 			quant_quantize_act(vt, xf + (size_t)t * n,
 			    x + (size_t)t * xs, n);

@@ -437,7 +437,8 @@ test_dot_vs_dequant(void)
 	    quant_vec_dot_type(GGML_TYPE_BF16) == GGML_TYPE_BF16 &&
 	    quant_vec_dot_type(GGML_TYPE_IQ2_XXS) == -1,
 	    "vec_dot types as ggml-cpu");
-	ok(quant_supported(GGML_TYPE_Q6_K) && !quant_supported(GGML_TYPE_Q8_K) &&
+	ok(quant_supported(GGML_TYPE_Q6_K) &&
+	    !quant_supported(GGML_TYPE_Q8_K) &&
 	    !quant_supported(GGML_TYPE_IQ2_XS) && !quant_supported(-1) &&
 	    !quant_supported(400), "supported weight types");
 }

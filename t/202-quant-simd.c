@@ -192,7 +192,7 @@ test_act_model(void)
 				x[i] = i % 32 == 0 ? 127.f :
 				    (float)((int)(v * 100)) + 0.5f;
 				break;
-			case 2:		/* amax 63.5: id = 2, ties after *2 */
+			case 2:		/* amax 63.5: ties after x2 */
 				x[i] = i % 32 == 5 ? -63.5f :
 				    (float)((int)(v * 120)) * 0.25f;
 				break;

@@ -252,7 +252,8 @@ z_dot_4bit(int64_t nb, const uint8_t *w, size_t wsz, size_t wq,
 	int64_t i;
 
 	for (i = 0; i + 4 <= nb; i += 4) {
-		const uint8_t *b = w + (size_t)i * wsz, *y = x + (size_t)i * xsz;
+		const uint8_t *b = w + (size_t)i * wsz;
+		const uint8_t *y = x + (size_t)i * xsz;
 		__m512i q, lo, hi, w01, w23, y01, y23, p01, p23;
 		__m128 d4, yd4;
 
