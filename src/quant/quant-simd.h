@@ -632,9 +632,9 @@ qs_k_sb4(const struct qs_k *u, int64_t i, const block_q8_K *const *yt,
 }
 
 /*
- * K tile: each row's chunk is unpacked once per group of four tokens;
- * every 32 unpacked levels are loaded once and multiplied with the four
- * tokens, whose int32 sums stay in registers for the super-block.
+ * K tile: each row's chunk is unpacked once for all the tile's tokens
+ * (at most QUANT_TILE_T); every 32 unpacked levels are loaded once per
+ * four tokens, whose int32 sums stay in registers for the super-block.
  */
 QS_FN void
 qs_tile_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
@@ -642,34 +642,45 @@ qs_tile_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
     size_t ys)
 {
 	struct qs_k u;
+	__m256 acc[QUANT_TILE_T];
 	int64_t nb = n / QK_K, c0, cn, i;
 	int r, t, m, t0;
 
-	for (t0 = 0; t0 < nt; t0 += 4) {
-		const block_q8_K *yt[4];
+	while (nt > QUANT_TILE_T) {
+		qs_tile_k(up, bsz, n, w, ws, nr, x, xs, QUANT_TILE_T, y, ys);
+		x = (const char *)x + QUANT_TILE_T * xs;
+		y += QUANT_TILE_T * ys;
+		nt -= QUANT_TILE_T;
+	}
+	for (r = 0; r < nr; r++) {
+		const char *wr = (const char *)w + (size_t)r * ws;
 
-		m = nt - t0 < 4 ? nt - t0 : 4;
-		_Pragma("GCC unroll 4")
-		for (t = 0; t < 4; t++)
-			yt[t] = (const block_q8_K *)((const char *)x +
-			    (size_t)(t0 + (t < m ? t : 0)) * xs);
-		for (r = 0; r < nr; r++) {
-			const char *wr = (const char *)w + (size_t)r * ws;
-			__m256 acc[4];
+		for (t = 0; t < nt; t++)
+			acc[t] = _mm256_setzero_ps();
+		for (c0 = 0; c0 < nb; c0 += cn) {
+			cn = nb - c0 < QS_CK ? nb - c0 : QS_CK;
+			up(wr + (size_t)c0 * bsz, cn, &u);
+			for (t0 = 0; t0 < nt; t0 += 4) {
+				const block_q8_K *yt[4];
+				__m256 a4[4];
 
-			_Pragma("GCC unroll 4")
-			for (t = 0; t < 4; t++)
-				acc[t] = _mm256_setzero_ps();
-			for (c0 = 0; c0 < nb; c0 += cn) {
-				cn = nb - c0 < QS_CK ? nb - c0 : QS_CK;
-				up(wr + (size_t)c0 * bsz, cn, &u);
+				m = nt - t0 < 4 ? nt - t0 : 4;
+				_Pragma("GCC unroll 4")
+				for (t = 0; t < 4; t++) {
+					yt[t] = (const block_q8_K *)
+					    ((const char *)x + (size_t)(t0 +
+					    (t < m ? t : 0)) * xs);
+					a4[t] = t < m ? acc[t0 + t] :
+					    _mm256_setzero_ps();
+				}
 				for (i = 0; i < cn; i++)
-					qs_k_sb4(&u, i, yt, c0 + i, acc);
+					qs_k_sb4(&u, i, yt, c0 + i, a4);
+				for (t = 0; t < m; t++)
+					acc[t0 + t] = a4[t];
 			}
-			for (t = 0; t < m; t++)
-				y[(size_t)(t0 + t) * ys + (size_t)r] =
-				    qs_hsum8(acc[t]);
 		}
+		for (t = 0; t < nt; t++)
+			y[(size_t)t * ys + (size_t)r] = qs_hsum8(acc[t]);
 	}
 }
 
