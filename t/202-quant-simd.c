@@ -317,6 +317,23 @@ main(void)
 	    quant_vec_dot(GGML_TYPE_Q4_0, 33, a, a) == 0 &&
 	    quant_vec_dot(-3, 32, a, a) == 0,
 	    "vec_dot of unsupported type or partial block returns 0");
+	{
+		float yy[2][4] = { { 5, 5, 5, 5 }, { 5, 5, 5, 5 } }, d[32];
+
+		quant_matmul(GGML_TYPE_IQ2_XXS, 256, a, 0, 1, 3, a, 0, 2,
+		    &yy[0][0], 4);
+		quant_matmul(GGML_TYPE_Q4_0, 33, a, 0, 0, 1, a, 0, 1,
+		    &yy[0][0], 4);
+		quant_matmul(GGML_TYPE_Q4_0, 32, a, 0, 3, 3, a, 0, 1,
+		    &yy[0][0], 4);
+		d[0] = 9;
+		quant_dequant_row(GGML_TYPE_IQ2_XXS, a, d, 32);
+		ok(yy[0][0] == 0 && yy[0][1] == 0 && yy[0][2] == 0 &&
+		    yy[1][1] == 0 && yy[1][2] == 0 && yy[0][3] == 5 &&
+		    yy[1][0] == 5 && d[0] == 0,
+		    "matmul/dequant of unsupported type or partial block "
+		    "write zeros, only inside the row range");
+	}
 	ok(quant_quantize_act(GGML_TYPE_Q4_K, x, b, 256) == ERR_UNSUPPORTED &&
 	    quant_quantize_act(GGML_TYPE_Q8_0, x, b, 48) == ERR_RANGE,
 	    "quantize_act rejects non-activation types and partial blocks");
