@@ -14,7 +14,8 @@
  *     four blocks per step, the 4-bit codes of all four decoded by one
  *     vpshufb;
  *   - F32 and F16 products sixteen lanes wide; BF16 with vdpbf16ps
- *     (AVX512-BF16) or, without it, by widening to F32.
+ *     (AVX512-BF16) or, without it, by widening to F32; for several
+ *     tokens, 4 x 4 register tiles of all three.
  */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -368,35 +369,113 @@ Z_4BIT(mxfp4, block_mxfp4, block_q8_0, quant_kvalues_mxfp4, 1)
 Z_4BIT(q4_1, block_q4_1, block_q8_1, z_lut_u4, 2)
 Z_4BIT(q8_0, block_q8_0, block_q8_0, z_lut_u4, 3)
 
-#define Z_TILE(name, dot)						\
+/*
+ * Float tiles for several tokens: 4 rows x 4 tokens of sums in 16
+ * registers, each weight vector loaded (and widened) once for four
+ * tokens; the tail of a row is a masked load. One token goes to the
+ * row dots above. kind: 0 F32, 1 F16, 2 BF16.
+ */
+static inline __attribute__((always_inline, target(
+	"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
+__m512
+z_ldf(const void *p, int64_t i, int kind, __mmask16 m)
+{
+	if (kind == 0)
+		return _mm512_maskz_loadu_ps(m, (const float *)p + i);
+	if (kind == 1)
+		return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m,
+		    (const uint16_t *)p + i));
+	return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(
+	    _mm256_maskz_loadu_epi16(m, (const uint16_t *)p + i)), 16));
+}
+
+static inline __attribute__((always_inline, target(
+	"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
+void
+z_tile_float(int kind, int64_t n, const void *w, size_t ws, int nr,
+    const void *x, size_t xs, int nt, float *y, size_t ys)
+{
+	int r0, t0, r, t;
+
+	for (r0 = 0; r0 < nr; r0 += 4) {
+		for (t0 = 0; t0 < nt; t0 += 4) {
+			const char *wp[4], *xp[4];
+			__m512 acc[4][4];
+			int64_t i;
+
+			_Pragma("GCC unroll 4")
+			for (r = 0; r < 4; r++) {
+				wp[r] = (const char *)w + (size_t)(r0 +
+				    (r0 + r < nr ? r : 0)) * ws;
+				xp[r] = (const char *)x + (size_t)(t0 +
+				    (t0 + r < nt ? r : 0)) * xs;
+				_Pragma("GCC unroll 4")
+				for (t = 0; t < 4; t++)
+					acc[r][t] = _mm512_setzero_ps();
+			}
+			for (i = 0; i < n; i += 16) {
+				__mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF :
+				    (__mmask16)((1u << (n - i)) - 1);
+				__m512 wv[4], xv[4];
+
+				_Pragma("GCC unroll 4")
+				for (r = 0; r < 4; r++) {
+					wv[r] = z_ldf(wp[r], i, kind, m);
+					xv[r] = z_ldf(xp[r], i, kind, m);
+				}
+				_Pragma("GCC unroll 4")
+				for (r = 0; r < 4; r++) {
+					_Pragma("GCC unroll 4")
+					for (t = 0; t < 4; t++)
+						acc[r][t] = _mm512_fmadd_ps(
+						    wv[r], xv[t], acc[r][t]);
+				}
+			}
+			_Pragma("GCC unroll 4")
+			for (r = 0; r < 4; r++) {
+				_Pragma("GCC unroll 4")
+				for (t = 0; t < 4; t++)
+					if (r0 + r < nr && t0 + t < nt)
+						y[(size_t)(t0 + t) * ys +
+						    (size_t)(r0 + r)] =
+						    _mm512_reduce_add_ps(
+						    acc[r][t]);
+			}
+		}
+	}
+}
+
+#define Z_FTILE(name, kind, dot)					\
 Z_FN void								\
 name(int64_t n, const void *w, size_t ws, int nr, const void *x,	\
     size_t xs, int nt, float *y, size_t ys)				\
 {									\
-	int r, t;							\
+	int r;								\
 									\
-	for (r = 0; r < nr; r++)					\
-		for (t = 0; t < nt; t++)				\
-			y[(size_t)t * ys + (size_t)r] = dot(n,		\
-			    (const char *)w + (size_t)r * ws,		\
-			    (const char *)x + (size_t)t * xs);		\
+	if (nt == 1) {							\
+		for (r = 0; r < nr; r++)				\
+			y[r] = dot(n, (const char *)w + (size_t)r * ws, x);\
+		return;							\
+	}								\
+	z_tile_float(kind, n, w, ws, nr, x, xs, nt, y, ys);		\
 }
 
-Z_TILE(z_tile_f32, z_dot_f32)
-Z_TILE(z_tile_f16, z_dot_f16)
-Z_TILE(z_tile_bf16, z_dot_bf16)
+Z_FTILE(z_tile_f32, 0, z_dot_f32)
+Z_FTILE(z_tile_f16, 1, z_dot_f16)
+Z_FTILE(z_tile_bf16, 2, z_dot_bf16)
 
 ZB_FN void
 z_tile_bf16_dp(int64_t n, const void *w, size_t ws, int nr, const void *x,
     size_t xs, int nt, float *y, size_t ys)
 {
-	int r, t;
+	int r;
 
+	if (nt != 1) {
+		z_tile_bf16(n, w, ws, nr, x, xs, nt, y, ys);
+		return;
+	}
 	for (r = 0; r < nr; r++)
-		for (t = 0; t < nt; t++)
-			y[(size_t)t * ys + (size_t)r] = z_dot_bf16_dp(n,
-			    (const char *)w + (size_t)r * ws,
-			    (const char *)x + (size_t)t * xs);
+		y[r] = z_dot_bf16_dp(n, (const char *)w + (size_t)r * ws, x);
 }
 
 void
