@@ -224,6 +224,35 @@ test_level(enum quant_isa isa)
 		    quant_isa_name(isa));
 		return;
 	}
+	{
+		static const int acts[] = { GGML_TYPE_Q8_0, GGML_TYPE_Q8_1,
+		    GGML_TYPE_Q8_K, GGML_TYPE_F16, GGML_TYPE_BF16 };
+		int a, bad;
+		int64_t i;
+		size_t rb = 0;
+
+		for (a = 0; a < 5; a++) {
+			bad = 0;
+			for (t = 0; t < 8; t++) {
+				for (i = 0; i < MAXN; i++)
+					xf[0][i] = t == 0 && i < 512 ? 0.0f :
+					    t == 1 ? (float)((int)(frand() *
+					    40)) + 0.5f : t == 2 && i % 256 ==
+					    7 ? 50.0f : t == 2 && i % 256 == 9 ?
+					    -50.0f : frand() * (1 + t);
+				quant_set_isa(isa);
+				quant_quantize_act(acts[a], xf[0], xq[0], MAXN);
+				quant_set_isa(QUANT_ISA_REF);
+				quant_quantize_act(acts[a], xf[0], xq[1], MAXN);
+				quant_set_isa(isa);
+				quant_row_bytes(acts[a], MAXN, &rb);
+				bad += memcmp(xq[0], xq[1], rb) != 0;
+			}
+			ok(!bad, "%s %s activations byte-identical to ref",
+			    quant_isa_name(isa),
+			    quant_type_info(acts[a])->name);
+		}
+	}
 	for (k = 0; k < NTYPES; k++) {
 		int type = types[k];
 		int64_t n = row_len(type), i;

@@ -6,11 +6,13 @@
  * quant-dispatch.c installs these only when CPUID reports the features.
  * The integer kernels (32-blocks and K-quants) come from quant-simd.h,
  * compiled here with vpmaddubsw/vpmaddwd products; this file adds the
- * float ones (F32, F16, BF16: eight lanes, four accumulators).
+ * float ones (F32, F16, BF16: eight lanes, four accumulators) and the
+ * activation quantizers (Q8_0, Q8_1, Q8_K).
  */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -128,10 +130,157 @@ name(const void *src, float *dst, int64_t n)				\
 FLOAT_DQ(dq_f16, ld_f16, sc_f16)
 FLOAT_DQ(dq_bf16, ld_bf16, sc_bf16)
 
+/*
+ * Activation quantizers, byte for byte those of quant-quantize.c (the
+ * same x86 rounding, just eight lanes at a time); t/202 compares them.
+ */
+QS_FN __m256
+a_absmax8(const float *x, int nv)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	__m256 m = _mm256_andnot_ps(sign, _mm256_loadu_ps(x));
+	int j;
+
+	for (j = 1; j < nv; j++)
+		m = _mm256_max_ps(m, _mm256_andnot_ps(sign,
+		    _mm256_loadu_ps(x + 8 * j)));
+	return m;
+}
+
+QS_FN float
+a_hmax8(__m256 m)
+{
+	__m128 r = _mm_max_ps(_mm256_extractf128_ps(m, 1),
+	    _mm256_castps256_ps128(m));
+
+	r = _mm_max_ps(r, _mm_movehl_ps(r, r));
+	r = _mm_max_ss(r, _mm_movehdup_ps(r));
+	return _mm_cvtss_f32(r);
+}
+
+/* 32 floats times id, rounded to nearest even, packed with saturation;
+ * returns the sum of the (unsaturated) integers. */
+QS_FN int
+a_q32(const float *x, float id, int8_t *qs)
+{
+	__m256 mul = _mm256_set1_ps(id);
+	__m256i q[4], s, p;
+	__m128i h;
+	int j;
+
+	for (j = 0; j < 4; j++)
+		q[j] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(
+		    _mm256_loadu_ps(x + 8 * j), mul),
+		    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+	s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]),
+	    _mm256_add_epi32(q[2], q[3]));
+	p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
+	    _mm256_packs_epi32(q[2], q[3]));
+	p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2,
+	    6, 3, 7));
+	_mm256_storeu_si256((__m256i *)qs, p);
+	h = _mm_add_epi32(_mm256_castsi256_si128(s),
+	    _mm256_extracti128_si256(s, 1));
+	h = _mm_add_epi32(h, _mm_unpackhi_epi64(h, h));
+	h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 1));
+	return _mm_cvtsi128_si32(h);
+}
+
+QS_FN void
+act_q8_0(const float *x, void *dst, int64_t n)
+{
+	block_q8_0 *y = dst;
+	int64_t i;
+
+	for (i = 0; i < n / 32; i++, x += 32) {
+		float amax = a_hmax8(a_absmax8(x, 4));
+
+		y[i].d = (uint16_t)_cvtss_sh(amax / 127.f, 0);
+		a_q32(x, amax != 0.0f ? 127.f / amax : 0.0f, y[i].qs);
+	}
+}
+
+QS_FN void
+act_q8_1(const float *x, void *dst, int64_t n)
+{
+	block_q8_1 *y = dst;
+	int64_t i;
+
+	for (i = 0; i < n / 32; i++, x += 32) {
+		float amax = a_hmax8(a_absmax8(x, 4)), d = amax / 127.f;
+		int sum;
+
+		y[i].d = (uint16_t)_cvtss_sh(d, 0);
+		sum = a_q32(x, amax != 0.0f ? 127.f / amax : 0.0f, y[i].qs);
+		y[i].s = (uint16_t)_cvtss_sh(d * (float)sum, 0);
+	}
+}
+
+/* Q8_K: the signed value of largest magnitude (its first occurrence),
+ * iscale = -127 / it, nearest even, at most 127, bsums of 16s. */
+QS_FN void
+act_q8_k(const float *x, void *dst, int64_t n)
+{
+	block_q8_K *y = dst;
+	int64_t i;
+	int j;
+
+	for (i = 0; i < n / QK_K; i++, x += QK_K) {
+		float amax = a_hmax8(a_absmax8(x, 32)), max = 0, iscale;
+		__m256 mul;
+		__m256i c127 = _mm256_set1_epi32(127);
+
+		if (!(amax > 0)) {
+			/* zero (or NaN) block: the reference's answer */
+			quant_act_ref(GGML_TYPE_Q8_K, x, &y[i], QK_K);
+			continue;
+		}
+		for (j = 0; j < QK_K; j++)
+			if (fabsf(x[j]) == amax) {
+				max = x[j];
+				break;
+			}
+		iscale = -127.f / max;
+		mul = _mm256_set1_ps(iscale);
+		for (j = 0; j < QK_K; j += 32) {
+			__m256i q[4], p;
+			int k;
+
+			for (k = 0; k < 4; k++)
+				q[k] = _mm256_min_epi32(c127, _mm256_cvtps_epi32(
+				    _mm256_round_ps(_mm256_mul_ps(
+				    _mm256_loadu_ps(x + j + 8 * k), mul),
+				    _MM_FROUND_TO_NEAREST_INT |
+				    _MM_FROUND_NO_EXC)));
+			p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
+			    _mm256_packs_epi32(q[2], q[3]));
+			p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0,
+			    4, 1, 5, 2, 6, 3, 7));
+			_mm256_storeu_si256((__m256i *)(y[i].qs + j), p);
+		}
+		for (j = 0; j < 16; j++) {
+			__m128i v = _mm_loadu_si128((const __m128i *)
+			    (y[i].qs + 16 * j));
+			__m256i w = _mm256_madd_epi16(_mm256_cvtepi8_epi16(v),
+			    _mm256_set1_epi16(1));
+			__m128i h = _mm_add_epi32(_mm256_castsi256_si128(w),
+			    _mm256_extracti128_si256(w, 1));
+
+			h = _mm_add_epi32(h, _mm_unpackhi_epi64(h, h));
+			h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 1));
+			y[i].bsums[j] = (int16_t)_mm_cvtsi128_si32(h);
+		}
+		y[i].d = 1 / iscale;
+	}
+}
+
 void
 quant_avx2_fill(struct quant_kernels *k)
 {
 	qs_fill_int(k);
+	k->act[GGML_TYPE_Q8_0] = act_q8_0;
+	k->act[GGML_TYPE_Q8_1] = act_q8_1;
+	k->act[GGML_TYPE_Q8_K] = act_q8_k;
 	k->dot[GGML_TYPE_F32] = dot_f32;
 	k->tile[GGML_TYPE_F32] = tile_f32;
 	k->dot[GGML_TYPE_F16] = dot_f16;
