@@ -9,9 +9,8 @@
  *
  * Weights are random bytes (speed does not depend on the values, except
  * that MXFP4 gets realistic exponents: tiny scales would make denormal
- * floats); the
- * decode matrix is MB megabytes (default 64, larger than the caches), the
- * prefill one 1/8 of that.
+ * floats). The decode matrix is MB megabytes (default 64, larger than
+ * the caches), the prefill one its first 1024 rows.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -128,7 +127,7 @@ main(int argc, char **argv)
 		quant_row_bytes(type, n, &ws);
 		quant_row_bytes(vt, n, &xs);
 		rows = (int64_t)((size_t)mb * 1024 * 1024 / ws);
-		prows = rows / 8 > 0 ? rows / 8 : 1;
+		prows = rows < 1024 ? rows : 1024;
 		w = malloc(ws * (size_t)rows);
 		x = malloc(xs * (size_t)ntok);
 		y = malloc(sizeof(float) * (size_t)rows * (size_t)ntok);
