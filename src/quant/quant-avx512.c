@@ -184,8 +184,187 @@ z_fdot_##name(int64_t n, const void *w, const void *x)			\
 	return s;							\
 }
 
-/* One-token tiles of the types that stop at two blocks per step. */
-#define Z_B32_TILE(name)						\
+/*
+ * 32-block tiles for several tokens: each row's chunk is unpacked once
+ * per four tokens (quant-simd.h's unpackers), then four blocks at a time
+ * fill two registers; their |w| and signs are taken once, and each token
+ * costs two activation loads, two vpdpbusd and two FMAs whose scales
+ * come from the contiguous weight and token scale arrays.
+ */
+QS_FN void
+z_tile_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
+    const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
+    float *y, size_t ys)
+{
+	const __m512i s01 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0,
+	    1, 1, 1, 1, 1, 1, 1, 1);
+	const __m512i s23 = _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2,
+	    3, 3, 3, 3, 3, 3, 3, 3);
+	struct qs_b32 u;
+	float yd[4][QS_CB32], ysum[4][QS_CB32], out[QUANT_TILE_R][4];
+	const int8_t *yq[4];
+	size_t xbsz = has_m ? sizeof(block_q8_1) : sizeof(block_q8_0);
+	size_t qoff = has_m ? offsetof(block_q8_1, qs) :
+	    offsetof(block_q8_0, qs);
+	int64_t nb = n / 32, c0, cn, i;
+	int r, t, m, t0;
+
+	while (nr > QUANT_TILE_R) {
+		z_tile_b32(up, bsz, has_m, n, w, ws, QUANT_TILE_R, x, xs, nt,
+		    y, ys);
+		w = (const char *)w + QUANT_TILE_R * ws;
+		y += QUANT_TILE_R;
+		nr -= QUANT_TILE_R;
+	}
+	for (t0 = 0; t0 < nt; t0 += 4) {
+		const char *xt[4];
+
+		m = nt - t0 < 4 ? nt - t0 : 4;
+		for (t = 0; t < 4; t++)
+			xt[t] = (const char *)x +
+			    (size_t)(t0 + (t < m ? t : 0)) * xs;
+		memset(out, 0, sizeof out);
+		for (c0 = 0; c0 < nb; c0 += cn) {
+			cn = nb - c0 < QS_CB32 ? nb - c0 : QS_CB32;
+			for (t = 0; t < 4; t++) {
+				for (i = 0; i < cn; i++) {
+					const char *b = xt[t] +
+					    (size_t)(c0 + i) * xbsz;
+					uint16_t hd, hs = 0;
+
+					memcpy(&hd, b, 2);
+					if (has_m)
+						memcpy(&hs, b + 2, 2);
+					yd[t][i] = qs_h2f(hd);
+					ysum[t][i] = has_m ? qs_h2f(hs) : 0;
+				}
+				yq[t] = (const int8_t *)(xt[t] +
+				    (size_t)c0 * xbsz + qoff);
+			}
+			for (r = 0; r < nr; r++) {
+				__m512 acc[4];
+				__m128 msv[4];
+				float tail[4] = { 0, 0, 0, 0 };
+
+				up((const char *)w + (size_t)r * ws +
+				    (size_t)c0 * bsz, cn, &u);
+				_Pragma("GCC unroll 4")
+				for (t = 0; t < 4; t++) {
+					acc[t] = _mm512_setzero_ps();
+					msv[t] = _mm_setzero_ps();
+				}
+				for (i = 0; i + 4 <= cn; i += 4) {
+					__m512i w01 = _mm512_loadu_si512(
+					    u.w8 + 32 * i);
+					__m512i w23 = _mm512_loadu_si512(
+					    u.w8 + 32 * i + 64);
+					__mmask64 n01 = _mm512_movepi8_mask(w01);
+					__mmask64 n23 = _mm512_movepi8_mask(w23);
+					__m512i a01 = _mm512_abs_epi8(w01);
+					__m512i a23 = _mm512_abs_epi8(w23);
+					__m128 dw = _mm_loadu_ps(u.d + i);
+					__m128 mw = _mm_loadu_ps(u.m + i);
+
+					_Pragma("GCC unroll 4")
+					for (t = 0; t < 4; t++) {
+						const int8_t *b = yq[t] +
+						    (size_t)i * xbsz;
+						__m512i y01, y23, p01, p23;
+						__m512 d4;
+
+						y01 = _mm512_inserti64x4(
+						    _mm512_castsi256_si512(
+						    _mm256_loadu_si256(
+						    (const __m256i *)b)),
+						    _mm256_loadu_si256(
+						    (const __m256i *)(b + xbsz)),
+						    1);
+						y23 = _mm512_inserti64x4(
+						    _mm512_castsi256_si512(
+						    _mm256_loadu_si256(
+						    (const __m256i *)(b +
+						    2 * xbsz))),
+						    _mm256_loadu_si256(
+						    (const __m256i *)(b +
+						    3 * xbsz)), 1);
+						p01 = _mm512_dpbusd_epi32(
+						    _mm512_setzero_si512(), a01,
+						    _mm512_mask_sub_epi8(y01, n01,
+						    _mm512_setzero_si512(), y01));
+						p23 = _mm512_dpbusd_epi32(
+						    _mm512_setzero_si512(), a23,
+						    _mm512_mask_sub_epi8(y23, n23,
+						    _mm512_setzero_si512(), y23));
+						d4 = _mm512_castps128_ps512(
+						    _mm_mul_ps(dw, _mm_loadu_ps(
+						    &yd[t][i])));
+						acc[t] = _mm512_fmadd_ps(
+						    _mm512_permutexvar_ps(s01, d4),
+						    _mm512_cvtepi32_ps(p01), acc[t]);
+						acc[t] = _mm512_fmadd_ps(
+						    _mm512_permutexvar_ps(s23, d4),
+						    _mm512_cvtepi32_ps(p23), acc[t]);
+						if (has_m)
+							msv[t] = _mm_fmadd_ps(mw,
+							    _mm_loadu_ps(
+							    &ysum[t][i]),
+							    msv[t]);
+					}
+				}
+				for (; i < cn; i++) {
+					__m256i wv = _mm256_loadu_si256(
+					    (const __m256i *)(u.w8 + 32 * i));
+
+					for (t = 0; t < 4; t++) {
+						__m256i p = qs_dot_i8(wv,
+						    _mm256_loadu_si256(
+						    (const __m256i *)(yq[t] +
+						    (size_t)i * xbsz)));
+
+						tail[t] += u.d[i] * yd[t][i] *
+						    (float)qs_hsum8(
+						    _mm256_cvtepi32_ps(p)) +
+						    u.m[i] * ysum[t][i];
+					}
+				}
+				_Pragma("GCC unroll 4")
+				for (t = 0; t < 4; t++) {
+					__m128 v = _mm_add_ps(msv[t],
+					    _mm_movehl_ps(msv[t], msv[t]));
+
+					v = _mm_add_ss(v, _mm_movehdup_ps(v));
+					out[r][t] += _mm512_reduce_add_ps(acc[t]) +
+					    _mm_cvtss_f32(v) + tail[t];
+				}
+			}
+		}
+		for (r = 0; r < nr; r++)
+			for (t = 0; t < m; t++)
+				y[(size_t)(t0 + t) * ys + (size_t)r] =
+				    out[r][t];
+	}
+}
+
+#define Z_PTILE(name, blk, has_m)					\
+QS_FN void								\
+z_ptile_##name(int64_t n, const void *w, size_t ws, int nr,		\
+    const void *x, size_t xs, int nt, float *y, size_t ys)		\
+{									\
+	z_tile_b32(qs_up_##name, sizeof(blk), has_m, n, w, ws, nr, x,	\
+	    xs, nt, y, ys);						\
+}
+
+Z_PTILE(q4_0, block_q4_0, 0)
+Z_PTILE(q4_1, block_q4_1, 1)
+Z_PTILE(q5_0, block_q5_0, 0)
+Z_PTILE(q5_1, block_q5_1, 1)
+Z_PTILE(q8_0, block_q8_0, 0)
+Z_PTILE(iq4_nl, block_iq4_nl, 0)
+Z_PTILE(mxfp4, block_mxfp4, 0)
+
+/* Tiles of Q5_0 and Q5_1: one token with a row dot (fdot), several
+ * with z_ptile_*. */
+#define Z_B32_TILE(name, fdot)						\
 QS_FN void								\
 z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
     const void *x, size_t xs, int nt, float *y, size_t ys)		\
@@ -193,12 +372,11 @@ z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
 	int r;								\
 									\
 	if (nt != 1) {							\
-		qs_tile_##name(n, w, ws, nr, x, xs, nt, y, ys);		\
+		z_ptile_##name(n, w, ws, nr, x, xs, nt, y, ys);		\
 		return;							\
 	}								\
 	for (r = 0; r < nr; r++)					\
-		y[r] = z_fdot_##name(n, (const char *)w + (size_t)r * ws,\
-		    x);							\
+		y[r] = fdot(n, (const char *)w + (size_t)r * ws, x);	\
 }
 
 Z_B32(q4_0, block_q4_0, 0)
@@ -207,7 +385,8 @@ Z_B32(q5_0, block_q5_0, 0)
 Z_B32(q8_0, block_q8_0, 0)
 Z_B32(iq4_nl, block_iq4_nl, 0)
 Z_B32(mxfp4, block_mxfp4, 0)
-Z_B32_TILE(q5_0)
+Z_B32_TILE(q5_0, z_fdot_q5_0)
+Z_B32_TILE(q5_1, qs_fdot_q5_1)
 
 /*
  * 4-bit codes, four blocks per iteration: the four 16-byte code arrays
@@ -353,7 +532,7 @@ z_tile4_##name(int64_t n, const void *w, size_t ws, int nr,		\
 	int r;								\
 									\
 	if (nt != 1) {							\
-		qs_tile_##name(n, w, ws, nr, x, xs, nt, y, ys);		\
+		z_ptile_##name(n, w, ws, nr, x, xs, nt, y, ys);		\
 		return;							\
 	}								\
 	for (r = 0; r < nr; r++)					\
@@ -494,6 +673,7 @@ quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 	k->tile[GGML_TYPE_##T] = z_tile_##name;				\
 } while (0)
 		Z_SET(Q5_0, q5_0);
+		k->tile[GGML_TYPE_Q5_1] = z_tile_q5_1;
 #undef Z_SET
 #define Z_SET4(T, name) do {						\
 	k->dot[GGML_TYPE_##T] = z_fdot4_##name;				\
