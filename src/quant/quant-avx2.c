@@ -7,7 +7,7 @@
  * The integer kernels (32-blocks and K-quants) come from quant-simd.h,
  * compiled here with vpmaddubsw/vpmaddwd products; this file adds the
  * float ones (F32, F16, BF16: eight lanes, four accumulators) and the
- * activation quantizers (Q8_0, Q8_1, Q8_K).
+ * activation quantizers (Q8_0, Q8_1, Q8_K, F16, BF16).
  */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "quant/quant-int.h"
+#include "util/util.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 
@@ -274,6 +275,50 @@ act_q8_k(const float *x, void *dst, int64_t n)
 	}
 }
 
+/* F16 activations: vcvtps2ph, round to nearest even (NaNs may keep a
+ * different payload than util_f32_to_fp16's; finite values are equal). */
+QS_FN void
+act_f16(const float *x, void *dst, int64_t n)
+{
+	uint16_t *y = dst;
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		_mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(
+		    _mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+	for (; i < n; i++)
+		y[i] = util_f32_to_fp16(x[i]);
+}
+
+/* BF16 activations: util_f32_to_bf16's arithmetic, eight lanes. */
+QS_FN void
+act_bf16(const float *x, void *dst, int64_t n)
+{
+	const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(
+	    0x7fff), absm = _mm256_set1_epi32(0x7fffffff), inf =
+	    _mm256_set1_epi32(0x7f800000), quiet = _mm256_set1_epi32(0x40);
+	uint16_t *y = dst;
+	int64_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		__m256i u = _mm256_loadu_si256((const __m256i *)(x + i));
+		__m256i r = _mm256_srli_epi32(_mm256_add_epi32(u,
+		    _mm256_add_epi32(bias, _mm256_and_si256(
+		    _mm256_srli_epi32(u, 16), one))), 16);
+		__m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, absm),
+		    inf);
+		__m256i q = _mm256_or_si256(_mm256_srli_epi32(u, 16), quiet);
+		__m128i p;
+
+		r = _mm256_blendv_epi8(r, q, nan);
+		p = _mm_packus_epi32(_mm256_castsi256_si128(r),
+		    _mm256_extracti128_si256(r, 1));
+		_mm_storeu_si128((__m128i *)(y + i), p);
+	}
+	for (; i < n; i++)
+		y[i] = util_f32_to_bf16(x[i]);
+}
+
 void
 quant_avx2_fill(struct quant_kernels *k)
 {
@@ -281,6 +326,8 @@ quant_avx2_fill(struct quant_kernels *k)
 	k->act[GGML_TYPE_Q8_0] = act_q8_0;
 	k->act[GGML_TYPE_Q8_1] = act_q8_1;
 	k->act[GGML_TYPE_Q8_K] = act_q8_k;
+	k->act[GGML_TYPE_F16] = act_f16;
+	k->act[GGML_TYPE_BF16] = act_bf16;
 	k->dot[GGML_TYPE_F32] = dot_f32;
 	k->tile[GGML_TYPE_F32] = tile_f32;
 	k->dot[GGML_TYPE_F16] = dot_f16;
