@@ -6,7 +6,8 @@
  * quant-dispatch.c installs these only when CPUID reports the features.
  * The integer kernels (32-blocks and K-quants) come from quant-simd.h,
  * compiled here with vpmaddubsw/vpmaddwd products; this file adds the
- * float ones (F32, F16, BF16: eight lanes, four accumulators) and the
+ * float ones (F32, F16, BF16: eight lanes, four accumulators; 4 x 2
+ * register tiles for several tokens) and the
  * activation quantizers (Q8_0, Q8_1, Q8_K, F16, BF16).
  */
 #if defined(__x86_64__) || defined(__i386__)
@@ -98,23 +99,114 @@ FLOAT_DOT(dot_f32, ld_f32, sc_f32)
 FLOAT_DOT(dot_f16, ld_f16, sc_f16)
 FLOAT_DOT(dot_bf16, ld_bf16, sc_bf16)
 
-#define FLOAT_TILE(name, dot)						\
+/*
+ * Float tiles for several tokens: 4 rows x 2 tokens of sums in eight
+ * registers (sixteen in all is the AVX2 limit), each weight vector
+ * loaded and widened once for two tokens; one token goes to the row
+ * dots. kind: 0 F32, 1 F16, 2 BF16.
+ */
+static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+__m256
+a_ldf(const void *p, int64_t i, int kind)
+{
+	if (kind == 0)
+		return ld_f32(p, i);
+	if (kind == 1)
+		return ld_f16(p, i);
+	return ld_bf16(p, i);
+}
+
+static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+float
+a_scf(const void *p, int64_t i, int kind)
+{
+	if (kind == 0)
+		return sc_f32(p, i);
+	if (kind == 1)
+		return sc_f16(p, i);
+	return sc_bf16(p, i);
+}
+
+static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+void
+a_tile_float(int kind, int64_t n, const void *w, size_t ws, int nr,
+    const void *x, size_t xs, int nt, float *y, size_t ys)
+{
+	int r0, t0, r, t;
+
+	for (r0 = 0; r0 < nr; r0 += 4) {
+		for (t0 = 0; t0 < nt; t0 += 2) {
+			const char *wp[4], *xp[2];
+			__m256 acc[4][2];
+			float tl[4][2];
+			int64_t i;
+
+			_Pragma("GCC unroll 4")
+			for (r = 0; r < 4; r++) {
+				wp[r] = (const char *)w + (size_t)(r0 +
+				    (r0 + r < nr ? r : 0)) * ws;
+				_Pragma("GCC unroll 2")
+				for (t = 0; t < 2; t++) {
+					acc[r][t] = _mm256_setzero_ps();
+					tl[r][t] = 0;
+				}
+			}
+			_Pragma("GCC unroll 2")
+			for (t = 0; t < 2; t++)
+				xp[t] = (const char *)x + (size_t)(t0 +
+				    (t0 + t < nt ? t : 0)) * xs;
+			for (i = 0; i + 8 <= n; i += 8) {
+				__m256 x0 = a_ldf(xp[0], i, kind);
+				__m256 x1 = a_ldf(xp[1], i, kind);
+
+				_Pragma("GCC unroll 4")
+				for (r = 0; r < 4; r++) {
+					__m256 wv = a_ldf(wp[r], i, kind);
+
+					acc[r][0] = _mm256_fmadd_ps(wv, x0,
+					    acc[r][0]);
+					acc[r][1] = _mm256_fmadd_ps(wv, x1,
+					    acc[r][1]);
+				}
+			}
+			for (; i < n; i++)
+				for (r = 0; r < 4; r++)
+					for (t = 0; t < 2; t++)
+						tl[r][t] += a_scf(wp[r], i,
+						    kind) * a_scf(xp[t], i,
+						    kind);
+			_Pragma("GCC unroll 4")
+			for (r = 0; r < 4; r++) {
+				_Pragma("GCC unroll 2")
+				for (t = 0; t < 2; t++)
+					if (r0 + r < nr && t0 + t < nt)
+						y[(size_t)(t0 + t) * ys +
+						    (size_t)(r0 + r)] =
+						    qs_hsum8(acc[r][t]) +
+						    tl[r][t];
+			}
+		}
+	}
+}
+
+#define FLOAT_TILE(name, kind, dot)					\
 QS_FN void								\
 name(int64_t n, const void *w, size_t ws, int nr, const void *x,	\
     size_t xs, int nt, float *y, size_t ys)				\
 {									\
-	int r, t;							\
+	int r;								\
 									\
-	for (r = 0; r < nr; r++)					\
-		for (t = 0; t < nt; t++)				\
-			y[(size_t)t * ys + (size_t)r] = dot(n,		\
-			    (const char *)w + (size_t)r * ws,		\
-			    (const char *)x + (size_t)t * xs);		\
+	if (nt == 1) {							\
+		for (r = 0; r < nr; r++)				\
+			y[r] = dot(n, (const char *)w + (size_t)r * ws, x);\
+		return;							\
+	}								\
+	a_tile_float(kind, n, w, ws, nr, x, xs, nt, y, ys);		\
 }
 
-FLOAT_TILE(tile_f32, dot_f32)
-FLOAT_TILE(tile_f16, dot_f16)
-FLOAT_TILE(tile_bf16, dot_bf16)
+FLOAT_TILE(tile_f32, 0, dot_f32)
+FLOAT_TILE(tile_f16, 1, dot_f16)
+FLOAT_TILE(tile_bf16, 2, dot_bf16)
 
 #define FLOAT_DQ(name, ld, scalar)					\
 QS_FN void								\
