@@ -12,6 +12,7 @@
  */
 #include <immintrin.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,56 @@ test_level(enum quant_isa isa)
 	}
 }
 
+/* ---------------------------------------------------------------- */
+/* Two threads on disjoint row ranges = one thread on all rows        */
+
+struct mt_job {
+	int	 type;
+	int64_t	 n, r0, r1;
+	float	*y;
+};
+
+static void *
+mt_run(void *arg)
+{
+	struct mt_job *j = arg;
+
+	quant_matmul(j->type, j->n, wq, sizeof wq[0], j->r0, j->r1, xq,
+	    sizeof xq[0], 5, j->y, ROWS);
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	static const int mt_types[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q8_0,
+	    GGML_TYPE_MXFP4, GGML_TYPE_BF16 };
+	static float one[5][ROWS], two[5][ROWS];
+	int k, bad = 0;
+
+	for (k = 0; k < 4; k++) {
+		int type = mt_types[k];
+		int64_t n = row_len(type);
+		struct mt_job a = { type, n, 0, 20, &two[0][0] };
+		struct mt_job b = { type, n, 20, ROWS, &two[0][0] };
+		pthread_t ta, tb;
+
+		make_data(type, n, 5);
+		quant_matmul(type, n, wq, sizeof wq[0], 0, ROWS, xq,
+		    sizeof xq[0], 5, &one[0][0], ROWS);
+		if (pthread_create(&ta, NULL, mt_run, &a) != 0 ||
+		    pthread_create(&tb, NULL, mt_run, &b) != 0) {
+			ok(1, "# skip cannot start threads");
+			return;
+		}
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		bad += memcmp(one, two, sizeof one) != 0;
+	}
+	ok(!bad, "two threads on disjoint row ranges give the one-thread "
+	    "result bit for bit");
+}
+
 int
 main(void)
 {
@@ -338,6 +389,7 @@ main(void)
 	test_level(QUANT_ISA_AVX512);
 	ok(quant_set_isa(QUANT_ISA_AVX512) == top,
 	    "set_isa never goes above the CPU");
+	test_threads();
 	/* unsupported and malformed requests are harmless */
 	for (i = 0; i < 64; i++)
 		x[i] = frand();
