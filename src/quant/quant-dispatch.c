@@ -40,10 +40,11 @@ quant_init(void)
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_cpu_init();
 	avx2 = __builtin_cpu_supports("avx2") &&
-	    __builtin_cpu_supports("fma");
+	    __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 	avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
 	    __builtin_cpu_supports("avx512bw") &&
-	    __builtin_cpu_supports("avx512vl");
+	    __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("avx512dq");
 	vnni = avx512 && __builtin_cpu_supports("avx512vnni");
 	bf16 = avx512 && __builtin_cpu_supports("avx512bf16");
 #endif
