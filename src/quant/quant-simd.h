@@ -23,11 +23,13 @@
  *        needs only the 16 bsums: dot = dy * (d * sum_g sc[g] *
  *        sum(q * y) - dm * sum_g c[g] * bsums[g]).
  *
- * A row is unpacked one chunk (QS_CHUNK elements) at a time into a stack
- * buffer and every token of the tile is dotted with the chunk, so the
- * unpacking is paid once per row and tile, not once per token. The
- * integer sums are exact; only the float accumulation order differs
- * from the reference.
+ * One token (decode) takes the fused qs_fdot_* kernels, which decode
+ * in registers and never touch a buffer. Several tokens (prefill) take
+ * the tiles: a row is unpacked one chunk (QS_CHUNK elements) at a time
+ * into a stack buffer and the chunk is multiplied with the tokens four
+ * at a time, so the unpacking is paid once per row and tile (K) or per
+ * row and four tokens (B32), not once per token. The integer sums are
+ * exact; only the float accumulation order differs from the reference.
  */
 
 #define QS_CHUNK	2048
