@@ -13,6 +13,8 @@
  *     two blocks per step; Q4_0, Q4_1, IQ4_NL, MXFP4 and Q8_0 four
  *     blocks per step, the 4-bit codes of all four decoded by one
  *     vpshufb (Q5_1 keeps the 256-bit VNNI kernel: faster here);
+ *   - one-token Q4_K, Q5_K and Q6_K products 64 elements per 512-bit
+ *     step (vpmaddubsw/vpmaddwd, scales spread with vpermw);
  *   - F32 and F16 products sixteen lanes wide; BF16 with vdpbf16ps
  *     (AVX512-BF16) or, without it, by widening to F32; for several
  *     tokens, 4 x 4 register tiles of all three.
@@ -547,6 +549,185 @@ Z_4BIT(q4_1, block_q4_1, block_q8_1, z_lut_u4, 2)
 Z_4BIT(q8_0, block_q8_0, block_q8_0, z_lut_u4, 3)
 
 /*
+ * K-quants, one token, 64 elements per 512-bit step: Q4_K/Q5_K's low
+ * and high nibbles of 32 bytes are the 64 consecutive elements the
+ * activations hold, and Q6_K's four 32-element planes pair up the same
+ * way; scales go to 16-bit lanes with one vpermw per step.
+ */
+QS_FN __m512i
+z_k4_step(__m512i qz, const int8_t *y, __m512i scv, int j)
+{
+	const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0,
+	    0x00010001, 0x00010001, 0x00010001, 0x00010001, 0x00010001,
+	    0x00010001, 0x00010001, 0x00010001);
+	__m512i sc = _mm512_permutexvar_epi16(_mm512_add_epi16(idx,
+	    _mm512_set1_epi16((short)(2 * j))), scv);
+
+	return _mm512_madd_epi16(_mm512_maddubs_epi16(qz,
+	    _mm512_loadu_si512(y)), sc);
+}
+
+QS_FN float
+z_fdot_q4_k(int64_t n, const void *w, const void *x)
+{
+	const block_q4_K *a = w;
+	const block_q8_K *y = x;
+	const __m512i mf = _mm512_set1_epi8(0xF);
+	__m512 acc = _mm512_setzero_ps();
+	__m256 accm = _mm256_setzero_ps();
+	int64_t i, nb = n / QK_K;
+	uint8_t sm[16];
+	int j;
+
+	for (i = 0; i < nb; i++) {
+		__m512i isum = _mm512_setzero_si512(), scv;
+		float yd = y[i].d;
+
+		qs_k4_bytes(a[i].scales, sm);
+		scv = _mm512_castsi128_si512(_mm_cvtepu8_epi16(
+		    _mm_loadl_epi64((const __m128i *)sm)));
+		accm = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
+		    _mm256_cvtepi32_ps(qs_k4_minsum(sm + 8, y[i].bsums)),
+		    accm);
+		for (j = 0; j < 4; j++) {
+			__m256i q = _mm256_loadu_si256((const __m256i *)
+			    (a[i].qs + 32 * j));
+			__m512i qz = _mm512_and_si512(_mm512_inserti64x4(
+			    _mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4),
+			    1), mf);
+
+			isum = _mm512_add_epi32(isum, z_k4_step(qz,
+			    y[i].qs + 64 * j, scv, j));
+		}
+		acc = _mm512_fmadd_ps(_mm512_set1_ps(yd * qs_h2f(a[i].d)),
+		    _mm512_cvtepi32_ps(isum), acc);
+	}
+	return _mm512_reduce_add_ps(acc) - qs_hsum8(accm);
+}
+
+QS_FN float
+z_fdot_q5_k(int64_t n, const void *w, const void *x)
+{
+	const block_q5_K *a = w;
+	const block_q8_K *y = x;
+	const __m512i mf = _mm512_set1_epi8(0xF), m16 = _mm512_set1_epi8(16);
+	__m512 acc = _mm512_setzero_ps();
+	__m256 accm = _mm256_setzero_ps();
+	int64_t i, nb = n / QK_K;
+	uint8_t sm[16];
+	int j;
+
+	for (i = 0; i < nb; i++) {
+		__m512i isum = _mm512_setzero_si512(), scv, hz;
+		__m256i hv = _mm256_loadu_si256((const __m256i *)a[i].qh);
+		float yd = y[i].d;
+
+		qs_k4_bytes(a[i].scales, sm);
+		scv = _mm512_castsi128_si512(_mm_cvtepu8_epi16(
+		    _mm_loadl_epi64((const __m128i *)sm)));
+		accm = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
+		    _mm256_cvtepi32_ps(qs_k4_minsum(sm + 8, y[i].bsums)),
+		    accm);
+		for (j = 0; j < 4; j++) {
+			__m256i q = _mm256_loadu_si256((const __m256i *)
+			    (a[i].qs + 32 * j));
+			__m512i qz = _mm512_and_si512(_mm512_inserti64x4(
+			    _mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4),
+			    1), mf);
+			__m256i hb = _mm256_srli_epi16(hv, 2 * j);
+
+			/* low half: bit 2j of qh to bit 4, high: bit 2j+1 */
+			hz = _mm512_inserti64x4(_mm512_castsi256_si512(
+			    _mm256_slli_epi16(hb, 4)), _mm256_slli_epi16(hb, 3),
+			    1);
+			qz = _mm512_or_si512(qz, _mm512_and_si512(hz, m16));
+			isum = _mm512_add_epi32(isum, z_k4_step(qz,
+			    y[i].qs + 64 * j, scv, j));
+		}
+		acc = _mm512_fmadd_ps(_mm512_set1_ps(yd * qs_h2f(a[i].d)),
+		    _mm512_cvtepi32_ps(isum), acc);
+	}
+	return _mm512_reduce_add_ps(acc) - qs_hsum8(accm);
+}
+
+QS_FN float
+z_fdot_q6_k(int64_t n, const void *w, const void *x)
+{
+	const block_q6_K *a = w;
+	const block_q8_K *y = x;
+	const __m512i mf = _mm512_set1_epi8(0xF), m3 = _mm512_set1_epi8(3);
+	const __m512i sh01 = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
+	const __m512i sh23 = _mm512_setr_epi64(4, 4, 4, 4, 6, 6, 6, 6);
+	/* 16-bit lane k of a step takes group 4 * step + k / 8 */
+	const __m512i g0 = _mm512_setr_epi32(0, 0, 0, 0, 0x00010001,
+	    0x00010001, 0x00010001, 0x00010001, 0x00020002, 0x00020002,
+	    0x00020002, 0x00020002, 0x00030003, 0x00030003, 0x00030003,
+	    0x00030003);
+	__m512 acc = _mm512_setzero_ps();
+	int64_t i, nb = n / QK_K;
+	int h;
+
+	for (i = 0; i < nb; i++) {
+		__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+		    (const __m128i *)a[i].scales));
+		__m512i scv = _mm512_castsi256_si512(sc16);
+		__m512i isum = _mm512_setzero_si512();
+		__m256i csum = _mm256_madd_epi16(_mm256_slli_epi16(sc16, 5),
+		    _mm256_loadu_si256((const __m256i *)y[i].bsums));
+
+		for (h = 0; h < 2; h++) {
+			__m512i l = _mm512_loadu_si512(a[i].ql + 64 * h);
+			__m256i hv = _mm256_loadu_si256((const __m256i *)
+			    (a[i].qh + 32 * h));
+			__m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(
+			    hv), hv, 1);
+			__m512i q01 = _mm512_or_si512(_mm512_and_si512(l, mf),
+			    _mm512_slli_epi16(_mm512_and_si512(
+			    _mm512_srlv_epi64(hz, sh01), m3), 4));
+			__m512i q23 = _mm512_or_si512(_mm512_and_si512(
+			    _mm512_srli_epi16(l, 4), mf), _mm512_slli_epi16(
+			    _mm512_and_si512(_mm512_srlv_epi64(hz, sh23), m3),
+			    4));
+			__m512i s01 = _mm512_permutexvar_epi16(_mm512_add_epi16(
+			    g0, _mm512_set1_epi16((short)(8 * h))), scv);
+			__m512i s23 = _mm512_permutexvar_epi16(_mm512_add_epi16(
+			    g0, _mm512_set1_epi16((short)(8 * h + 4))), scv);
+
+			isum = _mm512_add_epi32(isum, _mm512_madd_epi16(
+			    _mm512_maddubs_epi16(q01, _mm512_loadu_si512(
+			    y[i].qs + 128 * h)), s01));
+			isum = _mm512_add_epi32(isum, _mm512_madd_epi16(
+			    _mm512_maddubs_epi16(q23, _mm512_loadu_si512(
+			    y[i].qs + 128 * h + 64)), s23));
+		}
+		isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(csum));
+		acc = _mm512_fmadd_ps(_mm512_set1_ps(y[i].d * qs_h2f(a[i].d)),
+		    _mm512_cvtepi32_ps(isum), acc);
+	}
+	return _mm512_reduce_add_ps(acc);
+}
+
+#define Z_KTILE(name)							\
+QS_FN void								\
+z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
+    const void *x, size_t xs, int nt, float *y, size_t ys)		\
+{									\
+	int r;								\
+									\
+	if (nt != 1) {							\
+		qs_tile_##name(n, w, ws, nr, x, xs, nt, y, ys);		\
+		return;							\
+	}								\
+	for (r = 0; r < nr; r++)					\
+		y[r] = z_fdot_##name(n, (const char *)w + (size_t)r * ws,\
+		    x);							\
+}
+
+Z_KTILE(q4_k)
+Z_KTILE(q5_k)
+Z_KTILE(q6_k)
+
+/*
  * Float tiles for several tokens: 4 rows x 4 tokens of sums in 16
  * registers, each weight vector loaded (and widened) once for four
  * tokens; the tail of a row is a masked load. One token goes to the
@@ -673,6 +854,9 @@ quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 	k->tile[GGML_TYPE_##T] = z_tile_##name;				\
 } while (0)
 		Z_SET(Q5_0, q5_0);
+		Z_SET(Q4_K, q4_k);
+		Z_SET(Q5_K, q5_k);
+		Z_SET(Q6_K, q6_k);
 		k->tile[GGML_TYPE_Q5_1] = z_tile_q5_1;
 #undef Z_SET
 #define Z_SET4(T, name) do {						\
