@@ -13,8 +13,8 @@
  *     two blocks per step; Q4_0, Q4_1, IQ4_NL, MXFP4 and Q8_0 four
  *     blocks per step, the 4-bit codes of all four decoded by one
  *     vpshufb (Q5_1 keeps the 256-bit VNNI kernel: faster here);
- *   - one-token Q4_K, Q5_K and Q6_K products 64 elements per 512-bit
- *     step (vpmaddubsw/vpmaddwd, scales spread with vpermw);
+ *   - one-token Q2_K..Q6_K products 64 elements per 512-bit step
+ *     (vpmaddubsw/vpmaddwd, scales spread with vpermw);
  *   - F32 and F16 products sixteen lanes wide; BF16 with vdpbf16ps
  *     (AVX512-BF16) or, without it, by widening to F32; for several
  *     tokens, 4 x 4 register tiles of all three.
@@ -707,6 +707,122 @@ z_fdot_q6_k(int64_t n, const void *w, const void *x)
 	return _mm512_reduce_add_ps(acc);
 }
 
+/* 16-bit lane k of a 64-element step of Q2_K/Q3_K/Q6_K takes the scale
+ * of group 4 * step + k / 16 (plus the step's base, added by callers). */
+#define Z_G0 _mm512_setr_epi32(0, 0, 0, 0, 0x00010001, 0x00010001,	\
+	0x00010001, 0x00010001, 0x00020002, 0x00020002, 0x00020002,	\
+	0x00020002, 0x00030003, 0x00030003, 0x00030003, 0x00030003)
+
+QS_FN float
+z_fdot_q2_k(int64_t n, const void *w, const void *x)
+{
+	const block_q2_K *a = w;
+	const block_q8_K *y = x;
+	const __m512i m3 = _mm512_set1_epi8(3);
+	const __m512i sh01 = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
+	const __m512i sh23 = _mm512_setr_epi64(4, 4, 4, 4, 6, 6, 6, 6);
+	__m512 acc = _mm512_setzero_ps();
+	__m256 accm = _mm256_setzero_ps();
+	int64_t i, nb = n / QK_K;
+	int h;
+
+	for (i = 0; i < nb; i++) {
+		__m128i raw = _mm_loadu_si128((const __m128i *)a[i].scales);
+		__m512i scv = _mm512_zextsi256_si512(_mm256_cvtepu8_epi16(
+		    _mm_and_si128(raw, _mm_set1_epi8(0xF))));
+		__m256i msum = _mm256_madd_epi16(_mm256_cvtepu8_epi16(
+		    _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0xF))),
+		    _mm256_loadu_si256((const __m256i *)y[i].bsums));
+		__m512i isum = _mm512_setzero_si512();
+		float yd = y[i].d;
+
+		for (h = 0; h < 2; h++) {
+			__m256i qv = _mm256_loadu_si256((const __m256i *)
+			    (a[i].qs + 32 * h));
+			__m512i qz = _mm512_inserti64x4(_mm512_castsi256_si512(
+			    qv), qv, 1);
+			__m512i q01 = _mm512_and_si512(_mm512_srlv_epi64(qz,
+			    sh01), m3);
+			__m512i q23 = _mm512_and_si512(_mm512_srlv_epi64(qz,
+			    sh23), m3);
+			__m512i s01 = _mm512_permutexvar_epi16(_mm512_add_epi16(
+			    Z_G0, _mm512_set1_epi16((short)(8 * h))), scv);
+			__m512i s23 = _mm512_permutexvar_epi16(_mm512_add_epi16(
+			    Z_G0, _mm512_set1_epi16((short)(8 * h + 4))), scv);
+
+			isum = _mm512_add_epi32(isum, _mm512_madd_epi16(
+			    _mm512_maddubs_epi16(q01, _mm512_loadu_si512(
+			    y[i].qs + 128 * h)), s01));
+			isum = _mm512_add_epi32(isum, _mm512_madd_epi16(
+			    _mm512_maddubs_epi16(q23, _mm512_loadu_si512(
+			    y[i].qs + 128 * h + 64)), s23));
+		}
+		acc = _mm512_fmadd_ps(_mm512_set1_ps(yd * qs_h2f(a[i].d)),
+		    _mm512_cvtepi32_ps(isum), acc);
+		accm = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
+		    _mm256_cvtepi32_ps(msum), accm);
+	}
+	return _mm512_reduce_add_ps(acc) - qs_hsum8(accm);
+}
+
+QS_FN float
+z_fdot_q3_k(int64_t n, const void *w, const void *x)
+{
+	const block_q3_K *a = w;
+	const block_q8_K *y = x;
+	const __m512i m3 = _mm512_set1_epi8(3), m1 = _mm512_set1_epi8(1);
+	const __m512i sh01 = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
+	const __m512i sh23 = _mm512_setr_epi64(4, 4, 4, 4, 6, 6, 6, 6);
+	__m512 acc = _mm512_setzero_ps();
+	int64_t i, nb = n / QK_K;
+	int h;
+
+	for (i = 0; i < nb; i++) {
+		__m256i sc16 = _mm256_cvtepi8_epi16(_mm_sub_epi8(qs_q3k_scales(
+		    a[i].scales), _mm_set1_epi8(32)));
+		__m512i scv = _mm512_zextsi256_si512(sc16);
+		__m256i csum = _mm256_madd_epi16(_mm256_slli_epi16(sc16, 2),
+		    _mm256_loadu_si256((const __m256i *)y[i].bsums));
+		__m256i hm = _mm256_loadu_si256((const __m256i *)a[i].hmask);
+		__m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(hm), hm,
+		    1);
+		__m512i isum = _mm512_setzero_si512();
+
+		for (h = 0; h < 2; h++) {
+			__m256i qv = _mm256_loadu_si256((const __m256i *)
+			    (a[i].qs + 32 * h));
+			__m512i qz = _mm512_inserti64x4(_mm512_castsi256_si512(
+			    qv), qv, 1);
+			/* high bit of plane s of half h: bit 4h + s of hmask */
+			__m512i b01 = _mm512_setr_epi64(4 * h, 4 * h, 4 * h,
+			    4 * h, 4 * h + 1, 4 * h + 1, 4 * h + 1, 4 * h + 1);
+			__m512i b23 = _mm512_add_epi64(b01,
+			    _mm512_set1_epi64(2));
+			__m512i q01 = _mm512_or_si512(_mm512_and_si512(
+			    _mm512_srlv_epi64(qz, sh01), m3), _mm512_slli_epi16(
+			    _mm512_and_si512(_mm512_srlv_epi64(hz, b01), m1), 2));
+			__m512i q23 = _mm512_or_si512(_mm512_and_si512(
+			    _mm512_srlv_epi64(qz, sh23), m3), _mm512_slli_epi16(
+			    _mm512_and_si512(_mm512_srlv_epi64(hz, b23), m1), 2));
+			__m512i s01 = _mm512_permutexvar_epi16(_mm512_add_epi16(
+			    Z_G0, _mm512_set1_epi16((short)(8 * h))), scv);
+			__m512i s23 = _mm512_permutexvar_epi16(_mm512_add_epi16(
+			    Z_G0, _mm512_set1_epi16((short)(8 * h + 4))), scv);
+
+			isum = _mm512_add_epi32(isum, _mm512_madd_epi16(
+			    _mm512_maddubs_epi16(q01, _mm512_loadu_si512(
+			    y[i].qs + 128 * h)), s01));
+			isum = _mm512_add_epi32(isum, _mm512_madd_epi16(
+			    _mm512_maddubs_epi16(q23, _mm512_loadu_si512(
+			    y[i].qs + 128 * h + 64)), s23));
+		}
+		isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(csum));
+		acc = _mm512_fmadd_ps(_mm512_set1_ps(y[i].d * qs_h2f(a[i].d)),
+		    _mm512_cvtepi32_ps(isum), acc);
+	}
+	return _mm512_reduce_add_ps(acc);
+}
+
 #define Z_KTILE(name)							\
 QS_FN void								\
 z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
@@ -723,6 +839,8 @@ z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
 		    x);							\
 }
 
+Z_KTILE(q2_k)
+Z_KTILE(q3_k)
 Z_KTILE(q4_k)
 Z_KTILE(q5_k)
 Z_KTILE(q6_k)
@@ -854,6 +972,8 @@ quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 	k->tile[GGML_TYPE_##T] = z_tile_##name;				\
 } while (0)
 		Z_SET(Q5_0, q5_0);
+		Z_SET(Q2_K, q2_k);
+		Z_SET(Q3_K, q3_k);
 		Z_SET(Q4_K, q4_k);
 		Z_SET(Q5_K, q5_k);
 		Z_SET(Q6_K, q6_k);
