@@ -132,8 +132,8 @@ special_token(const struct gguf *g, const char *which)
 
 	snprintf(key, sizeof key, "tokenizer.ggml.%s_token_id", which);
 	if (gguf_get_u32(g, key, &id, NULL) != 0 ||
-	    gguf_get_str_arr(g, "tokenizer.ggml.tokens", &toks, &n, NULL) != 0 ||
-	    id >= n)
+	    gguf_get_str_arr(g, "tokenizer.ggml.tokens", &toks, &n,
+	    NULL) != 0 || id >= n)
 		return NULL;
 	if ((s = malloc(toks[id].len + 1)) == NULL)
 		return NULL;

@@ -365,7 +365,8 @@ units(void)
 	    "{{ [3,1,2] | sort | join(',') }}|{{ [1,2,3] | length }}|"
 	    "{{ [1,2,3] | first }}{{ [1,2,3] | last }}|{{ 'a-b' | replace('-',"
 	    " '+') }}|{{ '12' | int + 1 }}|{{ 'x' | int }}|{{ 3 | float }}|"
-	    "{{ -3 | abs }}|{{ 2.567 | round(2) }}|{{ [1,1,2] | unique | list }}"
+	    "{{ -3 | abs }}|{{ 2.567 | round(2) }}|"
+	    "{{ [1,1,2] | unique | list }}"
 	    "|{{ [1,2] | reverse | list }}|{{ 'a b  c' | wordcount }}", NULL,
 	    "x|axbAB|Hello World|Hello|1,2,3|3|13|a+b|13|0|3.0|3|2.57|[1, 2]|"
 	    "[2, 1]|3");

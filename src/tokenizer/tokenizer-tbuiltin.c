@@ -310,7 +310,8 @@ str_split(struct tinterp *I, struct tval *s, struct tval *sep,
 		if (!right) {
 			while (max != 0 && (q = memfind(p, (size_t)(end - p),
 			    sep->u.s.p, sep->u.s.len)) != NULL) {
-				if (push(I, l, tstr(I, p, (size_t)(q - p))) != 0)
+				if (push(I, l, tstr(I, p,
+				    (size_t)(q - p))) != 0)
 					return NULL;
 				p = q + sep->u.s.len;
 				if (max > 0)
@@ -997,7 +998,8 @@ m_dict(struct tinterp *I, struct tval *self, ARGS)
 		if ((c = tv_new(&I->a, TV_DICT)) == NULL)
 			return tnomem(I);
 		for (i = 0; i < d->u.d.n; i++)
-			if (tv_dict_put(&I->a, c, d->u.d.k[i], d->u.d.v[i]) != 0)
+			if (tv_dict_put(&I->a, c, d->u.d.k[i],
+			    d->u.d.v[i]) != 0)
 				return tnomem(I);
 		return c;
 	}
@@ -1143,9 +1145,9 @@ g_dictlike(struct tinterp *I, enum tv_kind kind, ARGS)
 		    "argument", kind == TV_NS ? "namespace()" : "dict()");
 	if (nargs == 1) {
 		if (args[0]->kind != TV_DICT)
-			return terr(I, I->line, "unsupported construct: %s from "
-			    "a %s", kind == TV_NS ? "namespace()" : "dict()",
-			    tv_type_name(args[0]));
+			return terr(I, I->line, "unsupported construct: "
+			    "%s from a %s", kind == TV_NS ? "namespace()" :
+			    "dict()", tv_type_name(args[0]));
 		for (i = 0; i < args[0]->u.d.n; i++)
 			if (tv_dict_put(&I->a, d, args[0]->u.d.k[i],
 			    args[0]->u.d.v[i]) != 0)

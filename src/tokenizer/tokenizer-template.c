@@ -630,8 +630,8 @@ concat_str(struct tinterp *I, const struct tval *a, const struct tval *b)
 	char *p;
 
 	if (a->u.s.len + b->u.s.len > I->max_out)
-		return terr(I, I->line, "string is larger than the limit of %zu "
-		    "bytes", I->max_out);
+		return terr(I, I->line, "string is larger than the limit "
+		    "of %zu bytes", I->max_out);
 	if ((r = tv_new(&I->a, TV_STR)) == NULL ||
 	    (p = tarena_alloc(&I->a, a->u.s.len + b->u.s.len + 1)) == NULL)
 		return tnomem(I);
@@ -662,7 +662,8 @@ repeat(struct tinterp *I, struct tval *seq, int64_t k)
 		for (j = 0; j < k; j++)
 			if (tbuf_add(&b, seq->u.s.p, n) != 0)
 				break;
-		r = b.failed ? tbuf_fail(I, &b) : tstr(I, b.p ? b.p : "", b.len);
+		r = b.failed ? tbuf_fail(I, &b) :
+		    tstr(I, b.p ? b.p : "", b.len);
 		tbuf_free(&b);
 		return r;
 	}
@@ -898,7 +899,8 @@ eval_slice(struct tinterp *I, const struct tnode *n)
 			return tnomem(I);
 		r->flags = obj->flags & TVF_TUPLE;
 		for (j = 0; j < k; j++)
-			if (tv_list_push(&I->a, r, obj->u.l.v[st + j * sp]) != 0)
+			if (tv_list_push(&I->a, r,
+			    obj->u.l.v[st + j * sp]) != 0)
 				return tnomem(I);
 		return r;
 	}

@@ -176,14 +176,17 @@ lex_string(struct parser *p, struct ttok *t, const char *s, size_t n)
 			dig = c == 'x' ? 2 : c == 'u' ? 4 : 8;
 			cp = 0;
 			for (k = 1; k <= (size_t)dig; k++) {
-				if (i + k >= n || !isxdigit((unsigned char)s[i + k])) {
+				if (i + k >= n ||
+				    !isxdigit((unsigned char)s[i + k])) {
 					tbuf_free(&b);
 					return perr(p, t->line, "%s",
-					    "truncated \\x/\\u escape in string");
+					    "truncated \\x/\\u escape in "
+					    "string");
 				}
 				c = s[i + k];
-				cp = cp * 16 + (uint32_t)(isdigit((unsigned char)c) ?
-				    c - '0' : (tolower((unsigned char)c) - 'a' + 10));
+				cp = cp * 16 + (uint32_t)(isdigit(
+				    (unsigned char)c) ? c - '0' :
+				    (tolower((unsigned char)c) - 'a' + 10));
 			}
 			i += (size_t)dig;
 			if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) {
@@ -196,9 +199,10 @@ lex_string(struct parser *p, struct ttok *t, const char *s, size_t n)
 		default:
 			if (c >= '0' && c <= '7') {
 				cp = 0;
-				for (k = 0; k < 3 && i + k < n && s[i + k] >= '0' &&
-				    s[i + k] <= '7'; k++)
-					cp = cp * 8 + (uint32_t)(s[i + k] - '0');
+				for (k = 0; k < 3 && i + k < n &&
+				    s[i + k] >= '0' && s[i + k] <= '7'; k++)
+					cp = cp * 8 +
+					    (uint32_t)(s[i + k] - '0');
 				i += k - 1;
 				r = tv_utf8_put(&b, cp);
 			} else {
@@ -244,8 +248,8 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 			return perr(p, startline, "%s", block ?
 			    "unterminated '{%' tag" : "unterminated '{{' tag");
 		/* end of tag, unless inside brackets: {{ {'a': {}} }} */
-		if (depth == 0 && s[i] == '-' && n - i >= 3 && s[i + 1] == close &&
-		    s[i + 2] == '}') {
+		if (depth == 0 && s[i] == '-' && n - i >= 3 &&
+		    s[i + 1] == close && s[i + 2] == '}') {
 			i += 3;
 			while (i < n && is_ws(s[i])) {
 				if (s[i] == '\n')
@@ -308,7 +312,8 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 				if (j < n && isdigit((unsigned char)s[j])) {
 					isf = 1;
 					i = j;
-					while (i < n && isdigit((unsigned char)s[i]))
+					while (i < n &&
+					    isdigit((unsigned char)s[i]))
 						i++;
 				}
 			}
@@ -325,8 +330,8 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 			else
 				t->i = strtoll(num, &end, 10);
 			if (errno != 0)
-				return perr(p, *line, "number '%s' is out of range",
-				    num);
+				return perr(p, *line,
+				    "number '%s' is out of range", num);
 		} else if (s[i] == '\'' || s[i] == '"') {
 			char q = s[i++];
 
@@ -362,7 +367,8 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 				else if (s[i] == '>' && s[i + 1] == '=')
 					op = TO_GE;
 			}
-			if (op < 256 && strchr("+-*/%~=<>()[]{},.:|", op) == NULL) {
+			if (op < 256 &&
+			    strchr("+-*/%~=<>()[]{},.:|", op) == NULL) {
 				char bad[8];
 
 				snprintf(bad, sizeof bad, "%c", op);
@@ -464,7 +470,8 @@ lex(struct parser *p)
 				l_pos--;
 			if (l_pos > 0 || line_starting) {
 				for (k = l_pos; k < tlen; k++)
-					if (s[pos + k] != ' ' && s[pos + k] != '\t')
+					if (s[pos + k] != ' ' &&
+					    s[pos + k] != '\t')
 						break;
 				if (k == tlen)
 					tlen = l_pos;
@@ -485,7 +492,8 @@ lex(struct parser *p)
 					break;
 				}
 			if (ce == NULL)
-				return perr(p, line, "%s", "unterminated comment");
+				return perr(p, line, "%s",
+				    "unterminated comment");
 			c = (size_t)(ce - s);
 			line += count_nl(s + after, c - after);
 			pos = c + 2;
@@ -520,7 +528,8 @@ lex(struct parser *p)
 					rsign = s[j++];
 				while (j < n && is_ws(s[j]))
 					j++;
-				if (n - j < 6 || memcmp(s + j, "endraw", 6) != 0)
+				if (n - j < 6 ||
+				    memcmp(s + j, "endraw", 6) != 0)
 					continue;
 				j += 6;
 				while (j < n && is_ws(s[j]))
@@ -542,7 +551,8 @@ lex(struct parser *p)
 				if (rsign == '-')
 					while (e2 > body && is_ws(s[e2 - 1]))
 						e2--;
-				if (emit_text(p, s + body, e2 - body, line) != 0)
+				if (emit_text(p, s + body, e2 - body,
+				    line) != 0)
 					return ERR_NOMEM;
 				bend = j;
 				found = 1;
@@ -744,7 +754,8 @@ parse_args(struct parser *p, struct tnode *n)
 		} else {
 			if (n->kwv.n > 0)
 				return perr(p, cur(p)->line, "%s",
-				    "positional argument after keyword argument");
+				    "positional argument after keyword "
+				    "argument");
 			if ((v = parse_expr(p, 1)) == NULL ||
 			    nl_push(p, &n->args, v) != 0)
 				return ERR_TEMPLATE;
@@ -902,7 +913,8 @@ parse_filter_expr(struct parser *p, struct tnode *node)
 			    is_op(p, '{')) {
 				struct tnode *arg = parse_unary(p, 0);
 
-				if (arg == NULL || nl_push(p, &n->args, arg) != 0)
+				if (arg == NULL ||
+				    nl_push(p, &n->args, arg) != 0)
 					return NULL;
 			}
 			node = n;
@@ -1196,8 +1208,8 @@ parse_compare(struct parser *p)
 			return NULL;
 		if (n->args.n == cap) {
 			cap = cap ? cap * 2 : 2;
-			nops = tarena_grow(p->a, n->ops, n->args.n * sizeof *nops,
-			    cap * sizeof *nops);
+			nops = tarena_grow(p->a, n->ops,
+			    n->args.n * sizeof *nops, cap * sizeof *nops);
 			if (nops == NULL)
 				return nomem(p), NULL;
 			n->ops = nops;

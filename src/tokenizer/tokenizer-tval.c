@@ -846,7 +846,8 @@ json_val(struct tbuf *b, const struct tval *v, struct jopts *o, int depth)
 			for (i = 1; i < n; i++) {	/* stable insertion */
 				size_t x = ord[i];
 
-				for (j = i; j > 0 && key_cmp(v->u.d.k[ord[j - 1]],
+				for (j = i; j > 0 &&
+				    key_cmp(v->u.d.k[ord[j - 1]],
 				    v->u.d.k[x]) > 0; j--)
 					ord[j] = ord[j - 1];
 				ord[j] = x;

@@ -30,7 +30,7 @@
 
 struct tokenizer_template;	/* a compiled template */
 struct tokenizer_tvars;		/* variables and the values they hold */
-struct tokenizer_tval;		/* one value: none/bool/int/float/str/list/dict */
+struct tokenizer_tval;		/* none/bool/int/float/str/list/dict */
 
 /* One plain chat message. */
 struct tokenizer_chat_msg {
@@ -40,11 +40,11 @@ struct tokenizer_chat_msg {
 
 /* Render options; a zeroed struct is valid (empty bos/eos, no prompt). */
 struct tokenizer_template_opts {
-	const char	*bos_token;		/* NULL: "" */
-	const char	*eos_token;		/* NULL: "" */
+	const char	*bos_token;	/* NULL: "" */
+	const char	*eos_token;	/* NULL: "" */
 	int		 add_generation_prompt;
-	time_t		 now;			/* strftime_now(); 0: the clock */
-	size_t		 max_output;		/* 0: 16 MiB */
+	time_t		 now;		/* strftime_now(); 0: the clock */
+	size_t		 max_output;	/* 0: 16 MiB */
 };
 
 /*
