@@ -463,6 +463,33 @@ units(void)
 		free(src);
 	}
 	{
+		/* long flat chains: 1+1+..., x|trim|trim..., elif... */
+		static const char *const pre[] = { "{{ ", "{{ 'a'", "{{ x",
+		    "{% if 0 %}" };
+		static const char *const unit[] = { "1+", "|trim", ".y",
+		    "{% elif 0 %}" };
+		static const char *const post[] = { "1 }}", " }}", " }}",
+		    "{% endif %}" };
+		size_t u, ul, cap = 200000;
+		char *src = malloc(cap);
+
+		for (u = 0; u < 4; u++) {
+			ul = strlen(unit[u]);
+			n = strlen(pre[u]);
+			memcpy(src, pre[u], n);
+			for (i = 0; i < 20000 && n + ul + 32 < cap; i++) {
+				memcpy(src + n, unit[u], ul);
+				n += ul;
+			}
+			snprintf(src + n, cap - n, "%s", post[u]);
+			is_error(src, NULL, "too deeply");
+		}
+		free(src);
+	}
+	/* chains that legit templates use stay fine */
+	is_render("{{ 1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1 "
+	    "}}", NULL, "30");
+	{
 		struct tokenizer_chat_msg m[2] = {
 			{ "user", "hi" }, { "assistant", "yo" }
 		};

@@ -228,6 +228,7 @@ struct tinterp {
 	size_t		 max_out;
 	long		 steps;		/* loop iterations, calls: bounded */
 	int		 depth;		/* macro call depth */
+	int		 nest;		/* eval/exec recursion depth */
 	int		 ctl;		/* pending break/continue */
 	int		 failed;
 };

@@ -29,6 +29,7 @@
 #define OUTPUT_DEFAULT	(16u * 1024u * 1024u)
 #define STEPS_MAX	2000000L
 #define CALL_DEPTH_MAX	100
+#define NEST_MAX	3000
 
 enum { CTL_NONE, CTL_BREAK, CTL_CONTINUE };
 
@@ -261,7 +262,7 @@ tgetitem(struct tinterp *I, struct tval *obj, struct tval *key, int line)
 
 /* ---- evaluation ---- */
 
-struct tval *eval(struct tinterp *I, const struct tnode *n);
+static struct tval *eval(struct tinterp *I, const struct tnode *n);
 
 static struct tval *
 lookup_in(struct tinterp *I, struct tscope *sc, const char *name, int line)
@@ -982,8 +983,8 @@ apply_chain(struct tinterp *I, const struct tnode *n, struct tval *v)
 	return apply_filter(I, n, v);
 }
 
-struct tval *
-eval(struct tinterp *I, const struct tnode *n)
+static struct tval *
+eval_node(struct tinterp *I, const struct tnode *n)
 {
 	struct tval *a, *b, *r, **args, **kwv;
 	size_t i;
@@ -1135,6 +1136,35 @@ eval(struct tinterp *I, const struct tnode *n)
 	default:
 		return terr(I, n->line, "statement used as an expression");
 	}
+}
+
+/*
+ * Evaluation and execution recurse over the tree and through macro
+ * calls; the total depth is bounded so no template can exhaust the
+ * C stack.
+ */
+static int
+deeper(struct tinterp *I, int line)
+{
+	if (++I->nest > NEST_MAX) {
+		I->nest--;
+		terr(I, line, "template nested too deeply (expressions, "
+		    "blocks and macro calls more than %d deep)", NEST_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static struct tval *
+eval(struct tinterp *I, const struct tnode *n)
+{
+	struct tval *v;
+
+	if (deeper(I, n->line) != 0)
+		return NULL;
+	v = eval_node(I, n);
+	I->nest--;
+	return v;
 }
 
 /* ---- statements ---- */
@@ -1296,8 +1326,22 @@ exec_for(struct tinterp *I, const struct tnode *n)
 	return rc;
 }
 
+static int exec_node_(struct tinterp *I, const struct tnode *n);
+
 static int
 exec_node(struct tinterp *I, const struct tnode *n)
+{
+	int rc;
+
+	if (deeper(I, n->line) != 0)
+		return -1;
+	rc = exec_node_(I, n);
+	I->nest--;
+	return rc;
+}
+
+static int
+exec_node_(struct tinterp *I, const struct tnode *n)
 {
 	struct tval *v, *m;
 	struct tscope *outer, *sc;

@@ -29,7 +29,7 @@
 
 #include "tokenizer/tokenizer-int.h"
 
-#define PARSE_DEPTH_MAX	128
+#define PARSE_DEPTH_MAX	256
 
 enum {
 	TK_TEXT, TK_VBEGIN, TK_VEND, TK_BBEGIN, TK_BEND, TK_NAME, TK_STR,
@@ -808,8 +808,11 @@ parse_postfix(struct parser *p, struct tnode *node)
 {
 	struct tnode *n;
 	struct ttok *t;
+	int k = 0;
 
-	for (;;) {
+	for (;; k++) {
+		if (enter(p) != 0)
+			return NULL;
 		t = cur(p);
 		if (is_op(p, '.')) {
 			p->pos++;
@@ -845,8 +848,10 @@ parse_postfix(struct parser *p, struct tnode *node)
 			if (parse_args(p, n) != 0)
 				return NULL;
 			node = n;
-		} else
+		} else {
+			p->depth -= k + 1;
 			return node;
+		}
 	}
 }
 
@@ -873,8 +878,11 @@ parse_filter_expr(struct parser *p, struct tnode *node)
 {
 	struct tnode *n;
 	struct ttok *t;
+	int k = 0;
 
-	for (;;) {
+	for (;; k++) {
+		if (enter(p) != 0)
+			return NULL;
 		t = cur(p);
 		if (is_op(p, '|')) {
 			p->pos++;
@@ -926,8 +934,10 @@ parse_filter_expr(struct parser *p, struct tnode *node)
 			if (parse_args(p, n) != 0)
 				return NULL;
 			node = n;
-		} else
+		} else {
+			p->depth -= k + 1;
 			return node;
+		}
 	}
 }
 
@@ -1101,13 +1111,16 @@ static struct tnode *
 parse_pow(struct parser *p)
 {
 	struct tnode *n = parse_unary(p, 1);
-	int line;
+	int line, k = 0;
 
 	while (n != NULL && is_op(p, TO_POW)) {
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		n = binop(p, OP_POW, n, parse_unary(p, 1), line);
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1115,7 +1128,7 @@ static struct tnode *
 parse_math2(struct parser *p)
 {
 	struct tnode *n = parse_pow(p);
-	int line, op;
+	int line, op, k = 0;
 
 	while (n != NULL) {
 		if (is_op(p, '*'))
@@ -1130,8 +1143,11 @@ parse_math2(struct parser *p)
 			break;
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		n = binop(p, op, n, parse_pow(p), line);
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1139,13 +1155,16 @@ static struct tnode *
 parse_concat(struct parser *p)
 {
 	struct tnode *n = parse_math2(p);
-	int line;
+	int line, k = 0;
 
 	while (n != NULL && is_op(p, '~')) {
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		n = binop(p, OP_CAT, n, parse_math2(p), line);
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1153,14 +1172,17 @@ static struct tnode *
 parse_math1(struct parser *p)
 {
 	struct tnode *n = parse_concat(p);
-	int line, op;
+	int line, op, k = 0;
 
 	while (n != NULL && (is_op(p, '+') || is_op(p, '-'))) {
 		op = is_op(p, '+') ? OP_ADD : OP_SUB;
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		n = binop(p, op, n, parse_concat(p), line);
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1245,11 +1267,13 @@ static struct tnode *
 parse_and(struct parser *p)
 {
 	struct tnode *n = parse_not(p), *x;
-	int line;
+	int line, k = 0;
 
 	while (n != NULL && is_name(p, "and")) {
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		if ((x = parse_not(p)) == NULL)
 			return NULL;
 		if ((x = binop(p, 0, n, x, line)) == NULL)
@@ -1257,6 +1281,7 @@ parse_and(struct parser *p)
 		x->kind = N_AND;
 		n = x;
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1264,11 +1289,13 @@ static struct tnode *
 parse_or(struct parser *p)
 {
 	struct tnode *n = parse_and(p), *x;
-	int line;
+	int line, k = 0;
 
 	while (n != NULL && is_name(p, "or")) {
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		if ((x = parse_and(p)) == NULL)
 			return NULL;
 		if ((x = binop(p, 0, n, x, line)) == NULL)
@@ -1276,6 +1303,7 @@ parse_or(struct parser *p)
 		x->kind = N_OR;
 		n = x;
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1418,9 +1446,10 @@ parse_if(struct parser *p, int line)
 		int l2 = cur(p)->line;
 
 		p->pos++;
-		if ((el = parse_if(p, l2)) == NULL ||
+		if (enter(p) != 0 || (el = parse_if(p, l2)) == NULL ||
 		    nl_push(p, &n->ebody, el) != 0)
 			return NULL;
+		p->depth--;
 		return n;	/* the nested if consumed endif */
 	}
 	if (is_name(p, "else")) {
