@@ -418,6 +418,16 @@ units(void)
 	    "{{ strftime_now('%Y-%m-%d') }}{{ dict(a=1) }}", NULL,
 	    "[0, 1, 2][1, 3, 5]2026-11-22{'a': 1}");
 	is_error("{{ raise_exception('boom') }}", NULL, "boom");
+	is_render("{% set j = joiner(', ') %}{% for x in [1,2,3] %}{{ j() }}"
+	    "{{ x }}{% endfor %}|{% set c = cycler('a', 'b') %}{{ c.next() }}"
+	    "{{ c.next() }}{{ c.current }}", NULL, "1, 2, 3|aba");
+	is_render("{{ '%s=%05.1f %d%%' % ('x', 2.25, 7) }}|{{ '%(k)s' % "
+	    "{'k': 1} }}|{{ '%s and %s' | format('a', 'b') }}|"
+	    "{{ 'hello world foo' | truncate(9) }}", NULL,
+	    "x=002.2 7%|1|a and b|hello...");
+	is_render("x\r\n{% if true %}\r\ny\r\n{% endif %}\r\n", NULL,
+	    "x\ny\n");
+	is_render("{{ {'a': {'b': 1}} }}", NULL, "{'a': {'b': 1}}");
 	/* errors: syntax, unsupported, hostile */
 	is_error("{% if x %}no end", NULL, "line 1");
 	is_error("{% if x %}no end", NULL, "endif");

@@ -277,7 +277,7 @@ typedef int (*ttest_fn)(struct tinterp *I, struct tval *v,
 tfilter_fn tbuiltin_filter(const char *name);
 ttest_fn tbuiltin_test(const char *name);
 /* A global function (range, namespace, dict, raise_exception,
- * strftime_now), or NULL. */
+ * strftime_now, joiner, cycler), or NULL. */
 struct tval *tbuiltin_global(struct tinterp *I, const char *name);
 /* Python's "fmt % args". */
 struct tval *tbuiltin_percent(struct tinterp *I, struct tval *fmt,

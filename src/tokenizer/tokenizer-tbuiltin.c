@@ -2,7 +2,7 @@
  * tokenizer-tbuiltin.c - the chat-template interpreter's built-ins:
  * jinja2 filters and tests, the Python str/dict/list methods templates
  * call, and the globals transformers provides (range, namespace, dict,
- * raise_exception, strftime_now).
+ * raise_exception, strftime_now) and jinja2's joiner and cycler.
  *
  * Each filter takes the value and its call arguments (positional, then
  * keyword names and values) and returns a new value or NULL after
@@ -1213,6 +1213,112 @@ g_strftime(struct tinterp *I, struct tval *self, ARGS)
 	return tstr(I, buf, n);
 }
 
+static int
+ns_set(struct tinterp *I, struct tval *ns, const char *k, struct tval *v)
+{
+	struct tval *key = tstr(I, k, strlen(k));
+
+	if (key == NULL || v == NULL || tv_dict_put(&I->a, ns, key, v) != 0) {
+		tnomem(I);
+		return -1;
+	}
+	return 0;
+}
+
+static struct tval *
+fn_value(struct tinterp *I, tv_fn fn, struct tval *self, const char *name)
+{
+	struct tval *f = tv_new(&I->a, TV_FUNC);
+
+	if (f == NULL)
+		return tnomem(I);
+	f->u.fn.fn = fn;
+	f->u.fn.self = self;
+	f->u.fn.name = name;
+	return f;
+}
+
+/* joiner(sep=", "): "" on the first call, sep after. */
+static struct tval *
+joiner_call(struct tinterp *I, struct tval *self, ARGS)
+{
+	struct tval *used = tv_dict_gets(self, "used");
+
+	if (used != NULL && tv_truthy(used))
+		return tv_dict_gets(self, "sep");
+	if (ns_set(I, self, "used", tv_bool(&I->a, 1)) != 0)
+		return NULL;
+	return tstr(I, "", 0);
+}
+
+static struct tval *
+g_joiner(struct tinterp *I, struct tval *self, ARGS)
+{
+	struct tval *sep = arg(PASS, 0, "sep"), *st = tv_new(&I->a, TV_NS);
+
+	if (st == NULL)
+		return tnomem(I);
+	if (sep == NULL && (sep = tstr(I, ", ", 2)) == NULL)
+		return NULL;
+	if (ns_set(I, st, "sep", sep) != 0 ||
+	    ns_set(I, st, "used", tv_bool(&I->a, 0)) != 0)
+		return NULL;
+	return fn_value(I, joiner_call, st, "joiner");
+}
+
+/* cycler(*items): .next(), .reset(), .current */
+static struct tval *
+cycler_step(struct tinterp *I, struct tval *self, int64_t pos)
+{
+	struct tval *items = tv_dict_gets(self, "items");
+
+	if (ns_set(I, self, "pos", tv_int(&I->a, pos)) != 0 ||
+	    ns_set(I, self, "current", items->u.l.v[pos]) != 0)
+		return NULL;
+	return items->u.l.v[pos];
+}
+
+static struct tval *
+cycler_next(struct tinterp *I, struct tval *self, ARGS)
+{
+	struct tval *items = tv_dict_gets(self, "items");
+	struct tval *cur = tv_dict_gets(self, "current");
+	int64_t pos = tv_dict_gets(self, "pos")->u.i;
+
+	if (cycler_step(I, self, (pos + 1) % (int64_t)items->u.l.n) == NULL)
+		return NULL;
+	return cur;
+}
+
+static struct tval *
+cycler_reset(struct tinterp *I, struct tval *self, ARGS)
+{
+	if (cycler_step(I, self, 0) == NULL)
+		return NULL;
+	return tv_new(&I->a, TV_NONE) ?: tnomem(I);
+}
+
+static struct tval *
+g_cycler(struct tinterp *I, struct tval *self, ARGS)
+{
+	struct tval *st = tv_new(&I->a, TV_NS), *items = new_list(I);
+	size_t i;
+
+	if (st == NULL || items == NULL)
+		return tnomem(I);
+	if (nargs == 0)
+		return terr(I, I->line, "at least one item has to be provided");
+	for (i = 0; i < nargs; i++)
+		if (push(I, items, args[i]) != 0)
+			return NULL;
+	if (ns_set(I, st, "items", items) != 0 ||
+	    ns_set(I, st, "next", fn_value(I, cycler_next, st, "next")) != 0 ||
+	    ns_set(I, st, "reset", fn_value(I, cycler_reset, st,
+	    "reset")) != 0 || cycler_step(I, st, 0) == NULL)
+		return NULL;
+	return st;
+}
+
 struct tval *
 tbuiltin_global(struct tinterp *I, const char *name)
 {
@@ -1225,6 +1331,8 @@ tbuiltin_global(struct tinterp *I, const char *name)
 		{ "dict", g_dict },
 		{ "raise_exception", g_raise },
 		{ "strftime_now", g_strftime },
+		{ "joiner", g_joiner },
+		{ "cycler", g_cycler },
 		{ NULL, NULL }
 	};
 	struct tval *f;
