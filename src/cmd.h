@@ -13,9 +13,13 @@ struct cmd {
 };
 
 /* The subcommands (src/cmd-<name>.c). */
+int cmd_bench_main(int argc, char **argv);
+int cmd_inspect_main(int argc, char **argv);
 int cmd_logits_main(int argc, char **argv);
+int cmd_route_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);
 int cmd_template_main(int argc, char **argv);
+int cmd_tokenize_main(int argc, char **argv);
 
 /* The command table, terminated by a NULL name (main.c). */
 extern const struct cmd cmd_table[];
@@ -23,7 +27,21 @@ extern const struct cmd cmd_table[];
 /* True when argv holds -h or --help before any "--". */
 int cmd_wants_help(int argc, char **argv);
 
-#endif
+struct err;
+
+/*
+ * The local model store: $MOESCOPE_HOME/models, else
+ * ~/.local/share/moescope/models. *dir is malloc'd. (cmd-common.c)
+ */
+int cmd_models_dir(char **dir, struct err *e);
+
+/*
+ * Resolve a MODEL argument to a path (malloc'd in *path): an existing
+ * file or folder as given; else a name in the local store ("NAME",
+ * "NAME.gguf" or the folder "NAME" there). Hub ids (OWNER/NAME) are not
+ * fetched here. ERR_NOTFOUND with a message saying where it looked.
+ */
+int cmd_resolve_model(const char *arg, char **path, struct err *e);
 
 /* ---- engine flags shared by run, logits, route, bench (cmd-opts.c) ---- */
 
@@ -55,3 +73,5 @@ int cmd_parse_tokens(const char *s, int32_t **out, int *n);
 
 /* Print "moescope: MSG" for e and return 1 (runtime error). */
 int cmd_fail(const struct err *e);
+
+#endif

@@ -11,14 +11,22 @@
 #include "cmd.h"
 
 const struct cmd cmd_table[] = {
+	{ "inspect", cmd_inspect_main,
+	    "inspect MODEL [--json]   architecture, hyper-parameters, tensors" },
 	{ "run", cmd_run_main,
 	    "run MODEL --tokens 1,2,3 [-n N]       one generation, no TUI" },
+	{ "route", cmd_route_main,
+	    "route MODEL --tokens 1,2,3 -o TRACE.jsonl  experts per token" },
+	{ "bench", cmd_bench_main,
+	    "bench MODEL [-p N] [-n N] [--json]    speed and roofline ratio" },
 	{ "logits", cmd_logits_main,
 	    "logits MODEL --tokens 1,2,3 -o FILE  float32 logits per position" },
 	{ "template", cmd_template_main,
 	    "template MODEL|--template FILE --messages FILE.json\n"
 	    "                                        print a chat as the "
 	    "model's template renders it" },
+	{ "tokenize", cmd_tokenize_main,
+	    "tokenize MODEL TEXT|-f FILE [--json] [--show-pieces]" },
 	{ NULL, NULL, NULL }
 };
 

@@ -11,11 +11,22 @@
 #include "engine/engine-int.h"
 
 static const struct eng_arch archs[] = {
-	/* name        neox  norm  gating */
-	{ "llama",	0,	1,	ENG_GATING_SOFTMAX },	/* Mixtral */
-	{ "qwen2moe",	1,	0,	ENG_GATING_SOFTMAX },
-	{ "qwen3moe",	1,	1,	ENG_GATING_SOFTMAX },
-	{ "olmoe",	1,	0,	ENG_GATING_SOFTMAX },
+	/* name        neox norm gating              swa act
+	 *   yarn_mla ffn_norm */
+	{ "llama",	0, 1, ENG_GATING_SOFTMAX,	0, ENG_ACT_SILU,
+	    0, "ffn_norm" },				/* Mixtral */
+	{ "qwen2moe",	1, 0, ENG_GATING_SOFTMAX,	0, ENG_ACT_SILU,
+	    0, "ffn_norm" },
+	{ "qwen3moe",	1, 1, ENG_GATING_SOFTMAX,	0, ENG_ACT_SILU,
+	    0, "ffn_norm" },
+	{ "olmoe",	1, 0, ENG_GATING_SOFTMAX,	0, ENG_ACT_SILU,
+	    0, "ffn_norm" },
+	/* DeepSeek-V2/V3: MLA, shared experts, routing from metadata */
+	{ "deepseek2",	0, 0, ENG_GATING_SOFTMAX,	0, ENG_ACT_SILU,
+	    1, "ffn_norm" },
+	/* gpt-oss: sinks, alternating sliding windows, biased experts */
+	{ "gpt-oss",	1, 0, ENG_GATING_SOFTMAX_TOPK,	2,
+	    ENG_ACT_SWIGLU_OAI, 0, "post_attention_norm" },
 };
 
 const struct eng_arch *

@@ -50,7 +50,9 @@ struct eng_ctx {
 	float			*kc, *vc;
 	/* activations, [B][...] */
 	float			*x, *xn, *q, *kb, *vb, *att, *tmp, *moe;
+	float			*q2, *qa;	/* MLA: queries, q-LoRA */
 	float			*rlog;		/* [B][n_expert] */
+	float			*score;		/* [n_expert + groups] */
 	int			*sel;		/* [B][k] */
 	float			*selw;		/* [B][k] */
 	float			*hg, *hu;	/* [B*k][ff_max] */
@@ -119,17 +121,32 @@ silu(float x)
 	return x / (1.0f + expf(-x));
 }
 
-/* RoPE on one head vector of hd floats, the first n_rot dims rotated. */
+/*
+ * RoPE on one head vector, its first n_rot dims rotated: pairs (2i, 2i+1)
+ * or, NeoX style, (i, i + n_rot/2). With YaRN, each pair's angle blends
+ * the interpolated and extrapolated angles by a ramp over the correction
+ * range, and cos/sin carry the YaRN magnitude (ggml's rope_yarn).
+ */
 static void
-rope(float *v, int n_rot, int pos, float base, float freq_scale, int neox)
+rope(float *v, int n_rot, int pos, const struct eng_hparams *hp, int neox)
 {
-	float theta_scale = powf(base, -2.0f / (float)n_rot);
-	float theta = (float)pos, c, s, x0, x1;
+	float theta_scale = powf(hp->rope_base, -2.0f / (float)n_rot);
+	float theta = (float)pos, fs = hp->rope_freq_scale;
+	float mag = hp->yarn_attn_factor, c, s, x0, x1, t;
 	int i, half = n_rot / 2;
 
 	for (i = 0; i < half; i++) {
-		c = cosf(theta * freq_scale);
-		s = sinf(theta * freq_scale);
+		t = fs * theta;
+		if (hp->yarn_ext_factor != 0.0f) {
+			float y = ((float)i - hp->yarn_corr[0]) /
+			    fmaxf(0.001f, hp->yarn_corr[1] - hp->yarn_corr[0]);
+			float mix = (1 - fminf(1, fmaxf(0, y))) *
+			    hp->yarn_ext_factor;
+
+			t = t * (1 - mix) + theta * mix;
+		}
+		c = cosf(t) * mag;
+		s = sinf(t) * mag;
 		if (neox) {
 			x0 = v[i];
 			x1 = v[i + half];
@@ -241,35 +258,44 @@ add_bias(float *y, const float *b, int ntok, int n)
 
 struct att_job {
 	struct eng_ctx	*c;
-	int		 il, pos0, ntok;
+	const float	*q;		/* [B][n_head][hdk] */
+	const float	*kc, *vc;	/* this layer's cache rows */
+	size_t		 ks, vs;	/* cache row strides */
+	int		 hdk, hdv;
+	int		 pos0, window;	/* window 0: full attention */
+	const float	*sinks;
 };
 
+/*
+ * One (token, head) per item: scores against every visible cached key,
+ * softmax (with the head's sink logit in the denominator when the model
+ * has sinks), weighted sum of values.
+ */
 static void
 att_run(void *arg, int64_t i0, int64_t i1, int tid)
 {
 	const struct att_job *j = arg;
 	struct eng_ctx *c = j->c;
 	const struct eng_hparams *hp = c->hp;
-	int hdk = hp->head_dim_k, hdv = hp->head_dim_v;
-	int kd = hp->n_head_kv * hdk, vd = hp->n_head_kv * hdv;
-	int qd = hp->n_head * hdk, od = hp->n_head * hdv;
+	int hdk = j->hdk, hdv = j->hdv, nh = hp->n_head;
 	int grp = hp->n_head / hp->n_head_kv;
-	const float *kc = c->kc + (size_t)j->il * c->n_ctx * kd;
-	const float *vc = c->vc + (size_t)j->il * c->n_ctx * vd;
 	float *sc = c->scores + (size_t)tid * c->n_ctx;
-	float scale = 1.0f / sqrtf((float)hdk);
+	float scale = hp->kq_scale;
 	int64_t it;
 
 	for (it = i0; it < i1; it++) {
-		int t = (int)(it / hp->n_head), h = (int)(it % hp->n_head);
-		int g = h / grp, p = j->pos0 + t, jj, i;
-		const float *q = c->q + (size_t)t * qd + (size_t)h * hdk;
-		float *o = c->att + (size_t)t * od + (size_t)h * hdv;
+		int t = (int)(it / nh), h = (int)(it % nh);
+		int g = h / grp, p = j->pos0 + t, jj, i, j0 = 0;
+		const float *q = j->q + ((size_t)t * nh + h) * hdk;
+		float *o = c->att + ((size_t)t * nh + h) * hdv;
 		float mx = -INFINITY;
 		double sum = 0;
 
-		for (jj = 0; jj <= p; jj++) {
-			const float *kr = kc + (size_t)jj * kd + (size_t)g * hdk;
+		if (j->window > 0 && p - j->window + 1 > 0)
+			j0 = p - j->window + 1;
+		for (jj = j0; jj <= p; jj++) {
+			const float *kr = j->kc + (size_t)jj * j->ks +
+			    (size_t)g * hdk;
 			float s = 0;
 
 			for (i = 0; i < hdk; i++)
@@ -278,15 +304,20 @@ att_run(void *arg, int64_t i0, int64_t i1, int tid)
 			if (sc[jj] > mx)
 				mx = sc[jj];
 		}
-		for (jj = 0; jj <= p; jj++) {
+		if (j->sinks != NULL && j->sinks[h] > mx)
+			mx = j->sinks[h];
+		for (jj = j0; jj <= p; jj++) {
 			sc[jj] = expf(sc[jj] - mx);
 			sum += sc[jj];
 		}
+		if (j->sinks != NULL)
+			sum += expf(j->sinks[h] - mx);
 		sum = 1.0 / sum;
 		for (i = 0; i < hdv; i++)
 			o[i] = 0;
-		for (jj = 0; jj <= p; jj++) {
-			const float *vr = vc + (size_t)jj * vd + (size_t)g * hdv;
+		for (jj = j0; jj <= p; jj++) {
+			const float *vr = j->vc + (size_t)jj * j->vs +
+			    (size_t)g * hdv;
 			float pj = sc[jj] * (float)sum;
 
 			for (i = 0; i < hdv; i++)
@@ -295,17 +326,17 @@ att_run(void *arg, int64_t i0, int64_t i1, int tid)
 	}
 }
 
+/* Standard attention projections: q, k, v (+ biases), q/k norms, RoPE;
+ * k and v appended to the cache. */
 static void
-attention(struct eng_ctx *c, int il, int pos0, int ntok)
+qkv_std(struct eng_ctx *c, int il, int pos0, int ntok)
 {
 	const struct eng_hparams *hp = c->hp;
 	const struct eng_layer *L = &c->m->layers[il];
-	const struct eng_arch *ar = c->m->arch;
 	int d = hp->n_embd, hdk = hp->head_dim_k, hdv = hp->head_dim_v;
 	int qd = hp->n_head * hdk, kd = hp->n_head_kv * hdk;
-	int vd = hp->n_head_kv * hdv, od = hp->n_head * hdv;
-	struct att_job j;
-	int t, h;
+	int vd = hp->n_head_kv * hdv, t, h;
+	int neox = c->m->arch->rope_neox;
 
 	matmul(c, &L->wq, 0, c->xn, d, ntok, c->q, qd);
 	matmul(c, &L->wk, 0, c->xn, d, ntok, c->kb, kd);
@@ -328,22 +359,111 @@ attention(struct eng_ctx *c, int il, int pos0, int ntok)
 			rmsnorm(k, k, L->k_norm, kd, hp->norm_eps);
 		}
 		for (h = 0; h < hp->n_head; h++)
-			rope(q + h * hdk, hp->n_rot, pos0 + t, hp->rope_base,
-			    hp->rope_freq_scale, ar->rope_neox);
+			rope(q + h * hdk, hp->n_rot, pos0 + t, hp, neox);
 		for (h = 0; h < hp->n_head_kv; h++)
-			rope(k + h * hdk, hp->n_rot, pos0 + t, hp->rope_base,
-			    hp->rope_freq_scale, ar->rope_neox);
+			rope(k + h * hdk, hp->n_rot, pos0 + t, hp, neox);
 		memcpy(c->kc + ((size_t)il * c->n_ctx + pos0 + t) * kd, k,
 		    (size_t)kd * sizeof *k);
 		memcpy(c->vc + ((size_t)il * c->n_ctx + pos0 + t) * vd,
 		    c->vb + (size_t)t * vd, (size_t)vd * sizeof(float));
 	}
+}
+
+/*
+ * Multi-head latent attention, with the k_b absorption: the cache holds
+ * per token only the normalized latent (kv_lora) and the roped shared
+ * key part (n_rot); each head's query is mapped into latent space
+ * (q_nope . k_b[h]) and concatenated with its roped part, so attention is
+ * MQA over [latent | rope] keys whose values are the latent itself.
+ * Output per head: v_b[h] . (attention over latents).
+ */
+static void
+qkv_mla(struct eng_ctx *c, int il, int pos0, int ntok)
+{
+	const struct eng_hparams *hp = c->hp;
+	const struct eng_layer *L = &c->m->layers[il];
+	int d = hp->n_embd, nh = hp->n_head, hk = hp->head_dim_k_mla;
+	int kvr = hp->kv_lora_rank, nr = hp->n_rot, nope = hk - nr;
+	int kd = kvr + nr, t, h;
+
+	if (L->wq_a.data != NULL) {
+		int qr = (int)L->wq_a.rows;
+
+		matmul(c, &L->wq_a, 0, c->xn, d, ntok, c->qa, qr);
+		for (t = 0; t < ntok; t++)
+			rmsnorm(c->qa + (size_t)t * qr, c->qa + (size_t)t * qr,
+			    L->q_a_norm, qr, hp->norm_eps);
+		matmul(c, &L->wq_b, 0, c->qa, qr, ntok, c->q2,
+		    (size_t)nh * hk);
+	} else
+		matmul(c, &L->wq, 0, c->xn, d, ntok, c->q2, (size_t)nh * hk);
+	matmul(c, &L->wkv_a, 0, c->xn, d, ntok, c->kb, kd);
+	for (t = 0; t < ntok; t++) {
+		float *kv = c->kb + (size_t)t * kd;
+
+		rmsnorm(kv, kv, L->kv_a_norm, kvr, hp->norm_eps);
+		rope(kv + kvr, nr, pos0 + t, hp, c->m->arch->rope_neox);
+		memcpy(c->kc + ((size_t)il * c->n_ctx + pos0 + t) * kd, kv,
+		    (size_t)kd * sizeof *kv);
+		for (h = 0; h < nh; h++) {
+			float *qp = c->q2 + ((size_t)t * nh + h) * hk + nope;
+			float *dst = c->q + ((size_t)t * nh + h) * kd + kvr;
+
+			rope(qp, nr, pos0 + t, hp, c->m->arch->rope_neox);
+			memcpy(dst, qp, (size_t)nr * sizeof *qp);
+		}
+	}
+	/* q_nope absorbed into latent space, head by head */
+	for (h = 0; h < nh; h++)
+		matmul(c, &L->wk_b, h, c->q2 + (size_t)h * hk, (size_t)nh * hk,
+		    ntok, c->q + (size_t)h * kd, (size_t)nh * kd);
+}
+
+static void
+attention(struct eng_ctx *c, int il, int pos0, int ntok)
+{
+	const struct eng_hparams *hp = c->hp;
+	const struct eng_layer *L = &c->m->layers[il];
+	int d = hp->n_embd, nh = hp->n_head, h, t;
+	struct att_job j;
+
 	j.c = c;
-	j.il = il;
 	j.pos0 = pos0;
-	j.ntok = ntok;
-	eng_pool_run(c->pool, att_run, &j, (int64_t)ntok * hp->n_head, 1);
-	matmul(c, &L->wo, 0, c->att, od, ntok, c->tmp, d);
+	j.window = L->swa ? hp->swa_window : 0;
+	j.sinks = L->sinks;
+	if (L->is_mla) {
+		int kvr = hp->kv_lora_rank, kd = kvr + hp->n_rot;
+		int hv = hp->head_dim_v_mla;
+
+		qkv_mla(c, il, pos0, ntok);
+		j.q = c->q;
+		j.kc = c->kc + (size_t)il * c->n_ctx * kd;
+		j.vc = j.kc;		/* values: the latent part of keys */
+		j.ks = j.vs = (size_t)kd;
+		j.hdk = kd;
+		j.hdv = kvr;
+		eng_pool_run(c->pool, att_run, &j, (int64_t)ntok * nh, 1);
+		for (h = 0; h < nh; h++)
+			matmul(c, &L->wv_b, h, c->att + (size_t)h * kvr,
+			    (size_t)nh * kvr, ntok, c->q2 + (size_t)h * hv,
+			    (size_t)nh * hv);
+		matmul(c, &L->wo, 0, c->q2, (size_t)nh * hv, ntok, c->tmp, d);
+	} else {
+		int kd = hp->n_head_kv * hp->head_dim_k;
+		int vd = hp->n_head_kv * hp->head_dim_v;
+
+		qkv_std(c, il, pos0, ntok);
+		j.q = c->q;
+		j.kc = c->kc + (size_t)il * c->n_ctx * kd;
+		j.vc = c->vc + (size_t)il * c->n_ctx * vd;
+		j.ks = (size_t)kd;
+		j.vs = (size_t)vd;
+		j.hdk = hp->head_dim_k;
+		j.hdv = hp->head_dim_v;
+		eng_pool_run(c->pool, att_run, &j, (int64_t)ntok * nh, 1);
+		matmul(c, &L->wo, 0, c->att, (size_t)nh * hp->head_dim_v, ntok,
+		    c->tmp, d);
+	}
 	add_bias(c->tmp, L->bo, ntok, d);
 	for (t = 0; t < ntok * d; t++)
 		c->x[t] += c->tmp[t];
@@ -408,10 +528,35 @@ ffn_run(void *arg, int64_t i0, int64_t i1, int tid)
  * c->tmp-like buffer xin ([rows][d], group g at row g->row0). Output rows
  * go to c->yd.
  */
+struct ffn_bias {
+	const float	*gate, *up;	/* [n_mat][ff] */
+	const float	*down;		/* [n_mat][d] */
+	int		 act;		/* ENG_ACT_* */
+};
+
+/* out = (per-row bias) added to ngrp groups of rows of width n. */
+static void
+add_grp_bias(float *y, const float *b, const struct grp *g, int ngrp,
+    int n)
+{
+	int gi, r, i;
+
+	if (b == NULL)
+		return;
+	for (gi = 0; gi < ngrp; gi++)
+		for (r = 0; r < g[gi].ntok; r++) {
+			float *row = y + (size_t)(g[gi].row0 + r) * n;
+			const float *bb = b + (size_t)g[gi].expert * n;
+
+			for (i = 0; i < n; i++)
+				row[i] += bb[i];
+		}
+}
+
 static void
 ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
     const struct eng_w *wd, const struct grp *g, int ngrp, const float *xin,
-    int nrows)
+    int nrows, const struct ffn_bias *fb)
 {
 	int d = c->hp->n_embd, ff = (int)wg->rows;
 	struct ffn_job j;
@@ -440,8 +585,21 @@ ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
 	j.ys = (size_t)ff;
 	eng_pool_run(c->pool, ffn_run, &j, (int64_t)ngrp * 2 * ff,
 	    row_chunk(c, ff));
-	for (i = 0; i < (int64_t)nrows * ff; i++)
-		c->hg[i] = silu(c->hg[i]) * c->hu[i];
+	if (fb != NULL) {
+		add_grp_bias(c->hg, fb->gate, g, ngrp, ff);
+		add_grp_bias(c->hu, fb->up, g, ngrp, ff);
+	}
+	if (fb != NULL && fb->act == ENG_ACT_SWIGLU_OAI) {
+		/* gpt-oss: clamped gate and up, x * sigmoid(1.702 x) * (y+1) */
+		for (i = 0; i < (int64_t)nrows * ff; i++) {
+			float x = fminf(c->hg[i], 7.0f);
+			float y = fminf(fmaxf(c->hu[i], -7.0f), 7.0f);
+
+			c->hg[i] = x / (1.0f + expf(1.702f * -x)) * (y + 1.0f);
+		}
+	} else
+		for (i = 0; i < (int64_t)nrows * ff; i++)
+			c->hg[i] = silu(c->hg[i]) * c->hu[i];
 	j.w1 = wd;
 	j.w2 = NULL;
 	j.rows = d;
@@ -451,6 +609,8 @@ ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
 	j.ys = (size_t)d;
 	eng_pool_run(c->pool, ffn_run, &j, (int64_t)ngrp * d,
 	    row_chunk(c, d));
+	if (fb != NULL)
+		add_grp_bias(c->yd, fb->down, g, ngrp, d);
 }
 
 static void
@@ -478,6 +638,92 @@ record_route(struct eng_ctx *c, int il, int pos0, int ntok)
 	}
 }
 
+/*
+ * One token's routing, as llama.cpp's MoE block: logits (+ router bias)
+ * -> probabilities (softmax, sigmoid, or the raw logits when the softmax
+ * comes after selection) -> selection scores (+ selection-only bias;
+ * group-limited when the model has expert groups) -> top-k -> weights
+ * (the probabilities of the chosen; softmax over them; renormalized;
+ * scaled). p is overwritten.
+ */
+static void
+route_token(struct eng_ctx *c, const struct eng_layer *L, float *p,
+    int *sel, float *w)
+{
+	const struct eng_hparams *hp = c->hp;
+	int E = hp->n_expert, K = hp->n_expert_used, e, s, i;
+	float *score = c->score, sum = 0;
+
+	if (L->router_b != NULL)
+		for (e = 0; e < E; e++)
+			p[e] += L->router_b[e];
+	if (hp->gating == ENG_GATING_SOFTMAX)
+		softmax(p, E);
+	else if (hp->gating == ENG_GATING_SIGMOID)
+		for (e = 0; e < E; e++)
+			p[e] = 1.0f / (1.0f + expf(-p[e]));
+	for (e = 0; e < E; e++)
+		score[e] = p[e] + (L->router_bias ? L->router_bias[e] : 0);
+	if (hp->n_expert_groups > 1) {
+		/* keep the n_group_used groups whose two best experts score
+		 * highest; the others cannot be chosen */
+		int G = hp->n_expert_groups, per = E / G, gi, gj;
+		float *gs = c->score + E;
+
+		for (gi = 0; gi < G; gi++) {
+			float a = -INFINITY, b = -INFINITY;
+
+			for (i = 0; i < per; i++) {
+				float v = score[gi * per + i];
+
+				if (v > a) {
+					b = a;
+					a = v;
+				} else if (v > b)
+					b = v;
+			}
+			gs[gi] = per > 1 ? a + b : a;
+		}
+		for (gi = 0; gi < G; gi++) {
+			int rank = 0;
+
+			for (gj = 0; gj < G; gj++)
+				rank += gs[gj] > gs[gi] ||
+				    (gs[gj] == gs[gi] && gj < gi);
+			if (rank >= hp->n_group_used)
+				for (i = 0; i < per; i++)
+					score[gi * per + i] = -INFINITY;
+		}
+	}
+	for (s = 0; s < K; s++) {
+		int best = -1;
+
+		for (e = 0; e < E; e++) {
+			int taken = 0;
+
+			for (i = 0; i < s; i++)
+				taken |= sel[i] == e;
+			if (!taken && (best < 0 || score[e] > score[best]))
+				best = e;
+		}
+		sel[s] = best;
+		w[s] = p[best];
+	}
+	if (hp->gating == ENG_GATING_SOFTMAX_TOPK)
+		softmax(w, K);
+	for (s = 0; s < K; s++)
+		sum += w[s];
+	if (hp->expert_norm) {
+		if (sum < 6.103515625e-5f)
+			sum = 6.103515625e-5f;
+		for (s = 0; s < K; s++)
+			w[s] /= sum;
+	}
+	if (hp->expert_scale != 1.0f)
+		for (s = 0; s < K; s++)
+			w[s] *= hp->expert_scale;
+}
+
 static void
 moe(struct eng_ctx *c, int il, int ntok)
 {
@@ -485,45 +731,13 @@ moe(struct eng_ctx *c, int il, int ntok)
 	const struct eng_layer *L = &c->m->layers[il];
 	int d = hp->n_embd, E = hp->n_expert, K = hp->n_expert_used;
 	int t, s, e, i, ngrp, row;
+	struct ffn_bias fb;
 
 	/* router: probabilities, top-k, weights */
 	matmul(c, &L->router, 0, c->xn, d, ntok, c->rlog, E);
-	for (t = 0; t < ntok; t++) {
-		float *p = c->rlog + (size_t)t * E, sum = 0;
-		int *sel = c->sel + t * K;
-		float *w = c->selw + t * K;
-
-		softmax(p, E);
-		for (s = 0; s < K; s++) {
-			int best = -1;
-
-			for (e = 0; e < E; e++) {
-				float v = p[e] + (L->router_bias ?
-				    L->router_bias[e] : 0);
-				int taken = 0;
-
-				for (i = 0; i < s; i++)
-					taken |= sel[i] == e;
-				if (taken)
-					continue;
-				if (best < 0 || v > p[best] + (L->router_bias ?
-				    L->router_bias[best] : 0))
-					best = e;
-			}
-			sel[s] = best;
-			w[s] = p[best];
-			sum += w[s];
-		}
-		if (hp->expert_norm) {
-			if (sum < 6.103515625e-5f)
-				sum = 6.103515625e-5f;
-			for (s = 0; s < K; s++)
-				w[s] /= sum;
-		}
-		if (hp->expert_scale != 1.0f)
-			for (s = 0; s < K; s++)
-				w[s] *= hp->expert_scale;
-	}
+	for (t = 0; t < ntok; t++)
+		route_token(c, L, c->rlog + (size_t)t * E, c->sel + t * K,
+		    c->selw + t * K);
 	/* group (token, slot) pairs by expert */
 	memset(c->cnt, 0, (size_t)E * sizeof *c->cnt);
 	for (t = 0; t < ntok * K; t++)
@@ -547,8 +761,12 @@ moe(struct eng_ctx *c, int il, int ntok)
 		memcpy(c->tmp + (size_t)r * d, c->xn + (size_t)(t / K) * d,
 		    (size_t)d * sizeof(float));
 	}
+	fb.gate = L->exp_gate_b;
+	fb.up = L->exp_up_b;
+	fb.down = L->exp_down_b;
+	fb.act = c->m->arch->act;
 	ffn_groups(c, &L->exp_gate, &L->exp_up, &L->exp_down, c->grps, ngrp,
-	    c->tmp, ntok * K);
+	    c->tmp, ntok * K, &fb);
 	/* weighted outputs back to (token, slot), summed in top-k order */
 	for (row = 0; row < ntok * K; row++) {
 		int ts = c->slot[row];
@@ -572,7 +790,7 @@ moe(struct eng_ctx *c, int il, int ntok)
 		struct grp g = { 0, ntok, 0 };
 
 		ffn_groups(c, &L->sh_gate, &L->sh_up, &L->sh_down, &g, 1, c->xn,
-		    ntok);
+		    ntok, NULL);
 		if (L->sh_gate_inp.data != NULL)
 			matmul(c, &L->sh_gate_inp, 0, c->xn, d, ntok, c->shg,
 			    1);
@@ -595,7 +813,7 @@ dense_ffn(struct eng_ctx *c, int il, int ntok)
 	size_t n = (size_t)ntok * c->hp->n_embd;
 
 	ffn_groups(c, &L->ffn_gate, &L->ffn_up, &L->ffn_down, &g, 1, c->xn,
-	    ntok);
+	    ntok, NULL);
 	memcpy(c->moe, c->yd, n * sizeof(float));
 }
 
@@ -788,8 +1006,9 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 		nmax = od;
 	c->kc = zalloc((size_t)hp->n_layer * c->n_ctx * kd, sizeof(float),
 	    &fail);
-	c->vc = zalloc((size_t)hp->n_layer * c->n_ctx * vd, sizeof(float),
-	    &fail);
+	/* MLA keeps values inside the keys (the latent): no V cache */
+	c->vc = zalloc(m->layers[0].is_mla ? 0 : (size_t)hp->n_layer *
+	    c->n_ctx * vd, sizeof(float), &fail);
 	c->x = zalloc(B * d, sizeof(float), &fail);
 	c->xn = zalloc(B * d, sizeof(float), &fail);
 	c->q = zalloc(B * qd, sizeof(float), &fail);
@@ -799,6 +1018,11 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 	c->tmp = zalloc(bk * (d > od ? d : od), sizeof(float), &fail);
 	c->moe = zalloc(B * d, sizeof(float), &fail);
 	c->rlog = zalloc(B * (size_t)hp->n_expert, sizeof(float), &fail);
+	c->score = zalloc((size_t)hp->n_expert * 2 + 2, sizeof(float), &fail);
+	c->q2 = zalloc(B * (size_t)hp->n_head * (size_t)(hp->head_dim_k_mla >
+	    hp->head_dim_v_mla ? hp->head_dim_k_mla : hp->head_dim_v_mla),
+	    sizeof(float), &fail);
+	c->qa = zalloc(B * (size_t)hp->q_lora_rank, sizeof(float), &fail);
 	c->sel = zalloc(bk, sizeof(int), &fail);
 	c->selw = zalloc(bk, sizeof(float), &fail);
 	c->hg = zalloc(bk * (size_t)c->ff_max, sizeof(float), &fail);
@@ -847,7 +1071,7 @@ eng_ctx_free(struct eng_ctx *c)
 	eng_pool_free(c->pool);
 	free(c->kc); free(c->vc); free(c->x); free(c->xn); free(c->q);
 	free(c->kb); free(c->vb); free(c->att); free(c->tmp); free(c->moe);
-	free(c->rlog); free(c->sel); free(c->selw); free(c->hg); free(c->hu);
+	free(c->rlog); free(c->score); free(c->q2); free(c->qa); free(c->sel); free(c->selw); free(c->hg); free(c->hu);
 	free(c->yd); free(c->eout); free(c->shg); free(c->xq); free(c->xq2);
 	free(c->gq); free(c->scores); free(c->logits); free(c->cnt);
 	free(c->slot); free(c->grps); free(c->r_exp); free(c->r_w);

@@ -40,7 +40,14 @@ struct eng_arch {
 	int		 rope_neox;	/* rotate (i, i + n/2) pairs */
 	int		 expert_norm;	/* default: renormalize top-k */
 	int		 gating;	/* default ENG_GATING_* */
+	int		 swa_pattern;	/* every Nth layer is full (0: none) */
+	int		 act;		/* ENG_ACT_* of the expert FFN */
+	int		 yarn_mla;	/* YaRN magnitude folded into the
+					 * attention scale (DeepSeek) */
+	const char	*ffn_norm;	/* name of the pre-FFN norm */
 };
+
+enum { ENG_ACT_SILU = 0, ENG_ACT_SWIGLU_OAI = 1 };
 
 const struct eng_arch *eng_arch_find(const char *name);
 
@@ -64,11 +71,24 @@ struct eng_layer {
 	const float	*bq, *bk, *bv, *bo;
 	const float	*q_norm, *k_norm;
 	int		 qk_norm_head;	/* norms span one head (else all) */
+	const float	*sinks;		/* [n_head] attention sink logits */
+	int		 swa;		/* sliding-window layer */
+	/* multi-head latent attention (DeepSeek-V2) */
+	int		 is_mla;
+	struct eng_w	 wq_a, wq_b;	/* [q_lora][d], [n_head*hd_k][q_lora] */
+	const float	*q_a_norm;	/* [q_lora] */
+	struct eng_w	 wkv_a;		/* [kv_lora + rope][d] */
+	const float	*kv_a_norm;	/* [kv_lora] */
+	struct eng_w	 wk_b;		/* [n_head][kv_lora][qk_nope] */
+	struct eng_w	 wv_b;		/* [n_head][v_head][kv_lora] */
 	const float	*ffn_norm;	/* [d] */
 	/* MoE */
 	struct eng_w	 router;	/* [n_expert][d] */
-	const float	*router_bias;	/* [n_expert] */
+	const float	*router_b;	/* [n_expert] added to the logits */
+	const float	*router_bias;	/* [n_expert] selection-only bias */
 	struct eng_w	 exp_gate, exp_up, exp_down;
+	const float	*exp_gate_b, *exp_up_b;	/* [n_expert][ff] */
+	const float	*exp_down_b;		/* [n_expert][d] */
 	/* dense FFN (dense layers) */
 	struct eng_w	 ffn_gate, ffn_up, ffn_down;
 	/* shared expert */

@@ -6,6 +6,7 @@
  * Weights stay in the mmap'd file; only small vectors (norms, biases)
  * stored in a type other than F32 are dequantized into owned buffers.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,43 @@ hp_bool(struct loader *l, const char *suffix, int *out)
 	return gguf_get_bool(l->m->g, l->key, out, l->e);
 }
 
+/* ggml's YaRN correction dimension for a rotation count. */
+static float
+yarn_corr_dim(int n_dims, int n_ctx_orig, float n_rot, float base)
+{
+	return (float)n_dims * logf((float)n_ctx_orig / (n_rot * 2 *
+	    (float)M_PI)) / (2 * logf(base));
+}
+
+/* Quantities that follow from the metadata: YaRN correction range and
+ * magnitude, the attention scale. */
+static void
+derive(struct eng_hparams *hp, const struct eng_arch *ar)
+{
+	float lf = logf(1.0f / hp->rope_freq_scale);
+	float start, end, mscale;
+	int hd = hp->head_dim_k_mla > 0 ? hp->head_dim_k_mla : hp->head_dim_k;
+
+	hp->yarn_attn_factor = 1.0f;
+	hp->kq_scale = 1.0f / sqrtf((float)hd);
+	if (!hp->rope_yarn)
+		return;
+	hp->yarn_ext_factor = 1.0f;
+	start = floorf(yarn_corr_dim(hp->n_rot, hp->n_ctx_orig,
+	    hp->yarn_beta_fast, hp->rope_base));
+	end = ceilf(yarn_corr_dim(hp->n_rot, hp->n_ctx_orig,
+	    hp->yarn_beta_slow, hp->rope_base));
+	hp->yarn_corr[0] = start > 0 ? start : 0;
+	hp->yarn_corr[1] = end < hp->n_rot - 1 ? end : (float)(hp->n_rot - 1);
+	if (ar->yarn_mla) {
+		/* DeepSeek: the rotary magnitude cancels (mscale equals
+		 * mscale_all_dim) and the scale moves into the softmax */
+		mscale = 1.0f + hp->yarn_log_mul * lf;
+		hp->kq_scale *= mscale * mscale;
+	} else
+		hp->yarn_attn_factor = 1.0f + 0.1f * lf;
+}
+
 static int
 read_hparams(struct loader *l)
 {
@@ -160,26 +198,75 @@ read_hparams(struct loader *l)
 		    "per token", l->m->g->path, hp->n_expert,
 		    hp->n_expert_used);
 	if (gguf_get(l->m->g, k(l, "rope.scaling.type")) != NULL) {
+		float f = 1.0f;
+
 		if ((rc = gguf_get_strdup(l->m->g, l->key, &s, l->e)) != 0)
 			return rc;
-		if (strcmp(s, "none") != 0 && strcmp(s, "linear") != 0) {
+		if (strcmp(s, "none") != 0 && strcmp(s, "linear") != 0 &&
+		    strcmp(s, "yarn") != 0) {
 			err_set(l->e, ERR_UNSUPPORTED, "%s: rope scaling '%s' "
 			    "is not supported", l->m->g->path, s);
 			free(s);
 			return ERR_UNSUPPORTED;
 		}
-		if (strcmp(s, "linear") == 0) {
-			float f = 1.0f;
-
-			free(s);
-			if ((rc = hp_float(l, "rope.scaling.factor", &f, 0))
-			    != 0)
-				return rc;
-			if (f > 0)
-				hp->rope_freq_scale = 1.0f / f;
-		} else
-			free(s);
+		hp->rope_yarn = strcmp(s, "yarn") == 0;
+		free(s);
+		if ((rc = hp_float(l, "rope.scaling.factor", &f, 0)) != 0)
+			return rc;
+		if (f > 0)
+			hp->rope_freq_scale = 1.0f / f;
 	}
+	hp->n_ctx_orig = hp->n_ctx_train;
+	hp->yarn_beta_fast = 32.0f;
+	hp->yarn_beta_slow = 1.0f;
+	hp->n_expert_groups = 1;
+	hp->n_group_used = 1;
+	if ((rc = hp_int(l, "rope.scaling.original_context_length",
+	    &hp->n_ctx_orig, 0)) != 0 ||
+	    (rc = hp_float(l, "rope.scaling.yarn_beta_fast",
+	    &hp->yarn_beta_fast, 0)) != 0 ||
+	    (rc = hp_float(l, "rope.scaling.yarn_beta_slow",
+	    &hp->yarn_beta_slow, 0)) != 0 ||
+	    (rc = hp_float(l, "rope.scaling.yarn_log_multiplier",
+	    &hp->yarn_log_mul, 0)) != 0 ||
+	    (rc = hp_int(l, "attention.sliding_window", &hp->swa_window, 0))
+	    != 0 ||
+	    (rc = hp_int(l, "attention.q_lora_rank", &hp->q_lora_rank, 0))
+	    != 0 ||
+	    (rc = hp_int(l, "attention.kv_lora_rank", &hp->kv_lora_rank, 0))
+	    != 0 ||
+	    (rc = hp_int(l, "attention.key_length_mla", &hp->head_dim_k_mla,
+	    0)) != 0 ||
+	    (rc = hp_int(l, "attention.value_length_mla", &hp->head_dim_v_mla,
+	    0)) != 0 ||
+	    (rc = hp_int(l, "expert_group_count", &hp->n_expert_groups, 0))
+	    != 0 ||
+	    (rc = hp_int(l, "expert_group_used_count", &hp->n_group_used, 0))
+	    != 0)
+		return rc;
+	if (gguf_get(l->m->g, k(l, "expert_gating_func")) != NULL) {
+		int gf = 0;
+
+		if ((rc = hp_int(l, "expert_gating_func", &gf, 1)) != 0)
+			return rc;
+		if (gf == 1)
+			hp->gating = ENG_GATING_SOFTMAX;
+		else if (gf == 2)
+			hp->gating = ENG_GATING_SIGMOID;
+		else if (gf == 3)
+			hp->gating = ENG_GATING_SOFTMAX_TOPK;
+		else
+			return err_set(l->e, ERR_UNSUPPORTED, "%s: %s = %d is "
+			    "not a gating function we know", l->m->g->path,
+			    l->key, gf);
+	}
+	if (hp->n_expert_groups < 1 || hp->n_group_used < 1 ||
+	    hp->n_group_used > hp->n_expert_groups ||
+	    (hp->n_expert > 0 && hp->n_expert % hp->n_expert_groups != 0))
+		return err_set(l->e, ERR_FORMAT, "%s: %d expert groups, %d "
+		    "used, do not divide %d experts", l->m->g->path,
+		    hp->n_expert_groups, hp->n_group_used, hp->n_expert);
+	derive(hp, l->m->arch);
 	return 0;
 }
 
@@ -256,8 +343,8 @@ bind(struct loader *l, const char *name, struct eng_w *w, int64_t want_n,
 /* Bind a vector of n floats (norm weights, biases), converting to F32
  * when stored otherwise. */
 static int
-bind_vec(struct loader *l, const char *name, int64_t n, const float **out,
-    int required)
+bind_floats(struct loader *l, const char *name, int64_t n, int64_t ne0,
+    const float **out, int required)
 {
 	const struct gguf_tensor *t = gguf_find_tensor(l->m->g, name);
 	float *buf;
@@ -269,7 +356,7 @@ bind_vec(struct loader *l, const char *name, int64_t n, const float **out,
 			    "missing", l->m->g->path, name);
 		return 0;
 	}
-	if ((int64_t)gguf_tensor_nelem(t) != n || (int64_t)t->ne[0] != n)
+	if ((int64_t)gguf_tensor_nelem(t) != n || (int64_t)t->ne[0] != ne0)
 		return err_set(l->e, ERR_FORMAT, "%s: tensor '%s' has %llu "
 		    "elements, want %lld", l->m->g->path, name,
 		    (unsigned long long)gguf_tensor_nelem(t), (long long)n);
@@ -288,7 +375,80 @@ bind_vec(struct loader *l, const char *name, int64_t n, const float **out,
 	return 0;
 }
 
+static int
+bind_vec(struct loader *l, const char *name, int64_t n, const float **out,
+    int required)
+{
+	return bind_floats(l, name, n, n, out, required);
+}
+
+/* Bind a small F32-converted matrix [ne1][ne0] (per-expert biases). */
+static int
+bind_vec2(struct loader *l, const char *name, int64_t ne0, int64_t ne1,
+    const float **out)
+{
+	const struct gguf_tensor *t = gguf_find_tensor(l->m->g, name);
+
+	*out = NULL;
+	if (t == NULL)
+		return 0;
+	if ((int64_t)t->ne[0] != ne0 || (int64_t)t->ne[1] != ne1 ||
+	    t->ne[2] != 1 || t->ne[3] != 1)
+		return err_set(l->e, ERR_FORMAT, "%s: tensor '%s' has shape "
+		    "[%llu, %llu], want [%lld, %lld]", l->m->g->path, name,
+		    (unsigned long long)t->ne[0], (unsigned long long)t->ne[1],
+		    (long long)ne0, (long long)ne1);
+	return bind_floats(l, name, ne0 * ne1, ne0, out, 1);
+}
+
 #define TN(...) (snprintf(name, sizeof name, __VA_ARGS__), name)
+
+/* Multi-head latent attention (DeepSeek-V2): q through a low-rank
+ * bottleneck (or plain, in V2-Lite), k/v through the compressed latent,
+ * per-head k_b / v_b absorption matrices. */
+static int
+load_mla(struct loader *l, int il)
+{
+	struct eng_model *m = l->m;
+	struct eng_hparams *hp = &m->hp;
+	struct eng_layer *L = &m->layers[il];
+	int64_t d = hp->n_embd, nh = hp->n_head, hk = hp->head_dim_k_mla;
+	int64_t hv = hp->head_dim_v_mla, kvr = hp->kv_lora_rank;
+	char name[128];
+	int rc;
+
+	if (hk <= hp->n_rot || hv < 1 || kvr < 1 || hp->n_head_kv != 1 ||
+	    hp->head_dim_k != kvr + hp->n_rot || hp->head_dim_v != kvr)
+		return err_set(l->e, ERR_FORMAT, "%s: MLA dimensions are "
+		    "inconsistent (key_length %d, value_length %d, kv_lora "
+		    "%lld, rope %d, key_length_mla %lld, kv heads %d)",
+		    m->g->path, hp->head_dim_k, hp->head_dim_v, (long long)kvr,
+		    hp->n_rot, (long long)hk, hp->n_head_kv);
+	L->is_mla = 1;
+	if (gguf_find_tensor(m->g, TN("blk.%d.attn_q_a.weight", il)) != NULL) {
+		if ((rc = bind(l, name, &L->wq_a, d, hp->q_lora_rank, 1, 1))
+		    != 0 ||
+		    (rc = bind_vec(l, TN("blk.%d.attn_q_a_norm.weight", il),
+		    L->wq_a.rows, &L->q_a_norm, 1)) != 0 ||
+		    (rc = bind(l, TN("blk.%d.attn_q_b.weight", il), &L->wq_b,
+		    L->wq_a.rows, nh * hk, 1, 1)) != 0)
+			return rc;
+	} else if ((rc = bind(l, TN("blk.%d.attn_q.weight", il), &L->wq, d,
+	    nh * hk, 1, 1)) != 0)
+		return rc;
+	if ((rc = bind(l, TN("blk.%d.attn_kv_a_mqa.weight", il), &L->wkv_a, d,
+	    kvr + hp->n_rot, 1, 1)) != 0 ||
+	    (rc = bind_vec(l, TN("blk.%d.attn_kv_a_norm.weight", il), kvr,
+	    &L->kv_a_norm, 1)) != 0 ||
+	    (rc = bind(l, TN("blk.%d.attn_k_b.weight", il), &L->wk_b,
+	    hk - hp->n_rot, kvr, nh, 1)) != 0 ||
+	    (rc = bind(l, TN("blk.%d.attn_v_b.weight", il), &L->wv_b, kvr, hv,
+	    nh, 1)) != 0 ||
+	    (rc = bind(l, TN("blk.%d.attn_output.weight", il), &L->wo,
+	    nh * hv, d, 1, 1)) != 0)
+		return rc;
+	return 0;
+}
 
 static int
 load_layer(struct loader *l, int il)
@@ -306,7 +466,16 @@ load_layer(struct loader *l, int il)
 
 	if ((rc = bind_vec(l, TN("blk.%d.attn_norm.weight", il), d,
 	    &L->attn_norm, 1)) != 0 ||
-	    (rc = bind(l, TN("blk.%d.attn_q.weight", il), &L->wq, d, qd, 1,
+	    (rc = bind_vec(l, TN("blk.%d.%s.weight", il, m->arch->ffn_norm),
+	    d, &L->ffn_norm, 1)) != 0)
+		return rc;
+	if (gguf_find_tensor(m->g, TN("blk.%d.attn_kv_a_mqa.weight", il))
+	    != NULL) {
+		if ((rc = load_mla(l, il)) != 0)
+			return rc;
+		goto ffn;
+	}
+	if ((rc = bind(l, TN("blk.%d.attn_q.weight", il), &L->wq, d, qd, 1,
 	    1)) != 0 ||
 	    (rc = bind(l, TN("blk.%d.attn_k.weight", il), &L->wk, d, kd, 1,
 	    1)) != 0 ||
@@ -322,9 +491,11 @@ load_layer(struct loader *l, int il)
 	    != 0 ||
 	    (rc = bind_vec(l, TN("blk.%d.attn_output.bias", il), d, &L->bo,
 	    0)) != 0 ||
-	    (rc = bind_vec(l, TN("blk.%d.ffn_norm.weight", il), d,
-	    &L->ffn_norm, 1)) != 0)
+	    (rc = bind_vec(l, TN("blk.%d.attn_sinks.weight", il), hp->n_head,
+	    &L->sinks, 0)) != 0)
 		return rc;
+	L->swa = hp->swa_window > 0 && m->arch->swa_pattern > 0 &&
+	    il % m->arch->swa_pattern < m->arch->swa_pattern - 1;
 	/* q/k norms: over one head (Qwen3) or the whole projection (OLMoE) */
 	if ((t = gguf_find_tensor(m->g, TN("blk.%d.attn_q_norm.weight", il)))
 	    != NULL) {
@@ -335,6 +506,7 @@ load_layer(struct loader *l, int il)
 		    L->qk_norm_head ? hp->head_dim_k : kd, &L->k_norm, 1)) != 0)
 			return rc;
 	}
+ffn:
 	/* MoE or dense FFN */
 	if (gguf_find_tensor(m->g, TN("blk.%d.ffn_gate_inp.weight", il))
 	    != NULL) {
@@ -352,7 +524,15 @@ load_layer(struct loader *l, int il)
 		    (rc = bind(l, TN("blk.%d.ffn_up_exps.weight", il),
 		    &L->exp_up, d, hp->n_ff_exp, hp->n_expert, 1)) != 0 ||
 		    (rc = bind(l, TN("blk.%d.ffn_down_exps.weight", il),
-		    &L->exp_down, hp->n_ff_exp, d, hp->n_expert, 1)) != 0)
+		    &L->exp_down, hp->n_ff_exp, d, hp->n_expert, 1)) != 0 ||
+		    (rc = bind_vec(l, TN("blk.%d.ffn_gate_inp.bias", il),
+		    hp->n_expert, &L->router_b, 0)) != 0 ||
+		    (rc = bind_vec2(l, TN("blk.%d.ffn_gate_exps.bias", il),
+		    L->exp_gate.rows, hp->n_expert, &L->exp_gate_b)) != 0 ||
+		    (rc = bind_vec2(l, TN("blk.%d.ffn_up_exps.bias", il),
+		    L->exp_up.rows, hp->n_expert, &L->exp_up_b)) != 0 ||
+		    (rc = bind_vec2(l, TN("blk.%d.ffn_down_exps.bias", il), d,
+		    hp->n_expert, &L->exp_down_b)) != 0)
 			return rc;
 		if (L->exp_up.rows != L->exp_gate.rows ||
 		    L->exp_down.n != L->exp_gate.rows)
@@ -420,7 +600,8 @@ eng_model_load(struct eng_model **out, struct gguf *g, struct err *e)
 	m->arch = eng_arch_find(arch);
 	if (m->arch == NULL) {
 		err_set(e, ERR_UNSUPPORTED, "%s: architecture '%s' is not "
-		    "supported (llama, qwen2moe, qwen3moe, olmoe)", g->path,
+		    "supported (llama, qwen2moe, qwen3moe, olmoe, deepseek2, "
+		    "gpt-oss)", g->path,
 		    arch);
 		free(arch);
 		free(m);
@@ -537,7 +718,9 @@ eng_model_bytes_per_token(const struct eng_model *m)
 		const struct eng_layer *L = &m->layers[il];
 
 		b += wbytes(&L->wq) + wbytes(&L->wk) + wbytes(&L->wv) +
-		    wbytes(&L->wo) + wbytes(&L->router) +
+		    wbytes(&L->wo) + wbytes(&L->router) + wbytes(&L->wq_a) +
+		    wbytes(&L->wq_b) + wbytes(&L->wkv_a) + wbytes(&L->wk_b) +
+		    wbytes(&L->wv_b) +
 		    wbytes(&L->ffn_gate) + wbytes(&L->ffn_up) +
 		    wbytes(&L->ffn_down) + wbytes(&L->sh_gate) +
 		    wbytes(&L->sh_up) + wbytes(&L->sh_down);

@@ -56,19 +56,24 @@ struct eng_hparams {
 	/* YaRN */
 	int	 rope_yarn;
 	float	 yarn_ext_factor;
-	float	 yarn_attn_factor;
+	float	 yarn_attn_factor;	/* cos/sin magnitude */
 	float	 yarn_beta_fast;
 	float	 yarn_beta_slow;
 	int	 n_ctx_orig;
 	float	 yarn_log_mul;
+	float	 yarn_corr[2];		/* correction dims (derived) */
 	/* sliding window (gpt-oss) */
 	int	 swa_window;
 	int	 swa_pattern;
 	/* MLA (deepseek2) */
 	int	 q_lora_rank;
 	int	 kv_lora_rank;
-	int	 n_embd_head_qk_rope;
-	int	 n_embd_head_qk_nope;
+	int	 head_dim_k_mla;	/* qk_nope + qk_rope */
+	int	 head_dim_v_mla;	/* v_head_dim */
+	/* grouped routing (DeepSeek-V3) */
+	int	 n_expert_groups;
+	int	 n_group_used;
+	float	 kq_scale;	/* attention scale (derived) */
 };
 
 enum {
@@ -189,5 +194,17 @@ void eng_sampler_accept(struct eng_sampler *s, int32_t tok);
 void eng_sampler_reset(struct eng_sampler *s);
 /* Pick the next token from logits (n_vocab floats, not modified). */
 int32_t eng_sampler_sample(struct eng_sampler *s, const float *logits);
+
+
+
+/* ---- benchmarking ---- */
+
+/*
+ * Measure memory read bandwidth with n_threads threads streaming a
+ * buffer of `bytes` (make it several times the last-level cache); the
+ * best of `passes` passes, in GB/s (1e9 bytes per second).
+ */
+int eng_bench_bandwidth(int n_threads, size_t bytes, int passes,
+    double *gbs, struct err *e);
 
 #endif

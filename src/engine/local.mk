@@ -4,7 +4,23 @@ libengine_a_SOURCES = \
 	src/engine/engine.h \
 	src/engine/engine-int.h \
 	src/engine/engine-arch.c \
+	src/engine/engine-bench.c \
 	src/engine/engine-forward.c \
 	src/engine/engine-model.c \
 	src/engine/engine-pool.c \
-	src/engine/engine-sample.c
+	src/engine/engine-sample.c \
+	src/engine/engine-vocab.c \
+	src/engine/engine-vocab.h
+
+ENGINE_TEST_LIBS = libengine.a libformats.a libquant.a libutil.a \
+	$(JANSSON_LIBS) $(PTHREAD_LIBS) -lm
+
+check_PROGRAMS += t/601-engine-fixtures.t
+t_601_engine_fixtures_t_SOURCES = t/601-engine-fixtures.c t/tap.h
+t_601_engine_fixtures_t_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+t_601_engine_fixtures_t_LDADD = $(ENGINE_TEST_LIBS)
+
+noinst_PROGRAMS += scripts/make-model
+scripts_make_model_SOURCES = scripts/make-model.c
+scripts_make_model_LDADD = libformats.a libquant.a libutil.a \
+	$(PTHREAD_LIBS) -lm
