@@ -212,6 +212,9 @@ void tokenizer_stream_fini(struct tok_stream *s);
  *
  * Values handed to a render are built in a struct tokenizer_tvars, an
  * arena that owns every value made from it; free it when done.
+ *
+ * A compiled template is read-only while rendering: one template may be
+ * rendered by several threads at once (each with its own tvars).
  */
 
 struct tokenizer_template;	/* a compiled template */
