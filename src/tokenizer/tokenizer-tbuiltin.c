@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1195,6 +1196,7 @@ g_strftime(struct tinterp *I, struct tval *self, ARGS)
 	struct tval *f = arg(PASS, 0, "format");
 	char buf[512];
 	struct tm tm;
+	locale_t cloc;
 	size_t n;
 
 	if (need_str(I, f, "strftime_now() format") == NULL)
@@ -1203,11 +1205,15 @@ g_strftime(struct tinterp *I, struct tval *self, ARGS)
 		return terr(I, I->line, "strftime_now(): bad clock");
 	if (f->u.s.len == 0)
 		return f;
+	/* month and day names as Python prints them: the C locale's */
+	if ((cloc = newlocale(LC_TIME_MASK, "C", (locale_t)0)) == (locale_t)0)
+		return terr(I, I->line, "strftime_now(): no C locale");
 	/* the template chooses the format, as Python's strftime allows */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	n = strftime(buf, sizeof buf, f->u.s.p, &tm);
+	n = strftime_l(buf, sizeof buf, f->u.s.p, &tm, cloc);
 #pragma GCC diagnostic pop
+	freelocale(cloc);
 	if (n == 0)
 		return terr(I, I->line, "strftime_now(): format too long");
 	return tstr(I, buf, n);

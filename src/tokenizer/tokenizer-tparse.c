@@ -20,7 +20,6 @@
  * Anything else is rejected with its name and line. Nesting depth is
  * bounded so hostile input cannot exhaust the stack.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +29,37 @@
 #include "tokenizer/tokenizer-int.h"
 
 #define PARSE_DEPTH_MAX	256
+
+/* ASCII classes, independent of the C locale (as jinja2's lexer). */
+static inline int
+a_isdigit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int
+a_isalpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline int
+a_isalnum(int c)
+{
+	return a_isalpha(c) || a_isdigit(c);
+}
+
+static inline int
+a_isxdigit(int c)
+{
+	return a_isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static inline int
+a_tolower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
 
 enum {
 	TK_TEXT, TK_VBEGIN, TK_VEND, TK_BBEGIN, TK_BEND, TK_NAME, TK_STR,
@@ -177,16 +207,16 @@ lex_string(struct parser *p, struct ttok *t, const char *s, size_t n)
 			cp = 0;
 			for (k = 1; k <= (size_t)dig; k++) {
 				if (i + k >= n ||
-				    !isxdigit((unsigned char)s[i + k])) {
+				    !a_isxdigit((unsigned char)s[i + k])) {
 					tbuf_free(&b);
 					return perr(p, t->line, "%s",
 					    "truncated \\x/\\u escape in "
 					    "string");
 				}
 				c = s[i + k];
-				cp = cp * 16 + (uint32_t)(isdigit(
+				cp = cp * 16 + (uint32_t)(a_isdigit(
 				    (unsigned char)c) ? c - '0' :
-				    (tolower((unsigned char)c) - 'a' + 10));
+				    (a_tolower((unsigned char)c) - 'a' + 10));
 			}
 			i += (size_t)dig;
 			if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) {
@@ -278,28 +308,28 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 			goto done;
 		}
 		st = i;
-		if (isalpha((unsigned char)s[i]) || s[i] == '_') {
-			while (i < n && (isalnum((unsigned char)s[i]) ||
+		if (a_isalpha((unsigned char)s[i]) || s[i] == '_') {
+			while (i < n && (a_isalnum((unsigned char)s[i]) ||
 			    s[i] == '_'))
 				i++;
 			if ((t = push_tok(p, TK_NAME, *line)) == NULL)
 				return ERR_NOMEM;
 			t->s = s + st;
 			t->len = i - st;
-		} else if (isdigit((unsigned char)s[i])) {
+		} else if (a_isdigit((unsigned char)s[i])) {
 			char num[64];
 			size_t k = 0;
 			int isf = 0;
 
-			while (i < n && (isdigit((unsigned char)s[i]) ||
+			while (i < n && (a_isdigit((unsigned char)s[i]) ||
 			    s[i] == '_'))
 				i++;
 			if (i + 1 < n && s[i] == '.' &&
-			    isdigit((unsigned char)s[i + 1]) &&
+			    a_isdigit((unsigned char)s[i + 1]) &&
 			    !(st > 0 && s[st - 1] == '.')) {
 				isf = 1;
 				i++;
-				while (i < n && (isdigit((unsigned char)s[i]) ||
+				while (i < n && (a_isdigit(s[i]) ||
 				    s[i] == '_'))
 					i++;
 			}
@@ -309,11 +339,11 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 
 				if (j < n && (s[j] == '+' || s[j] == '-'))
 					j++;
-				if (j < n && isdigit((unsigned char)s[j])) {
+				if (j < n && a_isdigit((unsigned char)s[j])) {
 					isf = 1;
 					i = j;
 					while (i < n &&
-					    isdigit((unsigned char)s[i]))
+					    a_isdigit((unsigned char)s[i]))
 						i++;
 				}
 			}
@@ -411,7 +441,7 @@ raw_begin(const char *s, size_t n, size_t i, size_t *after, int *trim)
 	if (n - i < 3 || memcmp(s + i, "raw", 3) != 0)
 		return 0;
 	i += 3;
-	if (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_'))
+	if (i < n && (a_isalnum((unsigned char)s[i]) || s[i] == '_'))
 		return 0;
 	while (i < n && is_ws(s[i]))
 		i++;
