@@ -283,6 +283,8 @@ units(void)
 	is_render("{# c #}\n{#- d -#}  x", NULL, "x");
 	is_render("  {%+ if true %}k{% endif %}", NULL, "  k");
 	is_render("{% raw %}{{ x }}{% endraw %}", NULL, "{{ x }}");
+	is_render("{% raw %}\n a\n\t{% endraw %}\nb", NULL, "\n a\nb");
+	is_render("{%- raw -%}  a  {%- endraw -%}  b", NULL, "ab");
 	is_render("a {{ 1 }}\n  {{ 2 }}", NULL, "a 1\n  2");
 	/* literals and printing */
 	is_render("{{ 1.0 }} {{ 2.5e-7 }} {{ 1e16 }} {{ 3 / 2 }} {{ 7 // 2 }}"

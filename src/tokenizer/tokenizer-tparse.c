@@ -454,11 +454,10 @@ raw_begin(const char *s, size_t n, size_t i, size_t *after, int *trim)
 	if (n - i < 2 || s[i] != '%' || s[i + 1] != '}')
 		return 0;
 	i += 2;
+	/* "-%}" strips what follows; trim_blocks does not apply here */
 	if (*trim == 2)
 		while (i < n && is_ws(s[i]))
 			i++;
-	else if (*trim == 1 && i < n && s[i] == '\n')
-		i++;
 	*after = i;
 	return 1;
 }
@@ -581,6 +580,19 @@ lex(struct parser *p)
 				if (rsign == '-')
 					while (e2 > body && is_ws(s[e2 - 1]))
 						e2--;
+				else if (rsign != '+') {
+					/* lstrip_blocks before {% endraw */
+					size_t lp = e2, q2;
+
+					while (lp > body && s[lp - 1] != '\n')
+						lp--;
+					for (q2 = lp; q2 < e2 && (s[q2] == ' ' ||
+					    s[q2] == '\t'); q2++)
+						;
+					if (q2 == e2 && (lp > body ||
+					    (body > 0 && s[body - 1] == '\n')))
+						e2 = lp;
+				}
 				if (emit_text(p, s + body, e2 - body,
 				    line) != 0)
 					return ERR_NOMEM;
