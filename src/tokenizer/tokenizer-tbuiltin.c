@@ -847,7 +847,7 @@ tbuiltin_percent(struct tinterp *I, struct tval *fmt, struct tval *av,
 			goto bad;
 		}
 	}
-	if (next < nargs && av->kind == TV_LIST && (av->flags & TVF_TUPLE)) {
+	if (next < nargs && av->kind != TV_DICT) {
 		tbuf_free(&b);
 		return terr(I, line, "not all arguments converted during "
 		    "string formatting");
@@ -1475,15 +1475,61 @@ t_in(TARGS)
 	return -1;
 }
 
+/* value % m as Python computes it, for ints and floats; -1 on error */
+static int
+py_mod(struct tinterp *I, struct tval *v, struct tval *m, const char *t,
+    int line, double *out)
+{
+	double a, b, r;
+
+	if (!(v->kind == TV_INT || v->kind == TV_BOOL || v->kind == TV_FLOAT) ||
+	    !(m->kind == TV_INT || m->kind == TV_BOOL || m->kind == TV_FLOAT)) {
+		terr(I, line, "test '%s': unsupported operand types %s and %s",
+		    t, tv_type_name(v), tv_type_name(m));
+		return -1;
+	}
+	if (v->kind != TV_FLOAT && m->kind != TV_FLOAT) {
+		int64_t x = v->kind == TV_BOOL ? v->u.b : v->u.i;
+		int64_t y = m->kind == TV_BOOL ? m->u.b : m->u.i;
+
+		if (y == 0) {
+			terr(I, line, "integer division or modulo by zero");
+			return -1;
+		}
+		if (y == -1) {
+			*out = 0;
+			return 0;
+		}
+		x %= y;
+		if (x != 0 && ((x < 0) != (y < 0)))
+			x += y;
+		*out = (double)x;
+		return 0;
+	}
+	a = v->kind == TV_FLOAT ? v->u.f : v->kind == TV_BOOL ? v->u.b :
+	    (double)v->u.i;
+	b = m->kind == TV_FLOAT ? m->u.f : m->kind == TV_BOOL ? m->u.b :
+	    (double)m->u.i;
+	if (b == 0) {
+		terr(I, line, "float modulo");
+		return -1;
+	}
+	r = fmod(a, b);
+	if (r != 0 && ((r < 0) != (b < 0)))
+		r += b;
+	*out = r;
+	return 0;
+}
+
 static int
 t_parity(struct tinterp *I, struct tval *v, int line, int odd)
 {
-	if (v->kind != TV_INT && v->kind != TV_BOOL) {
-		terr(I, line, "test '%s' needs an integer, not %s",
-		    odd ? "odd" : "even", tv_type_name(v));
+	struct tval two = { .kind = TV_INT, .u.i = 2 };
+	double r;
+
+	if (py_mod(I, v, &two, odd ? "odd" : "even", line, &r) != 0)
 		return -1;
-	}
-	return (int)(((v->kind == TV_BOOL ? v->u.b : v->u.i) & 1) == odd);
+	return odd ? r == 1 : r == 0;
 }
 static int
 t_odd(TARGS) { return t_parity(I, v, line, 1); }
@@ -1493,17 +1539,12 @@ t_even(TARGS) { return t_parity(I, v, line, 0); }
 static int
 t_divisibleby(TARGS)
 {
-	int64_t a, b;
+	double r;
 
 	if (need1(I, nargs, line, "divisibleby") != 0 ||
-	    need_int(I, v, "divisibleby value", &a) != 0 ||
-	    need_int(I, args[0], "divisibleby argument", &b) != 0)
+	    py_mod(I, v, args[0], "divisibleby", line, &r) != 0)
 		return -1;
-	if (b == 0) {
-		terr(I, line, "integer division or modulo by zero");
-		return -1;
-	}
-	return b == -1 || a % b == 0;
+	return r == 0;
 }
 
 static int
@@ -1518,25 +1559,22 @@ t_sameas(TARGS)
 	return v == args[0];
 }
 
+/* lower/upper: str(value).islower() / .isupper() */
 static int
 t_lower(TARGS)
 {
-	struct tval *r;
+	struct tval *r, *s = tv_to_str(I, v);
 
-	if (v->kind != TV_STR)
-		return 0;
-	r = str_pred(I, v, 5);
+	r = s == NULL ? NULL : str_pred(I, s, 5);
 	return r == NULL ? -1 : r->u.b;
 }
 
 static int
 t_upper(TARGS)
 {
-	struct tval *r;
+	struct tval *r, *s = tv_to_str(I, v);
 
-	if (v->kind != TV_STR)
-		return 0;
-	r = str_pred(I, v, 4);
+	r = s == NULL ? NULL : str_pred(I, s, 4);
 	return r == NULL ? -1 : r->u.b;
 }
 

@@ -905,8 +905,8 @@ eval_slice(struct tinterp *I, const struct tnode *n)
 				return tnomem(I);
 		return r;
 	}
-	if (obj->kind != TV_STR)
-		return tundef(I, "'%s' object is not subscriptable",
+	if (obj->kind != TV_STR)	/* jinja2 slices with Python's [] */
+		return terr(I, n->line, "'%s' object is not subscriptable",
 		    tv_type_name(obj));
 	/* code point offsets */
 	m = tv_utf8_len(obj->u.s.p, obj->u.s.len);
