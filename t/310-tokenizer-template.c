@@ -430,6 +430,11 @@ units(void)
 	is_render("x\r\n{% if true %}\r\ny\r\n{% endif %}\r\n", NULL,
 	    "x\ny\n");
 	is_render("{{ {'a': {'b': 1}} }}", NULL, "{'a': {'b': 1}}");
+	/* select/map/... return generators: true even when empty, no len */
+	is_render("{{ 'y' if [1] | select('none') else 'n' }}|{{ [1, 2] | "
+	    "map('string') | join }}|{{ [3] | select is sequence }}", NULL,
+	    "y|12|False");
+	is_error("{{ [1] | select | length }}", NULL, "has no len()");
 	/* errors: syntax, unsupported, hostile */
 	is_error("{% if x %}no end", NULL, "line 1");
 	is_error("{% if x %}no end", NULL, "endif");

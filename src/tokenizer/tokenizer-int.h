@@ -192,6 +192,9 @@ enum tv_kind {
 
 #define TVF_SAFE	1u	/* a Markup string (|safe) */
 #define TVF_TUPLE	2u	/* a list that is a tuple */
+#define TVF_GEN		4u	/* a list standing for a Python generator
+				 * (what select, map, ... return): always
+				 * true, no len(), not a sequence */
 
 struct tinterp;
 struct tval;

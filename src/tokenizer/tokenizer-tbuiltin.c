@@ -1378,7 +1378,11 @@ t_iterable(TARGS)
 	    v->kind == TV_UNDEF;
 }
 static int
-t_sequence(TARGS) { return t_iterable(I, v, args, nargs, line); }
+t_sequence(TARGS)
+{
+	return t_iterable(I, v, args, nargs, line) &&
+	    !(v->kind == TV_LIST && (v->flags & TVF_GEN));
+}
 static int
 t_number(TARGS)
 {
@@ -1681,7 +1685,12 @@ f_length(FARGS)
 
 	switch (v->kind) {
 	case TV_STR: n = (int64_t)tv_utf8_len(v->u.s.p, v->u.s.len); break;
-	case TV_LIST: n = (int64_t)v->u.l.n; break;
+	case TV_LIST:
+		if (v->flags & TVF_GEN)
+			return terr(I, line, "object of type 'generator' has "
+			    "no len()");
+		n = (int64_t)v->u.l.n;
+		break;
 	case TV_DICT:
 	case TV_NS: n = (int64_t)v->u.d.n; break;
 	case TV_UNDEF: n = 0; break;
@@ -1763,11 +1772,17 @@ f_trim(FARGS)
 static struct tval *
 f_items(FARGS)
 {
+	struct tval *l;
+
 	if (v->kind == TV_UNDEF)
-		return new_list(I);
-	if (v->kind != TV_DICT)
+		l = new_list(I);
+	else if (v->kind != TV_DICT)
 		return terr(I, line, "Can only get item pairs from a mapping.");
-	return dict_items(I, v, 0);
+	else
+		l = dict_items(I, v, 0);
+	if (l != NULL)
+		l->flags |= TVF_GEN;
+	return l;
 }
 
 static struct tval *
@@ -1829,6 +1844,7 @@ select_common(FARGS, int attr, int keep)
 		if (r == keep && push(I, l, x) != 0)
 			return NULL;
 	}
+	l->flags |= TVF_GEN;
 	return l;
 }
 
@@ -1872,6 +1888,7 @@ f_map(FARGS)
 		if (x == NULL || push(I, l, x) != 0)
 			return NULL;
 	}
+	l->flags |= TVF_GEN;
 	return l;
 }
 
@@ -1904,7 +1921,11 @@ f_first(FARGS)
 static struct tval *
 f_last(FARGS)
 {
-	struct tval *items = titems(I, v, line);
+	struct tval *items;
+
+	if (v->kind == TV_LIST && (v->flags & TVF_GEN))
+		return terr(I, line, "'generator' object is not reversible");
+	items = titems(I, v, line);
 
 	if (items == NULL)
 		return NULL;
@@ -2137,6 +2158,8 @@ f_indent(FARGS)
 		memset(ind, ' ', (size_t)w);
 		il = (size_t)w;
 	}
+	if (v->kind == TV_UNDEF)	/* jinja2 adds "\n" to it: fails */
+		return tundef_fail(I, v);
 	if ((s = tv_to_str(I, v)) == NULL)
 		return NULL;
 	/* s + "\n", then splitlines */
@@ -2294,6 +2317,7 @@ f_unique(FARGS)
 		if (push(I, seen, k) != 0 || push(I, l, items->u.l.v[i]) != 0)
 			return NULL;
 	}
+	l->flags |= TVF_GEN;
 	return l;
 }
 
@@ -2322,6 +2346,7 @@ f_reverse(FARGS)
 	for (i = items->u.l.n; i-- > 0;)
 		if (push(I, l, items->u.l.v[i]) != 0)
 			return NULL;
+	l->flags |= TVF_GEN;	/* a reverse iterator */
 	return l;
 }
 
@@ -2388,6 +2413,7 @@ f_batch(FARGS)
 		while ((int64_t)cur->u.l.n < n)
 			if (push(I, cur, fill) != 0)
 				return NULL;
+	l->flags |= TVF_GEN;
 	return l;
 }
 

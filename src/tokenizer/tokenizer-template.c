@@ -236,6 +236,8 @@ tgetitem(struct tinterp *I, struct tval *obj, struct tval *key, int line)
 			return tgetattr(I, obj, key->u.s.p, key->u.s.len, line);
 		return tundef(I, "'dict object' has no item");
 	}
+	if (obj->kind == TV_LIST && (obj->flags & TVF_GEN))
+		return tundef(I, "'generator' object is not subscriptable");
 	if ((obj->kind == TV_LIST || obj->kind == TV_STR) &&
 	    (key->kind == TV_INT || key->kind == TV_BOOL)) {
 		i = key->kind == TV_BOOL ? key->u.b : key->u.i;
@@ -788,7 +790,8 @@ binop(struct tinterp *I, int op, struct tval *a, struct tval *b, int line)
 		return r;
 	}
 	if (op == OP_ADD && a->kind == TV_LIST && b->kind == TV_LIST &&
-	    (a->flags & TVF_TUPLE) == (b->flags & TVF_TUPLE)) {
+	    (a->flags & TVF_TUPLE) == (b->flags & TVF_TUPLE) &&
+	    !((a->flags | b->flags) & TVF_GEN)) {
 		if ((r = tv_new(&I->a, TV_LIST)) == NULL)
 			return tnomem(I);
 		r->flags = a->flags & TVF_TUPLE;
@@ -800,11 +803,11 @@ binop(struct tinterp *I, int op, struct tval *a, struct tval *b, int line)
 				return tnomem(I);
 		return r;
 	}
-	if (op == OP_MUL && (a->kind == TV_STR || a->kind == TV_LIST) &&
-	    is_int_like(b))
+	if (op == OP_MUL && (a->kind == TV_STR || (a->kind == TV_LIST &&
+	    !(a->flags & TVF_GEN))) && is_int_like(b))
 		return repeat(I, a, ival(b));
-	if (op == OP_MUL && (b->kind == TV_STR || b->kind == TV_LIST) &&
-	    is_int_like(a))
+	if (op == OP_MUL && (b->kind == TV_STR || (b->kind == TV_LIST &&
+	    !(b->flags & TVF_GEN))) && is_int_like(a))
 		return repeat(I, b, ival(a));
 	if (op == OP_MOD && a->kind == TV_STR)
 		return tbuiltin_percent(I, a, b, line);
@@ -893,6 +896,9 @@ eval_slice(struct tinterp *I, const struct tnode *n)
 	I->line = n->line;
 	if (obj->kind == TV_UNDEF)
 		return tundef_fail(I, obj);
+	if (obj->kind == TV_LIST && (obj->flags & TVF_GEN))
+		return terr(I, n->line, "'generator' object is not "
+		    "subscriptable");
 	if (obj->kind == TV_LIST) {
 		if (slice_bounds(I, n, (int64_t)obj->u.l.n, &st, &sp, &k) != 0)
 			return NULL;
