@@ -443,6 +443,10 @@ units(void)
 	    "'nosuchfilter'");
 	is_error("{{ x is nosuchtest }}", NULL, "no test named");
 	is_error("{% include 'x' %}", NULL, "unsupported construct");
+	is_render("{% macro each(l) %}{% for x in l %}[{{ caller(x) }}]"
+	    "{% endfor %}{% endmacro %}{% set k = 'k' %}"
+	    "{% call(v) each([1, 2]) %}"
+	    "{{ k }}{{ v }}{% endcall %}", NULL, "[k1][k2]");
 	is_error("{% frobnicate %}", NULL, "unknown tag 'frobnicate'");
 	is_error("{% break %}", NULL, "outside of a loop");
 	is_error("{{ 'abc }}", NULL, "unterminated string");
@@ -504,8 +508,8 @@ units(void)
 		free(src);
 	}
 	/* chains that legit templates use stay fine */
-	is_render("{{ 1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1 "
-	    "}}", NULL, "30");
+	is_render("{{ 1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1"
+	    "+1+1+1 }}", NULL, "30");
 	{
 		struct tokenizer_chat_msg m[2] = {
 			{ "user", "hi" }, { "assistant", "yo" }

@@ -231,6 +231,7 @@ struct tval {
 		} fn;
 		struct {
 			const struct tnode *node;
+			struct tscope	   *closure;	/* caller() */
 		} m;
 	} u;
 };
@@ -326,7 +327,8 @@ enum tnode_kind {
 	N_BREAK,
 	N_CONTINUE,
 	N_FILTERBLK,	/* filter a: body */
-	N_BODY		/* plain body (generation, with) */
+	N_BODY,		/* plain body (generation, with) */
+	N_CALLBLK	/* call(args=defaults) a: body, as caller() */
 };
 
 /* Operators (N_BINOP, N_CMP). */
@@ -380,6 +382,7 @@ struct tinterp {
 	long		 steps;		/* loop iterations, calls: bounded */
 	int		 depth;		/* macro call depth */
 	int		 nest;		/* eval/exec recursion depth */
+	struct tval	*caller;	/* for the next macro call */
 	int		 ctl;		/* pending break/continue */
 	int		 failed;
 };

@@ -409,9 +409,11 @@ call_macro(struct tinterp *I, struct tval *m, struct tval **args,
 {
 	const struct tnode *mn = m->u.m.node;
 	struct tscope *sc, *saved;
-	struct tval *v, *r;
+	struct tval *v, *r, *caller = I->caller;
 	size_t i, k;
 	int ctl;
+
+	I->caller = NULL;	/* only for this call */
 
 	if (nargs > mn->args.n)
 		return terr(I, line, "macro '%s' takes not more than %zu "
@@ -419,7 +421,10 @@ call_macro(struct tinterp *I, struct tval *m, struct tval **args,
 	if (I->depth >= CALL_DEPTH_MAX)
 		return terr(I, line, "macro calls nested too deeply (more "
 		    "than %d)", CALL_DEPTH_MAX);
-	if ((sc = new_scope(I, I->root)) == NULL)
+	if ((sc = new_scope(I, m->u.m.closure ? m->u.m.closure :
+	    I->root)) == NULL)
+		return NULL;
+	if (caller != NULL && bind(I, sc, "caller", caller) != 0)
 		return NULL;
 	for (k = 0; k < nkw; k++) {
 		for (i = 0; i < mn->args.n; i++)
@@ -1384,6 +1389,28 @@ exec_node_(struct tinterp *I, const struct tnode *n)
 			return tnomem(I), -1;
 		m->u.m.node = n;
 		return bind(I, I->scope, n->name, m);
+	case N_CALLBLK: {
+		/* the body is caller(), seeing the scope it is written in */
+		struct tval *f, **args, **kwv;
+
+		if ((m = tv_new(&I->a, TV_MACRO)) == NULL)
+			return tnomem(I), -1;
+		m->u.m.node = n;
+		m->u.m.closure = I->scope;
+		if ((f = eval(I, n->a->a)) == NULL ||
+		    eval_args(I, n->a, &args, &kwv) != 0)
+			return -1;
+		if (f->kind != TV_MACRO)
+			return terr(I, n->line, "{%% call %%} needs a macro, "
+			    "not %s", tv_type_name(f)), -1;
+		I->caller = m;
+		v = tcall(I, f, args, n->a->args.n, n->a->kwn, kwv,
+		    n->a->kwv.n, n->line);
+		I->caller = NULL;
+		if (v == NULL)
+			return -1;
+		return out_val(I, v);
+	}
 	case N_BREAK:
 		I->ctl = CTL_BREAK;
 		return 0;
@@ -1467,7 +1494,7 @@ check_node(const struct tnode *n, int in_loop, struct err *e)
 		return err_set(e, ERR_TEMPLATE, "template line %d: '%s' "
 		    "outside of a loop", n->line, n->kind == N_BREAK ?
 		    "break" : "continue");
-	if (n->kind == N_MACRO)
+	if (n->kind == N_MACRO || n->kind == N_CALLBLK)
 		in_loop = 0;
 	if (n->kind == N_FOR)
 		((struct tnode *)n)->op = mentions_list(&n->body) ||

@@ -586,8 +586,9 @@ lex(struct parser *p)
 
 					while (lp > body && s[lp - 1] != '\n')
 						lp--;
-					for (q2 = lp; q2 < e2 && (s[q2] == ' ' ||
-					    s[q2] == '\t'); q2++)
+					for (q2 = lp; q2 < e2 &&
+					    (s[q2] == ' ' || s[q2] == '\t');
+					    q2++)
 						;
 					if (q2 == e2 && (lp > body ||
 					    (body > 0 && s[body - 1] == '\n')))
@@ -1475,6 +1476,7 @@ static const char *const ends_macro[] = { "endmacro", NULL };
 static const char *const ends_filter[] = { "endfilter", NULL };
 static const char *const ends_gen[] = { "endgeneration", NULL };
 static const char *const ends_with[] = { "endwith", NULL };
+static const char *const ends_call[] = { "endcall", NULL };
 
 static struct tnode *
 parse_if(struct parser *p, int line)
@@ -1581,10 +1583,13 @@ parse_set(struct parser *p, int line)
 	return n;
 }
 
+static int parse_params(struct parser *p, struct tnode *n);
+static struct tnode *parse_callblk(struct parser *p, int line);
+
 static struct tnode *
 parse_macro(struct parser *p, int line)
 {
-	struct tnode *n = mk(p, N_MACRO, line), *arg, *def;
+	struct tnode *n = mk(p, N_MACRO, line);
 	struct ttok *t = cur(p);
 
 	if (n == NULL)
@@ -1595,37 +1600,75 @@ parse_macro(struct parser *p, int line)
 		return NULL;
 	n->nlen = t->len;
 	p->pos++;
-	if (expect_op(p, '(') != 0)
+	if (expect_op(p, '(') != 0 || parse_params(p, n) != 0)
 		return NULL;
+	if (end_block(p) != 0 || parse_body(p, &n->body, ends_macro) != 0)
+		return NULL;
+	p->pos++;
+	if (cur(p)->type == TK_NAME)	/* {% endmacro name %} */
+		p->pos++;
+	if (end_block(p) != 0)
+		return NULL;
+	return n;
+}
+
+/* Macro parameters "(a, b=default)" after the '(' into n->args/kwv. */
+static int
+parse_params(struct parser *p, struct tnode *n)
+{
+	struct tnode *arg, *def;
+	struct ttok *t;
+
 	while (!is_op(p, ')')) {
 		if (n->args.n > 0 && expect_op(p, ',') != 0)
-			return NULL;
+			return ERR_TEMPLATE;
 		t = cur(p);
 		if (t->type != TK_NAME)
-			return unexpected(p, "an argument name"), NULL;
+			return unexpected(p, "an argument name");
 		if ((arg = mk(p, N_NAME, t->line)) == NULL ||
 		    (arg->name = tok_name(p, t)) == NULL)
-			return NULL;
+			return ERR_TEMPLATE;
 		arg->nlen = t->len;
 		p->pos++;
 		def = NULL;
 		if (is_op(p, '=')) {
 			p->pos++;
 			if ((def = parse_expr(p, 1)) == NULL)
-				return NULL;
+				return ERR_TEMPLATE;
 		} else if (n->kwv.n > 0 && n->kwv.v[n->kwv.n - 1] != NULL)
 			return perr(p, t->line, "%s", "non-default argument "
-			    "follows default argument"), NULL;
+			    "follows default argument");
 		if (nl_push(p, &n->args, arg) != 0 ||
 		    nl_push(p, &n->kwv, def) != 0)
-			return NULL;
+			return ERR_TEMPLATE;
 	}
 	p->pos++;
-	if (end_block(p) != 0 || parse_body(p, &n->body, ends_macro) != 0)
+	return 0;
+}
+
+/* {% call(params) macro(args) %}body{% endcall %} */
+static struct tnode *
+parse_callblk(struct parser *p, int line)
+{
+	struct tnode *n = mk(p, N_CALLBLK, line);
+
+	if (n == NULL)
+		return NULL;
+	n->name = "caller";
+	n->nlen = 6;
+	if (is_op(p, '(')) {
+		p->pos++;
+		if (parse_params(p, n) != 0)
+			return NULL;
+	}
+	if ((n->a = parse_expr(p, 1)) == NULL)
+		return NULL;
+	if (n->a->kind != N_CALL)
+		return perr(p, line, "%s", "{% call %} needs a macro call"),
+		    NULL;
+	if (end_block(p) != 0 || parse_body(p, &n->body, ends_call) != 0)
 		return NULL;
 	p->pos++;
-	if (cur(p)->type == TK_NAME)	/* {% endmacro name %} */
-		p->pos++;
 	if (end_block(p) != 0)
 		return NULL;
 	return n;
@@ -1719,6 +1762,8 @@ parse_stmt(struct parser *p)
 		return parse_filterblk(p, line);
 	if (is_tok_word(t, "with"))
 		return parse_with(p, line);
+	if (is_tok_word(t, "call"))
+		return parse_callblk(p, line);
 	if (is_tok_word(t, "break") || is_tok_word(t, "continue")) {
 		if ((n = mk(p, is_tok_word(t, "break") ? N_BREAK : N_CONTINUE,
 		    line)) == NULL || end_block(p) != 0)
@@ -1741,7 +1786,7 @@ parse_stmt(struct parser *p)
 		    (int)(t->len > 40 ? 40 : t->len), t->s);
 		if (is_tok_word(t, "include") || is_tok_word(t, "extends") ||
 		    is_tok_word(t, "import") || is_tok_word(t, "from") ||
-		    is_tok_word(t, "block") || is_tok_word(t, "call") ||
+		    is_tok_word(t, "block") ||
 		    is_tok_word(t, "autoescape") || is_tok_word(t, "do"))
 			return perr(p, line, "unsupported construct: "
 			    "'{%% %s %%}'", name), NULL;
