@@ -341,6 +341,10 @@ units(void)
 	    NULL, "[1BNone][1B3][xyNone]");
 	is_render("{% set g = 'G' %}{% macro f(n) %}{% if n > 0 %}{{ g }}"
 	    "{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }}", NULL, "GGG");
+	is_render("{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}"
+	    "{% endmacro %}{{ m(1, 2, 3, x=4) }}", NULL, "1(2, 3){'x': 4}");
+	is_error("{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}", NULL,
+	    "takes not more than 1 argument");
 	/* block set, filter block, generation */
 	is_render("{% set x %}  hi {{ 1 }}{% endset %}[{{ x }}]", NULL,
 	    "[  hi 1]");

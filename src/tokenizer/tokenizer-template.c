@@ -30,6 +30,8 @@
 #define STEPS_MAX	2000000L
 #define CALL_DEPTH_MAX	100
 #define NEST_MAX	3000
+#define MACRO_VARARGS	1	/* tnode.op of a macro */
+#define MACRO_KWARGS	2
 
 enum { CTL_NONE, CTL_BREAK, CTL_CONTINUE };
 
@@ -415,7 +417,7 @@ call_macro(struct tinterp *I, struct tval *m, struct tval **args,
 
 	I->caller = NULL;	/* only for this call */
 
-	if (nargs > mn->args.n)
+	if (nargs > mn->args.n && !(mn->op & MACRO_VARARGS))
 		return terr(I, line, "macro '%s' takes not more than %zu "
 		    "argument(s)", mn->name, mn->args.n);
 	if (I->depth >= CALL_DEPTH_MAX)
@@ -430,10 +432,10 @@ call_macro(struct tinterp *I, struct tval *m, struct tval **args,
 		for (i = 0; i < mn->args.n; i++)
 			if (strcmp(mn->args.v[i]->name, kwn[k]) == 0)
 				break;
-		if (i == mn->args.n)
+		if (i == mn->args.n && !(mn->op & MACRO_KWARGS))
 			return terr(I, line, "macro '%s' has no argument "
 			    "named '%s'", mn->name, kwn[k]);
-		if (i < nargs)
+		if (i < mn->args.n && i < nargs)
 			return terr(I, line, "macro '%s' got multiple values "
 			    "for argument '%s'", mn->name, kwn[k]);
 	}
@@ -458,6 +460,32 @@ call_macro(struct tinterp *I, struct tval *m, struct tval **args,
 			break;
 		if (bind(I, sc, mn->args.v[i]->name, v) != 0)
 			break;
+	}
+	/* jinja2's varargs (extra positional) and kwargs (extra keyword) */
+	if (!I->failed && (mn->op & MACRO_VARARGS)) {
+		if ((v = tv_new(&I->a, TV_LIST)) == NULL)
+			tnomem(I);
+		else {
+			v->flags = TVF_TUPLE;
+			for (i = mn->args.n; i < nargs; i++)
+				if (tv_list_push(&I->a, v, args[i]) != 0)
+					tnomem(I);
+			bind(I, sc, "varargs", v);
+		}
+	}
+	if (!I->failed && (mn->op & MACRO_KWARGS)) {
+		if ((v = tv_new(&I->a, TV_DICT)) == NULL)
+			tnomem(I);
+		for (k = 0; v != NULL && k < nkw; k++) {
+			for (i = 0; i < mn->args.n; i++)
+				if (strcmp(mn->args.v[i]->name, kwn[k]) == 0)
+					break;
+			if (i == mn->args.n && bind(I, &(struct tscope){ v,
+			    NULL }, kwn[k], kwv[k]) != 0)
+				break;
+		}
+		if (v != NULL)
+			bind(I, sc, "kwargs", v);
 	}
 	if (I->failed) {
 		I->scope = saved;
@@ -1449,32 +1477,31 @@ exec_node_(struct tinterp *I, const struct tnode *n)
 
 static int check_list(const struct tnlist *l, int in_loop, struct err *e);
 
-static int
-mentions_list(const struct tnlist *l);
+static int mentions_list(const struct tnlist *l, const char *name);
 
-/* Does the subtree read the variable "loop"? */
+/* Does the subtree read the variable name (not counting macros)? */
 static int
-mentions_loop(const struct tnode *n)
+mentions(const struct tnode *n, const char *name)
 {
 	if (n == NULL)
 		return 0;
-	if (n->kind == N_NAME && strcmp(n->name, "loop") == 0)
+	if (n->kind == N_NAME && strcmp(n->name, name) == 0)
 		return 1;
 	if (n->kind == N_MACRO)
 		return 0;
-	return mentions_loop(n->a) || mentions_loop(n->b) ||
-	    mentions_loop(n->c) || mentions_loop(n->d) ||
-	    mentions_list(&n->args) || mentions_list(&n->kwv) ||
-	    mentions_list(&n->body) || mentions_list(&n->ebody);
+	return mentions(n->a, name) || mentions(n->b, name) ||
+	    mentions(n->c, name) || mentions(n->d, name) ||
+	    mentions_list(&n->args, name) || mentions_list(&n->kwv, name) ||
+	    mentions_list(&n->body, name) || mentions_list(&n->ebody, name);
 }
 
 static int
-mentions_list(const struct tnlist *l)
+mentions_list(const struct tnlist *l, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		if (mentions_loop(l->v[i]))
+		if (mentions(l->v[i], name))
 			return 1;
 	return 0;
 }
@@ -1497,8 +1524,12 @@ check_node(const struct tnode *n, int in_loop, struct err *e)
 	if (n->kind == N_MACRO || n->kind == N_CALLBLK)
 		in_loop = 0;
 	if (n->kind == N_FOR)
-		((struct tnode *)n)->op = mentions_list(&n->body) ||
-		    mentions_list(&n->ebody);
+		((struct tnode *)n)->op = mentions_list(&n->body, "loop") ||
+		    mentions_list(&n->ebody, "loop");
+	if (n->kind == N_MACRO || n->kind == N_CALLBLK)	/* *args, **kw */
+		((struct tnode *)n)->op =
+		    (mentions_list(&n->body, "varargs") ? MACRO_VARARGS : 0) |
+		    (mentions_list(&n->body, "kwargs") ? MACRO_KWARGS : 0);
 	if (check_node(n->a, in_loop, e) != 0 ||
 	    check_node(n->b, in_loop, e) != 0 ||
 	    check_node(n->c, in_loop, e) != 0 ||
