@@ -10,8 +10,11 @@
  * items, obj[key] the reverse; mutating methods are refused). Scopes:
  * the template's top level, a fresh scope per loop iteration (so a set
  * inside a loop does not leak out; namespace() objects carry state
- * out), and per macro call (a macro sees its arguments and the
- * top-level variables at call time).
+ * out), and per macro call (a macro sees its arguments, varargs and
+ * kwargs when it uses them, and the top-level variables at call time;
+ * the body of a {% call %} block, called as caller(), sees the scope it
+ * is written in). Filters that return generators in jinja2 (select,
+ * map, ...) return lists flagged as generators: always true, no len().
  *
  * Limits keep hostile templates in check: all values live in one arena
  * with a byte cap, output is capped, loop iterations and calls are

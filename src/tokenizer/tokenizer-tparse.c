@@ -16,9 +16,11 @@
  * filters and tests bound to the primary with its attribute, item,
  * slice and call postfixes. Statements: if/elif/else, for (tuple
  * targets, "if" filter, else), set (plain, tuple, ns.attr, block),
- * macro, break/continue, filter blocks, generation and with blocks.
- * Anything else is rejected with its name and line. Nesting depth is
- * bounded so hostile input cannot exhaust the stack.
+ * macro, call (caller()), break/continue, filter blocks, generation and
+ * with blocks. Anything else (include, extends, import, block, recursive
+ * loops, ...) is rejected with its name and line. Nesting depth, flat
+ * operator and filter chains included, is bounded so hostile input
+ * cannot exhaust the stack.
  */
 #include <errno.h>
 #include <stdarg.h>
