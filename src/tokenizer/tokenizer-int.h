@@ -192,6 +192,9 @@ enum tv_kind {
 
 #define TVF_SAFE	1u	/* a Markup string (|safe) */
 #define TVF_TUPLE	2u	/* a list that is a tuple */
+#define TVF_GEN		4u	/* a list standing for a Python generator
+				 * (what select, map, ... return): always
+				 * true, no len(), not a sequence */
 
 struct tinterp;
 struct tval;
@@ -228,6 +231,7 @@ struct tval {
 		} fn;
 		struct {
 			const struct tnode *node;
+			struct tscope	   *closure;	/* caller() */
 		} m;
 	} u;
 };
@@ -323,7 +327,8 @@ enum tnode_kind {
 	N_BREAK,
 	N_CONTINUE,
 	N_FILTERBLK,	/* filter a: body */
-	N_BODY		/* plain body (generation, with) */
+	N_BODY,		/* plain body (generation, with) */
+	N_CALLBLK	/* call(args=defaults) a: body, as caller() */
 };
 
 /* Operators (N_BINOP, N_CMP). */
@@ -376,6 +381,8 @@ struct tinterp {
 	size_t		 max_out;
 	long		 steps;		/* loop iterations, calls: bounded */
 	int		 depth;		/* macro call depth */
+	int		 nest;		/* eval/exec recursion depth */
+	struct tval	*caller;	/* for the next macro call */
 	int		 ctl;		/* pending break/continue */
 	int		 failed;
 };
@@ -424,7 +431,7 @@ typedef int (*ttest_fn)(struct tinterp *I, struct tval *v,
 tfilter_fn tbuiltin_filter(const char *name);
 ttest_fn tbuiltin_test(const char *name);
 /* A global function (range, namespace, dict, raise_exception,
- * strftime_now), or NULL. */
+ * strftime_now, joiner, cycler), or NULL. */
 struct tval *tbuiltin_global(struct tinterp *I, const char *name);
 /* Python's "fmt % args". */
 struct tval *tbuiltin_percent(struct tinterp *I, struct tval *fmt,
