@@ -342,8 +342,11 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 	}
 	if (n > INT32_MAX)
 		return ERR_RANGE;
+	/* each merge pops one candidate and queues at most two: the queue
+	 * never holds more than 2n */
 	if (tokenizer_grow(&sc->sym, &sc->sym_cap, n, sizeof *sc->sym) != 0 ||
-	    tokenizer_grow(&sc->heap, &sc->heap_cap, n, sizeof *sc->heap) != 0)
+	    tokenizer_grow(&sc->heap, &sc->heap_cap, 2 * n + 2,
+	    sizeof *sc->heap) != 0)
 		return ERR_NOMEM;
 	s = sc->sym;
 	for (i = 0; i < n; i++) {

@@ -87,6 +87,11 @@ struct tok {
 	int32_t		*special;	/* matched before splitting, longest
 					 * first */
 	size_t		 n_special;
+	uint32_t	*sx2_start;	/* [65537] by first two bytes: range
+					 * of sx_ent */
+	uint32_t	*sx1_start;	/* [257] one-byte tokens, from sx1_base */
+	uint32_t	*sx_ent;	/* ranks in special[] */
+	uint32_t	 sx1_base;
 
 	struct tok_pre	*pre;		/* BPE pre-tokenizer */
 	struct tok_cache *cache;	/* BPE word cache */

@@ -114,8 +114,9 @@ tokenizer_spm_encode(struct tok *t, const char *s, size_t len,
 		return ERR_RANGE;
 	if (tokenizer_grow(&sc->sym, &sc->sym_cap, len, sizeof *sc->sym) != 0 ||
 	    tokenizer_grow(&sc->heap, &sc->heap_cap,
-	    (len * sizeof(struct spm_cand) + sizeof(struct tok_cand) - 1) /
-	    sizeof(struct tok_cand), sizeof(struct tok_cand)) != 0)
+	    ((2 * len + 2) * sizeof(struct spm_cand) +
+	    sizeof(struct tok_cand) - 1) / sizeof(struct tok_cand),
+	    sizeof(struct tok_cand)) != 0)
 		return ERR_NOMEM;
 	y = sc->sym;
 	h = (struct spm_cand *)(void *)sc->heap;
