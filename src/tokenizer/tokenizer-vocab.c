@@ -579,6 +579,26 @@ load_bytes(struct tok *t, struct err *e)
 	return 0;
 }
 
+/*
+ * SPM: which bytes some token has right before a U+2581. The text can be
+ * cut before any U+2581 not preceded by one of them: no token spans such
+ * a cut, so merging each side alone gives the same tokens.
+ */
+static void
+load_spm_glue(struct tok *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->n; i++) {
+		const char *s = t->text + t->text_off[i];
+		size_t k = t->text_len[i];
+
+		for (j = 1; j + 3 <= k; j++)
+			if (memcmp(s + j, "\xe2\x96\x81", 3) == 0)
+				t->spm_glue[(unsigned char)s[j - 1]] = 1;
+	}
+}
+
 static void
 load_spm_bytes(struct tok *t)
 {
@@ -698,6 +718,10 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 		goto fail;
 	}
 
+	if (tokenizer_cache_new(t) != 0) {
+		rc = err_set(e, ERR_NOMEM, "out of memory (vocabulary)");
+		goto fail;
+	}
 	if (d->model == TOK_MODEL_BPE) {
 		if ((rc = load_bytes(t, e)) != 0 ||
 		    (rc = tokenizer_bpe_merges_load(t, d, e)) != 0 ||
@@ -705,6 +729,7 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 			goto fail;
 	} else {
 		load_spm_bytes(t);
+		load_spm_glue(t);
 	}
 
 	detect_special(t);
