@@ -13,8 +13,9 @@
  *     two blocks per step; Q4_0, Q4_1, IQ4_NL, MXFP4 and Q8_0 four
  *     blocks per step, the 4-bit codes of all four decoded by one
  *     vpshufb (Q5_1 keeps the 256-bit VNNI kernel: faster here);
- *   - one-token Q2_K..Q6_K products 64 elements per 512-bit step
- *     (vpmaddubsw/vpmaddwd, scales spread with vpermw);
+ *   - Q2_K..Q6_K products 64 elements per 512-bit step (vpmaddubsw /
+ *     vpmaddwd, scales spread with vpermw), for one token and for
+ *     tiles of several;
  *   - F32 and F16 products sixteen lanes wide; BF16 with vdpbf16ps
  *     (AVX512-BF16) or, without it, by widening to F32; for several
  *     tokens, 4 x 4 register tiles of all three.
@@ -823,7 +824,100 @@ z_fdot_q3_k(int64_t n, const void *w, const void *x)
 	return _mm512_reduce_add_ps(acc);
 }
 
-#define Z_KTILE(name)							\
+/*
+ * K tiles for several tokens: quant-simd.h's K form (unpacked levels,
+ * 16 scales and corrections per super-block), 64 levels per 512-bit step
+ * for four tokens at a time.
+ */
+QS_FN void
+z_k_sb4(const struct qs_k *u, int64_t i, const block_q8_K *const *yt,
+    int64_t j, __m512 *acc)
+{
+	const uint8_t *q = u->q + QK_K * i;
+	__m512i scv = _mm512_zextsi256_si512(_mm256_loadu_si256(
+	    (const __m256i *)(u->sc + 16 * i)));
+	__m256i c16 = _mm256_loadu_si256((const __m256i *)(u->c + 16 * i));
+	__m512i isum[4];
+	int p, t;
+
+	_Pragma("GCC unroll 4")
+	for (t = 0; t < 4; t++)
+		isum[t] = _mm512_setzero_si512();
+	_Pragma("GCC unroll 4")
+	for (p = 0; p < 4; p++) {
+		__m512i sc = _mm512_permutexvar_epi16(_mm512_add_epi16(Z_G0,
+		    _mm512_set1_epi16((short)(4 * p))), scv);
+		__m512i a = _mm512_loadu_si512(q + 64 * p);
+
+		_Pragma("GCC unroll 4")
+		for (t = 0; t < 4; t++)
+			isum[t] = _mm512_add_epi32(isum[t], _mm512_madd_epi16(
+			    _mm512_maddubs_epi16(a, _mm512_loadu_si512(
+			    yt[t][j].qs + 64 * p)), sc));
+	}
+	_Pragma("GCC unroll 4")
+	for (t = 0; t < 4; t++) {
+		const block_q8_K *b = &yt[t][j];
+		__m512i cs = _mm512_zextsi256_si512(_mm256_madd_epi16(c16,
+		    _mm256_loadu_si256((const __m256i *)b->bsums)));
+
+		acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(b->d * u->d[i]),
+		    _mm512_cvtepi32_ps(isum[t]), acc[t]);
+		acc[t] = _mm512_fnmadd_ps(_mm512_set1_ps(b->d * u->dm[i]),
+		    _mm512_cvtepi32_ps(cs), acc[t]);
+	}
+}
+
+QS_FN void
+z_tile_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
+    size_t ws, int nr, const void *x, size_t xs, int nt, float *y,
+    size_t ys)
+{
+	struct qs_k u;
+	__m512 acc[QUANT_TILE_T];
+	int64_t nb = n / QK_K, c0, cn, i;
+	int r, t, m, t0;
+
+	while (nt > QUANT_TILE_T) {
+		z_tile_k(up, bsz, n, w, ws, nr, x, xs, QUANT_TILE_T, y, ys);
+		x = (const char *)x + QUANT_TILE_T * xs;
+		y += QUANT_TILE_T * ys;
+		nt -= QUANT_TILE_T;
+	}
+	for (r = 0; r < nr; r++) {
+		const char *wr = (const char *)w + (size_t)r * ws;
+
+		for (t = 0; t < nt; t++)
+			acc[t] = _mm512_setzero_ps();
+		for (c0 = 0; c0 < nb; c0 += cn) {
+			cn = nb - c0 < QS_CK ? nb - c0 : QS_CK;
+			up(wr + (size_t)c0 * bsz, cn, &u);
+			for (t0 = 0; t0 < nt; t0 += 4) {
+				const block_q8_K *yt[4];
+				__m512 a4[4];
+
+				m = nt - t0 < 4 ? nt - t0 : 4;
+				_Pragma("GCC unroll 4")
+				for (t = 0; t < 4; t++) {
+					yt[t] = (const block_q8_K *)
+					    ((const char *)x + (size_t)(t0 +
+					    (t < m ? t : 0)) * xs);
+					a4[t] = t < m ? acc[t0 + t] :
+					    _mm512_setzero_ps();
+				}
+				for (i = 0; i < cn; i++)
+					z_k_sb4(&u, i, yt, c0 + i, a4);
+				for (t = 0; t < m; t++)
+					acc[t0 + t] = a4[t];
+			}
+		}
+		for (t = 0; t < nt; t++)
+			y[(size_t)t * ys + (size_t)r] =
+			    _mm512_reduce_add_ps(acc[t]);
+	}
+}
+
+#define Z_KTILE(name, blk)						\
 QS_FN void								\
 z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
     const void *x, size_t xs, int nt, float *y, size_t ys)		\
@@ -831,7 +925,8 @@ z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
 	int r;								\
 									\
 	if (nt != 1) {							\
-		qs_tile_##name(n, w, ws, nr, x, xs, nt, y, ys);		\
+		z_tile_k(qs_up_##name, sizeof(blk), n, w, ws, nr, x, xs,\
+		    nt, y, ys);						\
 		return;							\
 	}								\
 	for (r = 0; r < nr; r++)					\
@@ -839,11 +934,11 @@ z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
 		    x);							\
 }
 
-Z_KTILE(q2_k)
-Z_KTILE(q3_k)
-Z_KTILE(q4_k)
-Z_KTILE(q5_k)
-Z_KTILE(q6_k)
+Z_KTILE(q2_k, block_q2_K)
+Z_KTILE(q3_k, block_q3_K)
+Z_KTILE(q4_k, block_q4_K)
+Z_KTILE(q5_k, block_q5_K)
+Z_KTILE(q6_k, block_q6_K)
 
 /*
  * Float tiles for several tokens: 4 rows x 4 tokens of sums in 16
