@@ -13,7 +13,7 @@
  *     two blocks per step; Q4_0, Q4_1, IQ4_NL, MXFP4 and Q8_0 four
  *     blocks per step, the 4-bit codes of all four decoded by one
  *     vpshufb (Q5_1 keeps the 256-bit VNNI kernel: faster here);
- *   - Q2_K..Q6_K products 64 elements per 512-bit step (vpmaddubsw /
+ *   - Q2_K..Q6_K and IQ4_XS products 64 elements per 512-bit step (vpmaddubsw /
  *     vpmaddwd, scales spread with vpermw), for one token and for
  *     tiles of several;
  *   - F32 and F16 products sixteen lanes wide; BF16 with vdpbf16ps
@@ -917,6 +917,81 @@ z_tile_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
 	}
 }
 
+/* IQ4_XS, one token: two 32-groups (64 elements) per step, codes
+ * through one vpshufb, signed products with vpdpbusd; the eight 6-bit
+ * group scales are decoded as a vector and applied in float. */
+QS_FN __m256
+z_iq4xs_scales(const block_iq4_xs *b)
+{
+	uint32_t sl;
+	__m128i lo, hi, nib, h2, ls;
+
+	memcpy(&sl, b->scales_l, 4);
+	lo = _mm_cvtsi32_si128((int)(sl & 0x0f0f0f0fu));
+	hi = _mm_cvtsi32_si128((int)((sl >> 4) & 0x0f0f0f0fu));
+	nib = _mm_cvtepu8_epi16(_mm_unpacklo_epi8(lo, hi));
+	h2 = _mm_and_si128(_mm_srlv_epi16(_mm_set1_epi16((short)b->scales_h),
+	    _mm_setr_epi16(0, 2, 4, 6, 8, 10, 12, 14)), _mm_set1_epi16(3));
+	ls = _mm_sub_epi16(_mm_or_si128(nib, _mm_slli_epi16(h2, 4)),
+	    _mm_set1_epi16(32));
+	return _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(ls));
+}
+
+QS_FN float
+z_fdot_iq4_xs(int64_t n, const void *w, const void *x)
+{
+	const block_iq4_xs *a = w;
+	const block_q8_K *y = x;
+	const __m256i mf = _mm256_set1_epi8(0xF);
+	const __m512i lut = _mm512_broadcast_i32x4(_mm_loadu_si128(
+	    (const __m128i *)quant_kvalues_iq4nl));
+	const __m512i i01 = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+	const __m512i half = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0,
+	    1, 1, 1, 1, 1, 1, 1, 1);
+	__m512 acc = _mm512_setzero_ps();
+	int64_t i, nb = n / QK_K;
+	int p;
+
+	for (i = 0; i < nb; i++) {
+		__m512 lsf = _mm512_castps256_ps512(_mm256_mul_ps(
+		    z_iq4xs_scales(&a[i]), _mm256_set1_ps(y[i].d *
+		    qs_h2f(a[i].d))));
+
+		for (p = 0; p < 4; p++) {
+			__m256i q = _mm256_loadu_si256((const __m256i *)
+			    (a[i].qs + 32 * p));
+			__m512i qz = _mm512_permutex2var_epi64(
+			    _mm512_zextsi256_si512(_mm256_and_si256(q, mf)), i01,
+			    _mm512_zextsi256_si512(_mm256_and_si256(
+			    _mm256_srli_epi16(q, 4), mf)));
+			__m512i v = _mm512_shuffle_epi8(lut, qz);
+			__m512i yv = _mm512_loadu_si512(y[i].qs + 64 * p);
+			__mmask64 neg = _mm512_movepi8_mask(v);
+			__m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+			    _mm512_abs_epi8(v), _mm512_mask_sub_epi8(yv, neg,
+			    _mm512_setzero_si512(), yv));
+			__m512 sc = _mm512_permutexvar_ps(_mm512_add_epi32(half,
+			    _mm512_set1_epi32(2 * p)), lsf);
+
+			acc = _mm512_fmadd_ps(sc, _mm512_cvtepi32_ps(d), acc);
+		}
+	}
+	return _mm512_reduce_add_ps(acc);
+}
+
+QS_FN void
+z_tile_iq4_xs(int64_t n, const void *w, size_t ws, int nr, const void *x,
+    size_t xs, int nt, float *y, size_t ys)
+{
+	int r, t;
+
+	for (r = 0; r < nr; r++)
+		for (t = 0; t < nt; t++)
+			y[(size_t)t * ys + (size_t)r] = z_fdot_iq4_xs(n,
+			    (const char *)w + (size_t)r * ws,
+			    (const char *)x + (size_t)t * xs);
+}
+
 #define Z_KTILE(name, blk)						\
 QS_FN void								\
 z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
@@ -1067,6 +1142,7 @@ quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 	k->tile[GGML_TYPE_##T] = z_tile_##name;				\
 } while (0)
 		Z_SET(Q5_0, q5_0);
+		Z_SET(IQ4_XS, iq4_xs);
 		Z_SET(Q2_K, q2_k);
 		Z_SET(Q3_K, q3_k);
 		Z_SET(Q4_K, q4_k);
