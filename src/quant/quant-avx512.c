@@ -194,17 +194,103 @@ z_fdot_##name(int64_t n, const void *w, const void *x)			\
  * costs two activation loads, two vpdpbusd and two FMAs whose scales
  * come from the contiguous weight and token scale arrays.
  */
+/* Four tokens' activations of blocks i..i+1 (lo) or i+2..i+3 (hi). */
+QS_FN __m512i
+z_y2(const int8_t *b, size_t xbsz)
+{
+	return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(
+	    (const __m256i *)b)), _mm256_loadu_si256((const __m256i *)
+	    (b + xbsz)), 1);
+}
+
+/* |w| . sign(y, w) for 64 weights already split into abs and sign. */
+QS_FN __m512i
+z_sdot(__m512i aw, __mmask64 neg, __m512i y)
+{
+	return _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw,
+	    _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y));
+}
+
+/*
+ * One row's unpacked chunk (cn blocks) . four tokens: out4[t] gets the
+ * chunk's sum. yq[t]: the tokens' first quants in the chunk; yd / ys:
+ * their block scales and (Q8_1) sums, as floats.
+ */
 QS_FN void
-z_tile_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
-    const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
-    float *y, size_t ys)
+z_b32_chunk(const struct qs_b32 *u, int64_t cn, const int8_t *const *yq,
+    size_t xbsz, const float (*yd)[QS_CB32], const float (*ys)[QS_CB32],
+    int has_m, float *out4)
 {
 	const __m512i s01 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0,
 	    1, 1, 1, 1, 1, 1, 1, 1);
 	const __m512i s23 = _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2,
 	    3, 3, 3, 3, 3, 3, 3, 3);
+	__m512 acc[4];
+	__m128 msv[4];
+	int64_t i;
+	int t;
+
+	_Pragma("GCC unroll 4")
+	for (t = 0; t < 4; t++) {
+		acc[t] = _mm512_setzero_ps();
+		msv[t] = _mm_setzero_ps();
+	}
+	for (i = 0; i + 4 <= cn; i += 4) {
+		__m512i w01 = _mm512_loadu_si512(u->w8 + 32 * i);
+		__m512i w23 = _mm512_loadu_si512(u->w8 + 32 * i + 64);
+		__mmask64 n01 = _mm512_movepi8_mask(w01);
+		__mmask64 n23 = _mm512_movepi8_mask(w23);
+		__m512i a01 = _mm512_abs_epi8(w01), a23 = _mm512_abs_epi8(w23);
+		__m128 dw = _mm_loadu_ps(u->d + i), mw = _mm_loadu_ps(u->m + i);
+
+		_Pragma("GCC unroll 4")
+		for (t = 0; t < 4; t++) {
+			const int8_t *b = yq[t] + (size_t)i * xbsz;
+			__m512i p01 = z_sdot(a01, n01, z_y2(b, xbsz));
+			__m512i p23 = z_sdot(a23, n23, z_y2(b + 2 * xbsz,
+			    xbsz));
+			__m512 d4 = _mm512_castps128_ps512(_mm_mul_ps(dw,
+			    _mm_loadu_ps(&yd[t][i])));
+
+			acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(s01, d4),
+			    _mm512_cvtepi32_ps(p01), acc[t]);
+			acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(s23, d4),
+			    _mm512_cvtepi32_ps(p23), acc[t]);
+			if (has_m)
+				msv[t] = _mm_fmadd_ps(mw,
+				    _mm_loadu_ps(&ys[t][i]), msv[t]);
+		}
+	}
+	_Pragma("GCC unroll 4")
+	for (t = 0; t < 4; t++) {
+		__m128 v = _mm_add_ps(msv[t], _mm_movehl_ps(msv[t], msv[t]));
+
+		v = _mm_add_ss(v, _mm_movehdup_ps(v));
+		out4[t] = _mm512_reduce_add_ps(acc[t]) + _mm_cvtss_f32(v);
+	}
+	for (; i < cn; i++) {
+		__m256i wv = _mm256_loadu_si256((const __m256i *)
+		    (u->w8 + 32 * i));
+
+		for (t = 0; t < 4; t++) {
+			__m256i p = qs_dot_i8(wv, _mm256_loadu_si256(
+			    (const __m256i *)(yq[t] + (size_t)i * xbsz)));
+
+			out4[t] += u->d[i] * yd[t][i] *
+			    qs_hsum8(_mm256_cvtepi32_ps(p)) +
+			    u->m[i] * ys[t][i];
+		}
+	}
+}
+
+QS_FN void
+z_tile_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
+    const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
+    float *y, size_t ys)
+{
 	struct qs_b32 u;
 	float yd[4][QS_CB32], ysum[4][QS_CB32], out[QUANT_TILE_R][4];
+	float part[4];
 	const int8_t *yq[4];
 	size_t xbsz = has_m ? sizeof(block_q8_1) : sizeof(block_q8_0);
 	size_t qoff = has_m ? offsetof(block_q8_1, qs) :
@@ -245,100 +331,14 @@ z_tile_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
 				    (size_t)c0 * xbsz + qoff);
 			}
 			for (r = 0; r < nr; r++) {
-				__m512 acc[4];
-				__m128 msv[4];
-				float tail[4] = { 0, 0, 0, 0 };
-
 				up((const char *)w + (size_t)r * ws +
 				    (size_t)c0 * bsz, cn, &u);
-				_Pragma("GCC unroll 4")
-				for (t = 0; t < 4; t++) {
-					acc[t] = _mm512_setzero_ps();
-					msv[t] = _mm_setzero_ps();
-				}
-				for (i = 0; i + 4 <= cn; i += 4) {
-					__m512i w01 = _mm512_loadu_si512(
-					    u.w8 + 32 * i);
-					__m512i w23 = _mm512_loadu_si512(
-					    u.w8 + 32 * i + 64);
-					__mmask64 n01 = _mm512_movepi8_mask(w01);
-					__mmask64 n23 = _mm512_movepi8_mask(w23);
-					__m512i a01 = _mm512_abs_epi8(w01);
-					__m512i a23 = _mm512_abs_epi8(w23);
-					__m128 dw = _mm_loadu_ps(u.d + i);
-					__m128 mw = _mm_loadu_ps(u.m + i);
-
-					_Pragma("GCC unroll 4")
-					for (t = 0; t < 4; t++) {
-						const int8_t *b = yq[t] +
-						    (size_t)i * xbsz;
-						__m512i y01, y23, p01, p23;
-						__m512 d4;
-
-						y01 = _mm512_inserti64x4(
-						    _mm512_castsi256_si512(
-						    _mm256_loadu_si256(
-						    (const __m256i *)b)),
-						    _mm256_loadu_si256(
-						    (const __m256i *)(b + xbsz)),
-						    1);
-						y23 = _mm512_inserti64x4(
-						    _mm512_castsi256_si512(
-						    _mm256_loadu_si256(
-						    (const __m256i *)(b +
-						    2 * xbsz))),
-						    _mm256_loadu_si256(
-						    (const __m256i *)(b +
-						    3 * xbsz)), 1);
-						p01 = _mm512_dpbusd_epi32(
-						    _mm512_setzero_si512(), a01,
-						    _mm512_mask_sub_epi8(y01, n01,
-						    _mm512_setzero_si512(), y01));
-						p23 = _mm512_dpbusd_epi32(
-						    _mm512_setzero_si512(), a23,
-						    _mm512_mask_sub_epi8(y23, n23,
-						    _mm512_setzero_si512(), y23));
-						d4 = _mm512_castps128_ps512(
-						    _mm_mul_ps(dw, _mm_loadu_ps(
-						    &yd[t][i])));
-						acc[t] = _mm512_fmadd_ps(
-						    _mm512_permutexvar_ps(s01, d4),
-						    _mm512_cvtepi32_ps(p01), acc[t]);
-						acc[t] = _mm512_fmadd_ps(
-						    _mm512_permutexvar_ps(s23, d4),
-						    _mm512_cvtepi32_ps(p23), acc[t]);
-						if (has_m)
-							msv[t] = _mm_fmadd_ps(mw,
-							    _mm_loadu_ps(
-							    &ysum[t][i]),
-							    msv[t]);
-					}
-				}
-				for (; i < cn; i++) {
-					__m256i wv = _mm256_loadu_si256(
-					    (const __m256i *)(u.w8 + 32 * i));
-
-					for (t = 0; t < 4; t++) {
-						__m256i p = qs_dot_i8(wv,
-						    _mm256_loadu_si256(
-						    (const __m256i *)(yq[t] +
-						    (size_t)i * xbsz)));
-
-						tail[t] += u.d[i] * yd[t][i] *
-						    (float)qs_hsum8(
-						    _mm256_cvtepi32_ps(p)) +
-						    u.m[i] * ysum[t][i];
-					}
-				}
-				_Pragma("GCC unroll 4")
-				for (t = 0; t < 4; t++) {
-					__m128 v = _mm_add_ps(msv[t],
-					    _mm_movehl_ps(msv[t], msv[t]));
-
-					v = _mm_add_ss(v, _mm_movehdup_ps(v));
-					out[r][t] += _mm512_reduce_add_ps(acc[t]) +
-					    _mm_cvtss_f32(v) + tail[t];
-				}
+				z_b32_chunk(&u, cn, yq, xbsz,
+				    (const float (*)[QS_CB32])yd,
+				    (const float (*)[QS_CB32])ysum, has_m,
+				    part);
+				for (t = 0; t < 4; t++)
+					out[r][t] += part[t];
 			}
 		}
 		for (r = 0; r < nr; r++)
@@ -801,10 +801,12 @@ z_fdot_q3_k(int64_t n, const void *w, const void *x)
 			    _mm512_set1_epi64(2));
 			__m512i q01 = _mm512_or_si512(_mm512_and_si512(
 			    _mm512_srlv_epi64(qz, sh01), m3), _mm512_slli_epi16(
-			    _mm512_and_si512(_mm512_srlv_epi64(hz, b01), m1), 2));
+			    _mm512_and_si512(_mm512_srlv_epi64(hz, b01), m1),
+			    2));
 			__m512i q23 = _mm512_or_si512(_mm512_and_si512(
 			    _mm512_srlv_epi64(qz, sh23), m3), _mm512_slli_epi16(
-			    _mm512_and_si512(_mm512_srlv_epi64(hz, b23), m1), 2));
+			    _mm512_and_si512(_mm512_srlv_epi64(hz, b23), m1),
+			    2));
 			__m512i s01 = _mm512_permutexvar_epi16(_mm512_add_epi16(
 			    Z_G0, _mm512_set1_epi16((short)(8 * h))), scv);
 			__m512i s23 = _mm512_permutexvar_epi16(_mm512_add_epi16(
@@ -961,8 +963,8 @@ z_fdot_iq4_xs(int64_t n, const void *w, const void *x)
 			__m256i q = _mm256_loadu_si256((const __m256i *)
 			    (a[i].qs + 32 * p));
 			__m512i qz = _mm512_permutex2var_epi64(
-			    _mm512_zextsi256_si512(_mm256_and_si256(q, mf)), i01,
-			    _mm512_zextsi256_si512(_mm256_and_si256(
+			    _mm512_zextsi256_si512(_mm256_and_si256(q, mf)),
+			    i01, _mm512_zextsi256_si512(_mm256_and_si256(
 			    _mm256_srli_epi16(q, 4), mf)));
 			__m512i v = _mm512_shuffle_epi8(lut, qz);
 			__m512i yv = _mm512_loadu_si512(y[i].qs + 64 * p);
