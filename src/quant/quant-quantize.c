@@ -10,7 +10,7 @@
  * (nearest_int's add-a-magic-number trick, which rounds half to even;
  * roundf for Q8_0; truncation of x + 8.5 for Q4_0 ...), and no fused
  * multiply-adds (local.mk builds the room with -ffp-contract=off; with
- * contraction a third of the Q4_K rows come out different). The
+ * contraction 7-30% of the Q4_K/Q5_K rows come out different). The
  * comparisons are checked against llama.cpp-made files in
  * t/201-quant-ref.c.
  *
