@@ -11,6 +11,24 @@
 #include "cmd.h"
 
 const struct cmd cmd_table[] = {
+	{ "inspect", cmd_inspect_main,
+	    "inspect MODEL [--json]   architecture, hyper-parameters, tensors" },
+	{ "run", cmd_run_main,
+	    "run MODEL -p TEXT [-n N]              one generation, no TUI" },
+	{ "route", cmd_route_main,
+	    "route MODEL -p TEXT -o TRACE.jsonl    experts per token" },
+	{ "bench", cmd_bench_main,
+	    "bench MODEL [-p N] [-n N] [--json]    speed and roofline ratio" },
+	{ "cachesim", cmd_cachesim_main,
+	    "cachesim TRACE.jsonl [--policy P] [--budget B]  replay a trace" },
+	{ "logits", cmd_logits_main,
+	    "logits MODEL --tokens 1,2,3 -o FILE  float32 logits per position" },
+	{ "template", cmd_template_main,
+	    "template MODEL|--template FILE --messages FILE.json\n"
+	    "                                        print a chat as the "
+	    "model's template renders it" },
+	{ "tokenize", cmd_tokenize_main,
+	    "tokenize MODEL TEXT|-f FILE [--json] [--show-pieces]" },
 	{ NULL, NULL, NULL }
 };
 

@@ -215,9 +215,13 @@ static uint64_t
 raw_elem(const struct gguf_value *v, uint64_t i)
 {
 	size_t sz = gguf_type_size(v->elem_type);
-	const uint8_t *p = (const uint8_t *)v->raw + i * sz;
+	const uint8_t *p;
 	uint64_t r = 0;
 	size_t k;
+
+	if (v->raw == NULL || i >= v->n)
+		return 0;
+	p = (const uint8_t *)v->raw + i * sz;
 
 	for (k = sz; k-- > 0;)
 		r = (r << 8) | p[k];
@@ -245,13 +249,22 @@ int64_t
 gguf_arr_i64(const struct gguf_value *v, uint64_t i)
 {
 	uint64_t r = raw_elem(v, i);
+	double d;
 
 	switch (v->elem_type) {
 	case GGUF_TYPE_INT8: return (int8_t)r;
 	case GGUF_TYPE_INT16: return (int16_t)r;
 	case GGUF_TYPE_INT32: return (int32_t)r;
 	case GGUF_TYPE_FLOAT32: case GGUF_TYPE_FLOAT64:
-		return (int64_t)gguf_arr_f64(v, i);
+		/* saturate: a file's NaN or 1e300 must not be undefined */
+		d = gguf_arr_f64(v, i);
+		if (d != d)
+			return 0;
+		if (d >= 9223372036854775807.0)
+			return INT64_MAX;
+		if (d <= -9223372036854775808.0)
+			return INT64_MIN;
+		return (int64_t)d;
 	}
 	return (int64_t)r;
 }

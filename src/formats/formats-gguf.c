@@ -229,9 +229,9 @@ rd_value(struct cursor *c, struct gguf_value *v, int type, int depth,
 	if (et == GGUF_TYPE_BOOL)
 		for (i = 0; i < n; i++)
 			if (((const uint8_t *)v->raw)[i] > 1)
-				return err_set(c->e, ERR_FORMAT, "%s: key '%s': "
-				    "bool element %llu is not 0 or 1", c->name,
-				    key, (unsigned long long)i);
+				return err_set(c->e, ERR_FORMAT, "%s: key "
+				    "'%s': bool element %llu is not 0 or 1",
+				    c->name, key, (unsigned long long)i);
 	return 0;
 }
 
@@ -324,9 +324,9 @@ check_tensors(struct cursor *c, struct gguf *g)
 		for (i = 1; i < g->n_tensors; i++)
 			if (s[i - 1]->offset + s[i - 1]->nbytes >
 			    s[i]->offset) {
-				rc = err_set(c->e, ERR_FORMAT, "%s: tensors '%s' "
-				    "and '%s' overlap", c->name, s[i - 1]->name,
-				    s[i]->name);
+				rc = err_set(c->e, ERR_FORMAT, "%s: tensors "
+				    "'%s' and '%s' overlap", c->name,
+				    s[i - 1]->name, s[i]->name);
 				break;
 			}
 	}
@@ -410,8 +410,8 @@ parse(struct gguf *g, struct err *e)
 	if ((rc = rd_u32(&c, &g->version, "version")) != 0)
 		return rc;
 	if (g->version != 2 && g->version != 3)
-		return err_set(e, ERR_UNSUPPORTED, "%s: GGUF version %u (only 2 "
-		    "and 3 are supported)", g->path, g->version);
+		return err_set(e, ERR_UNSUPPORTED, "%s: GGUF version %u (only "
+		    "2 and 3 are supported)", g->path, g->version);
 	if ((rc = rd_u64(&c, &g->n_tensors, "tensor count")) != 0 ||
 	    (rc = rd_u64(&c, &g->n_kv, "metadata count")) != 0)
 		return rc;

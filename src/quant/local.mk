@@ -23,6 +23,6 @@ check_PROGRAMS += t/202-quant-simd.t
 t_202_quant_simd_t_SOURCES = t/202-quant-simd.c t/tap.h
 t_202_quant_simd_t_LDADD = libquant.a libutil.a $(PTHREAD_LIBS) -lm
 
-noinst_PROGRAMS = scripts/bench-quant
+noinst_PROGRAMS += scripts/bench-quant
 scripts_bench_quant_SOURCES = scripts/bench-quant.c
 scripts_bench_quant_LDADD = libquant.a libutil.a $(PTHREAD_LIBS) -lm
