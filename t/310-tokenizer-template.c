@@ -531,6 +531,10 @@ units(void)
 		    "assistant\nyo<|im_end|>\n<|im_start|>assistant\n",
 		    "chatml output");
 		free(out);
+		m[1].content = "\xff";
+		ok(tokenizer_template_render(tokenizer_template_builtin(
+		    "chatml"), m, 2, &o, &out, &len, &e) == ERR_USAGE,
+		    "invalid UTF-8 in a message is refused");
 	}
 }
 

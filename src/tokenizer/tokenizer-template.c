@@ -1660,27 +1660,21 @@ tokenizer_template_render_vars(const struct tokenizer_template *t,
 }
 
 int
-tokenizer_template_render(const char *tmpl,
+tokenizer_template_render_msgs(const struct tokenizer_template *t,
     const struct tokenizer_chat_msg *msgs, size_t n,
     const struct tokenizer_template_opts *opts, char **out, size_t *len,
     struct err *e)
 {
-	struct tokenizer_template *t;
 	struct tokenizer_tvars *v;
 	struct tokenizer_tval *list, *m;
 	size_t i;
-	int rc;
+	int rc = 0;
 
 	*out = NULL;
 	*len = 0;
-	if ((rc = tokenizer_template_compile(tmpl, strlen(tmpl), &t, e)) != 0)
-		return rc;
-	if ((v = tokenizer_tvars_new()) == NULL) {
-		tokenizer_template_free(t);
+	if ((v = tokenizer_tvars_new()) == NULL)
 		return err_set(e, ERR_NOMEM, "template: out of memory");
-	}
 	list = tokenizer_tvars_list(v);
-	rc = 0;
 	for (i = 0; i < n && rc == 0; i++) {
 		const char *c = msgs[i].content ? msgs[i].content : "";
 		const char *r = msgs[i].role ? msgs[i].role : "";
@@ -1702,6 +1696,23 @@ tokenizer_template_render(const char *tmpl,
 	else
 		rc = tokenizer_template_render_vars(t, v, opts, out, len, e);
 	tokenizer_tvars_free(v);
+	return rc;
+}
+
+int
+tokenizer_template_render(const char *tmpl,
+    const struct tokenizer_chat_msg *msgs, size_t n,
+    const struct tokenizer_template_opts *opts, char **out, size_t *len,
+    struct err *e)
+{
+	struct tokenizer_template *t;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = tokenizer_template_compile(tmpl, strlen(tmpl), &t, e)) != 0)
+		return rc;
+	rc = tokenizer_template_render_msgs(t, msgs, n, opts, out, len, e);
 	tokenizer_template_free(t);
 	return rc;
 }
