@@ -469,6 +469,10 @@ units(void)
 	    "{% set ns.l = ns.l + ns.l %}{% endfor %}", NULL, "out of memory");
 	is_error("{{ 'x' * 100000000 }}", NULL, "larger than");
 	is_error("{{ range(100000000) }}", NULL, "too large");
+	is_error("{% macro m(n) %}{{ 'x' * 300000 }}{% if n %}{{ m(n - 1) }}"
+	    "{% endif %}{% endmacro %}{{ m(50) }}", NULL, "larger than");
+	is_render("{{ ('a' * 300000 ~ 'b') in ('a' * 900000 ~ 'b') }}", NULL,
+	    "True");
 	n = 0;
 	for (i = 0; i < 3000; i++)
 		deep[n++] = '(';

@@ -379,6 +379,7 @@ struct tinterp {
 	struct tval	*inputs;	/* the caller's variables */
 	time_t		 now;
 	size_t		 max_out;
+	size_t		 live;		/* bytes in suspended output buffers */
 	long		 steps;		/* loop iterations, calls: bounded */
 	int		 depth;		/* macro call depth */
 	int		 nest;		/* eval/exec recursion depth */

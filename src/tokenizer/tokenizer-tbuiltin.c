@@ -11,6 +11,8 @@
  * Latin Extended-A, Greek and Cyrillic; whitespace is Python's
  * (str.isspace) set.
  */
+#include "config.h"	/* _GNU_SOURCE: memmem */
+
 #include <ctype.h>
 #include <errno.h>
 #include <locale.h>
@@ -262,17 +264,13 @@ str_strip(struct tinterp *I, struct tval *s, struct tval *chars, int where)
 	return tstr(I, s->u.s.p + a, b - a);
 }
 
+/* Linear-time substring search (glibc's two-way memmem). */
 static const char *
 memfind(const char *h, size_t hn, const char *n, size_t nn)
 {
-	size_t i;
-
 	if (nn == 0)
 		return h;
-	for (i = 0; i + nn <= hn; i++)
-		if (h[i] == n[0] && memcmp(h + i, n, nn) == 0)
-			return h + i;
-	return NULL;
+	return memmem(h, hn, n, nn);
 }
 
 static const char *

@@ -20,6 +20,8 @@
  * with a byte cap, output is capped, loop iterations and calls are
  * counted, and macro recursion is bounded. Errors name the line.
  */
+#include "config.h"	/* _GNU_SOURCE: memmem */
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -392,12 +394,16 @@ capture(struct tinterp *I, const struct tnlist *body)
 {
 	struct tbuf b = { 0 }, *saved = I->out;
 	struct tval *r = NULL;
+	size_t live = I->live;
 	int rc;
 
-	b.limit = I->max_out;
+	/* all the buffers being filled at once stay within max_out */
+	I->live += saved->len;
+	b.limit = I->live < I->max_out ? I->max_out - I->live : 1;
 	I->out = &b;
 	rc = exec_body(I, body);
 	I->out = saved;
+	I->live = live;
 	if (rc == 0) {
 		if (b.failed)
 			r = tbuf_fail(I, &b);
@@ -593,12 +599,8 @@ contains(struct tinterp *I, struct tval *x, struct tval *c, int line)
 		}
 		if (x->u.s.len == 0)
 			return 1;
-		if (x->u.s.len > c->u.s.len)
-			return 0;
-		for (i = 0; i + x->u.s.len <= c->u.s.len; i++)
-			if (memcmp(c->u.s.p + i, x->u.s.p, x->u.s.len) == 0)
-				return 1;
-		return 0;
+		return memmem(c->u.s.p, c->u.s.len, x->u.s.p,
+		    x->u.s.len) != NULL;
 	case TV_LIST:
 		for (i = 0; i < c->u.l.n; i++)
 			if (tv_equal(x, c->u.l.v[i]))
