@@ -30,7 +30,7 @@
 
 #include "tokenizer/tokenizer-int.h"
 
-#define ARENA_LIMIT	(512u * 1024u * 1024u)
+#define ARENA_LIMIT	(256u * 1024u * 1024u)
 #define OUTPUT_DEFAULT	(16u * 1024u * 1024u)
 #define STEPS_MAX	2000000L
 #define CALL_DEPTH_MAX	100
