@@ -453,6 +453,9 @@ units(void)
 	    "{{ k }}{{ v }}{% endcall %}", NULL, "[k1][k2]");
 	is_error("{% frobnicate %}", NULL, "unknown tag 'frobnicate'");
 	is_error("{% break %}", NULL, "outside of a loop");
+	is_error("{% for x in y %}\n{% endif %}", NULL,
+	    "line 2: unexpected '{% endif %}', expected '{% endfor %}'");
+	is_error("{% endif %}", NULL, "no open block");
 	is_error("{{ 'abc }}", NULL, "unterminated string");
 	is_error("{# never closed", NULL, "unterminated comment");
 	is_error("{% for x in %}{% endfor %}", NULL, "expected");

@@ -1840,6 +1840,24 @@ parse_body(struct parser *p, struct tnlist *body, const char *const *ends)
 					p->depth--;
 					return 0;
 				}
+			if (cur(p)->type == TK_NAME && ((cur(p)->len > 3 &&
+			    memcmp(cur(p)->s, "end", 3) == 0) ||
+			    is_name(p, "elif") || is_name(p, "else"))) {
+				/* a closing tag that does not belong here */
+				const char *want = NULL;
+
+				for (k = 0; ends != NULL && ends[k] != NULL; k++)
+					want = ends[k];
+				if (want == NULL)
+					return perr(p, cur(p)->line, "unexpected "
+					    "'{%% %.*s %%}' with no open block",
+					    (int)(cur(p)->len > 40 ? 40 :
+					    cur(p)->len), cur(p)->s);
+				return perr(p, cur(p)->line, "unexpected "
+				    "'{%% %.*s %%}', expected '{%% %s %%}'",
+				    (int)(cur(p)->len > 40 ? 40 : cur(p)->len),
+				    cur(p)->s, want);
+			}
 			if ((n = parse_stmt(p)) == NULL)
 				return ERR_TEMPLATE;
 			break;
