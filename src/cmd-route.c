@@ -1,6 +1,6 @@
 /*
- * cmd-route.c - `moescope route MODEL --tokens 1,2,3 -o TRACE.jsonl
- * [-n N]`: the routing of every token, one JSON object per line:
+ * cmd-route.c - `moescope route MODEL -p TEXT|--tokens 1,2,3 -o
+ * TRACE.jsonl [-n N]`: the routing of every token, one JSON object per line:
  *
  *   {"pos":0,"token":785,"n_expert":8,"layers":[{"layer":0,
  *    "experts":[6,4],"weights":[0.62,0.38]},...]}
@@ -56,11 +56,11 @@ trace_token(void *arg, const struct eng_route *r)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: moescope route MODEL --tokens 1,2,3 -o "
-	    "TRACE.jsonl [-n N] [options]\n\n"
+	fprintf(fp, "usage: moescope route MODEL (-p TEXT | -f FILE | "
+	    "--tokens 1,2,3) -o TRACE.jsonl [-n N] [options]\n\n"
 	    "Writes, per token and layer, the chosen experts and their gate "
 	    "weights\n(JSON lines). -n N also generates N tokens and traces "
-	    "them (default 0).\n\n%s", cmd_opts_help);
+	    "them (default 0).\n\n%s\n%s", cmd_prompt_help, cmd_opts_help);
 }
 
 int
@@ -71,11 +71,13 @@ cmd_route_main(int argc, char **argv)
 	struct eng_ctx *c = NULL;
 	struct eng_sampler *s = NULL;
 	struct util_atomic out = { 0 };
+	struct cmd_prompt pr = { 0 };
+	struct eng_chat chat = { 0 };
 	struct tracer tr;
-	const char *model = NULL, *toks = NULL, *outp = NULL;
+	const char *model = NULL, *outp = NULL;
 	int32_t *ids = NULL, tok;
 	struct err e = { 0 };
-	int i, n = 0, rc = 1, r, opened = 0;
+	int i, n = 0, rc = 1, r, opened = 0, have_chat = 0;
 
 	if (cmd_wants_help(argc, argv)) {
 		usage(stdout);
@@ -84,13 +86,12 @@ cmd_route_main(int argc, char **argv)
 	cmd_opts_init(&o);
 	o.max_tokens = 0;
 	for (i = 1; i < argc; i++) {
-		if ((r = cmd_opts_parse(&o, argc, argv, &i)) < 0)
+		if ((r = cmd_opts_parse(&o, argc, argv, &i)) < 0 ||
+		    (r == 0 && (r = cmd_prompt_parse(&pr, argc, argv, &i)) < 0))
 			return 2;
 		if (r > 0)
 			continue;
-		if (strcmp(argv[i], "--tokens") == 0 && i + 1 < argc)
-			toks = argv[++i];
-		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
 			outp = argv[++i];
 		else if (argv[i][0] != '-' && model == NULL)
 			model = argv[i];
@@ -101,16 +102,26 @@ cmd_route_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (model == NULL || toks == NULL || outp == NULL) {
+	if (model == NULL || !cmd_prompt_given(&pr) || outp == NULL) {
 		usage(stderr);
 		return 2;
 	}
-	if (cmd_parse_tokens(toks, &ids, &n) != 0)
-		return 2;
+	if (eng_model_open(&m, model, &e) != 0)
+		goto done;
+	if (cmd_opts_resolve(&o, m) != 0) {
+		rc = 2;
+		goto done;
+	}
+	if (pr.tokens == NULL) {
+		if (eng_chat_load(&chat, eng_model_gguf(m), pr.tmpl, &e) != 0)
+			goto done;
+		have_chat = 1;
+	}
+	if (cmd_prompt_encode(&pr, &chat, &ids, &n, &e) != 0)
+		goto done;
 	if (o.ep.n_ctx == 0)
 		o.ep.n_ctx = n + o.max_tokens;
-	if (eng_model_open(&m, model, &e) != 0 ||
-	    eng_ctx_new(&c, m, &o.ep, &e) != 0 ||
+	if (eng_ctx_new(&c, m, &o.ep, &e) != 0 ||
 	    eng_sampler_new(&s, eng_model_hparams(m)->n_vocab, &o.sp, &e) != 0)
 		goto done;
 	if (util_atomic_open(&out, outp, &e) != 0)
@@ -136,9 +147,11 @@ cmd_route_main(int argc, char **argv)
 done:
 	if (opened)
 		util_atomic_abort(&out);
-	if (rc != 0)
+	if (rc == 1)
 		cmd_fail(&e);
 	free(ids);
+	if (have_chat)
+		eng_chat_fini(&chat);
 	eng_sampler_free(s);
 	eng_ctx_free(c);
 	eng_model_free(m);

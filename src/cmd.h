@@ -14,6 +14,7 @@ struct cmd {
 
 /* The subcommands (src/cmd-<name>.c). */
 int cmd_bench_main(int argc, char **argv);
+int cmd_cachesim_main(int argc, char **argv);
 int cmd_inspect_main(int argc, char **argv);
 int cmd_logits_main(int argc, char **argv);
 int cmd_route_main(int argc, char **argv);
@@ -53,6 +54,7 @@ struct cmd_opts {
 	struct eng_params		ep;
 	struct eng_sampler_params	sp;
 	int				max_tokens;	/* -n */
+	const char			*ram_budget;	/* SIZE or N% */
 };
 
 void cmd_opts_init(struct cmd_opts *o);
@@ -65,11 +67,41 @@ void cmd_opts_init(struct cmd_opts *o);
  */
 int cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i);
 
+/*
+ * Settle what needs the model: --ram-budget N% of its expert bytes.
+ * 0, or -1 after printing a usage error.
+ */
+int cmd_opts_resolve(struct cmd_opts *o, const struct eng_model *m);
+
 /* The help text of the common engine flags. */
 extern const char cmd_opts_help[];
 
 /* Parse "1,2,3" into a malloc'd array; -1 after printing an error. */
 int cmd_parse_tokens(const char *s, int32_t **out, int *n);
+
+/* ---- prompts for run and route (cmd-prompt.c) ---- */
+
+#include "engine/engine-chat.h"
+
+struct cmd_prompt {
+	const char	*text;		/* -p */
+	const char	*file;		/* -f */
+	const char	*tokens;	/* --tokens */
+	const char	*system;	/* --system (with --chat) */
+	const char	*tmpl;		/* --chat-template FILE|NAME */
+	int		 chat;		/* --chat */
+};
+
+/* Like cmd_opts_parse, for -p -f --tokens --chat --system
+ * --chat-template. */
+int cmd_prompt_parse(struct cmd_prompt *p, int argc, char **argv, int *i);
+/* Exactly one of -p, -f, --tokens was given. */
+int cmd_prompt_given(const struct cmd_prompt *p);
+/* The prompt as token ids (malloc'd). */
+int cmd_prompt_encode(const struct cmd_prompt *p, struct eng_chat *chat,
+    int32_t **ids, int *n, struct err *e);
+
+extern const char cmd_prompt_help[];
 
 /* Print "moescope: MSG" for e and return 1 (runtime error). */
 int cmd_fail(const struct err *e);
