@@ -719,7 +719,7 @@ json_str(struct tbuf *b, const char *s, size_t n, int ascii)
 		case '\b':	r |= tbuf_add(b, "\\b", 2); break;
 		case '\f':	r |= tbuf_add(b, "\\f", 2); break;
 		default:
-			if (c < 0x20) {
+			if (c < 0x20 || (c == 0x7f && ascii)) {
 				snprintf(t, sizeof t, "\\u%04x", c);
 				r |= tbuf_add(b, t, 6);
 			} else
