@@ -295,6 +295,8 @@ units(void)
 	is_render("{{ 'a\\tb\\u00e9\\n' }}|{{ \"it's\" ~ 'x' }}", NULL,
 	    "a\tb\xc3\xa9\n|it'sx");
 	is_render("{{ ['it\\'s'] }}", NULL, "[\"it's\"]");
+	is_render("{{ ['a\\xa0\\u200b\\x01 é'] }}", NULL,
+	    "['a\\xa0\\u200b\\x01 é']");
 	/* tojson */
 	is_render("{{ {'a': [1, 2.0, 'é\"\\n'], 'b': none} | tojson }}", NULL,
 	    "{\"a\": [1, 2.0, \"é\\\"\\n\"], \"b\": null}");
