@@ -14,9 +14,7 @@ libtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSES_CFLAGS) $(JANSSON_CFLAGS)
 
 check_PROGRAMS += t/801-tui-text.t
 t_801_tui_text_t_SOURCES = t/801-tui-text.c t/tap.h
-t_801_tui_text_t_LDADD = libtui.a libengine.a libformats.a libquant.a \
-	libtokenizer.a libutil.a $(NCURSES_LIBS) $(PCRE2_LIBS) $(JANSSON_LIBS) \
-	$(PTHREAD_LIBS) -lm
+t_801_tui_text_t_LDADD = libtui.a $(ENGINE_TEST_LIBS) $(NCURSES_LIBS)
 
 # real-terminal tests: the binary in tmux
 SH_TESTS += t/810-tui-chat.sh t/811-tui-stop.sh t/812-tui-commands.sh \
