@@ -48,6 +48,7 @@ cmd_chat_main(int argc, char **argv)
 	}
 	cmd_opts_init(&o);
 	o.max_tokens = 512;
+	memset(&to, 0, sizeof to);
 	for (i = 1; i < argc; i++) {
 		if ((r = cmd_opts_parse(&o, argc, argv, &i)) < 0)
 			return 2;
@@ -62,6 +63,31 @@ cmd_chat_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (o.ram_budget != NULL) {
+		/* a share needs the model's size: the session applies it */
+		size_t n = strlen(o.ram_budget);
+		long pct;
+		char buf[32];
+		uint64_t v;
+
+		if (n > 1 && n < sizeof buf && o.ram_budget[n - 1] == '%') {
+			memcpy(buf, o.ram_budget, n - 1);
+			buf[n - 1] = '\0';
+			if (util_parse_long(buf, 1, 100, &pct) != 0) {
+				fprintf(stderr, "moescope: --ram-budget: '%s' "
+				    "is not a percentage in 1..100\n",
+				    o.ram_budget);
+				return 2;
+			}
+			to.ram_share = (double)pct / 100;
+		} else if (util_parse_size(o.ram_budget, 0, &v) != 0 ||
+		    v == 0) {
+			fprintf(stderr, "moescope: --ram-budget: '%s' is not a "
+			    "size (e.g. 8G, 512M) or N%%\n", o.ram_budget);
+			return 2;
+		} else
+			o.ep.ram_budget = v;
+	}
 	if (model == NULL) {
 		fprintf(stderr, "moescope: no model given and none is "
 		    "embedded in this build: run moescope chat "
@@ -69,7 +95,6 @@ cmd_chat_main(int argc, char **argv)
 		return 2;
 	}
 	setlocale(LC_ALL, "");
-	memset(&to, 0, sizeof to);
 	to.model = model;
 	to.ep = o.ep;
 	to.sp = o.sp;

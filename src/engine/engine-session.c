@@ -83,6 +83,8 @@ struct eng_session {
 	uint32_t			 eos;
 	int				 has_eos;
 	uint32_t			 cur_gen;
+	uint64_t			 cache_t;	/* last CACHE event */
+	double				 ram_share;	/* under qlock */
 	int				 cur_prompt_end; /* first sampled pos */
 };
 
@@ -96,6 +98,8 @@ eng_session_ev_free(struct eng_ev *ev)
 		free(ev->text);
 		free(ev->experts);
 		free(ev->weights);
+		free(ev->cache_layers);
+		free(ev->resident);
 		free(ev);
 	}
 }
@@ -177,6 +181,32 @@ ev_done(struct eng_session *s, uint32_t gen, const struct eng_reply_stats *st)
 		return;
 	ev->gen = gen;
 	ev->stats = *st;
+	ev_push(s, ev);
+}
+
+/* A snapshot of the expert cache: counters and residency per layer. */
+static void
+ev_cache(struct eng_session *s)
+{
+	const struct eng_hparams *hp = eng_model_hparams(s->model);
+	struct eng_ev *ev;
+	size_t nl = (size_t)hp->n_layer, ne = (size_t)hp->n_expert;
+	int il;
+
+	s->cache_t = util_now_ns();
+	if (ne == 0 || (ev = ev_new(s, ENG_EV_CACHE)) == NULL)
+		return;
+	ev->n_layer = hp->n_layer;
+	ev->cache_layers = calloc(nl, sizeof *ev->cache_layers);
+	ev->resident = calloc(nl * ne, 1);
+	if (ev->cache_layers == NULL || ev->resident == NULL) {
+		eng_session_ev_free(ev);
+		return;
+	}
+	eng_cache_info(s->ctx, &ev->cache);
+	for (il = 0; il < hp->n_layer; il++)
+		eng_cache_layer(s->ctx, il, &ev->cache_layers[il],
+		    ev->resident + (size_t)il * ne);
 	ev_push(s, ev);
 }
 
@@ -287,13 +317,23 @@ do_load(struct eng_session *s, const char *path)
 	struct gguf *g;
 	char *name = NULL;
 	struct eng_sampler_params sp;
+	struct eng_params ep = s->ep;
+	double share;
 
 	unload(s);
 	pthread_mutex_lock(&s->qlock);
 	sp = s->sp;
+	share = s->ram_share;
 	pthread_mutex_unlock(&s->qlock);
-	if (eng_model_open(&s->model, path, &e) != 0 ||
-	    eng_ctx_new(&s->ctx, s->model, &s->ep, &e) != 0 ||
+	if (eng_model_open(&s->model, path, &e) != 0)
+		goto fail;
+	if (share > 0) {
+		ep.ram_budget = (uint64_t)(share *
+		    (double)eng_model_expert_bytes(s->model));
+		if (ep.ram_budget == 0)
+			ep.ram_budget = 1;
+	}
+	if (eng_ctx_new(&s->ctx, s->model, &ep, &e) != 0 ||
 	    eng_sampler_new(&s->smp, eng_model_hparams(s->model)->n_vocab,
 	    &sp, &e) != 0)
 		goto fail;
@@ -330,6 +370,7 @@ do_load(struct eng_session *s, const char *path)
 	ev->info.expert_bytes = eng_model_expert_bytes(s->model);
 	ev->info.bytes_per_token = eng_model_bytes_per_token(s->model);
 	ev_push(s, ev);
+	ev_cache(s);
 	return;
 fail:
 	unload(s);
@@ -503,6 +544,8 @@ do_generate(struct eng_session *s, struct req *r)
 		rc = eng_eval(s->ctx, &tok, 1, 0, NULL, &s->cancel, &e);
 		if (eng_ctx_pos(s->ctx) > s->n_cache)
 			s->cache[s->n_cache++] = tok;
+		if (util_now_ns() - s->cache_t >= 100000000ull)
+			ev_cache(s);
 		if (rc == ERR_CANCELLED) {
 			st.finish = ENG_FINISH_CANCEL;
 			break;
@@ -539,6 +582,8 @@ fail:
 out:
 	if (streaming)
 		tokenizer_stream_fini(&ts);
+	if (s->model != NULL && s->ctx != NULL)
+		ev_cache(s);
 	st.ctx_used = s->n_cache;
 	free(toks);
 	ev_done(s, r->gen, &st);
@@ -757,6 +802,14 @@ eng_session_reset(struct eng_session *s)
 		return ERR_NOMEM;
 	r->type = REQ_RESET;
 	return req_push(s, r, 0);
+}
+
+void
+eng_session_ram_share(struct eng_session *s, double share)
+{
+	pthread_mutex_lock(&s->qlock);
+	s->ram_share = share > 1 ? 1 : share < 0 ? 0 : share;
+	pthread_mutex_unlock(&s->qlock);
 }
 
 int

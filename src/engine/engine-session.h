@@ -36,7 +36,8 @@ enum eng_ev_type {
 				 * event may carry the held-back tail */
 	ENG_EV_DONE,		/* a generation ended: stats */
 	ENG_EV_ERROR,		/* a request failed: err */
-	ENG_EV_RESET		/* the conversation was reset */
+	ENG_EV_RESET,		/* the conversation was reset */
+	ENG_EV_CACHE		/* expert cache snapshot: cache_* fields */
 };
 
 /* Why a generation ended. */
@@ -97,6 +98,12 @@ struct eng_ev {
 	struct eng_reply_stats	 stats;
 	/* LOADED */
 	struct eng_session_info	 info;
+	/* CACHE (at most every 100 ms while generating, and at the end
+	 * of a reply) */
+	struct eng_cache_info	 cache;
+	struct eng_cache_layer	*cache_layers;	/* [n_layer] */
+	uint8_t			*resident;	/* [n_layer][n_expert]: 1 =
+						 * in RAM */
 	/* ERROR */
 	struct err		 err;
 	struct eng_ev		*next;
@@ -150,6 +157,9 @@ int eng_session_generate(struct eng_session *s, const struct eng_gen_req *r,
 void eng_session_stop(struct eng_session *s);
 /* Forget the conversation (KV cache, sampler history). */
 int eng_session_reset(struct eng_session *s);
+/* The RAM budget for expert weights as a share (0..1] of the model's
+ * expert bytes, applied by later loads (0: eng_params.ram_budget). */
+void eng_session_ram_share(struct eng_session *s, double share);
 /* New defaults for later generations. */
 int eng_session_set_params(struct eng_session *s,
     const struct eng_sampler_params *sp, int max_tokens);

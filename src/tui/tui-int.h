@@ -190,6 +190,20 @@ struct rect {
 	int	 y, x, h, w;
 };
 
+/* The expert cache as the last CACHE event showed it. */
+struct tui_cache {
+	int			 have;
+	struct eng_cache_info	 info;
+	struct eng_cache_layer	*layers;	/* [n_layer] */
+	uint8_t			*resident;	/* [n_layer][n_expert] */
+	int			 n_layer, n_expert;
+	uint64_t		 prev_bytes, prev_t;
+	double			 bytes_per_s;
+};
+
+void tui_cache_take(struct tui_cache *c, struct eng_ev *ev, int n_expert);
+void tui_cache_free(struct tui_cache *c);
+
 struct tui {
 	struct tui_opts			 o;
 	struct eng_session		*sess;
@@ -205,6 +219,7 @@ struct tui {
 	struct tui_hist			 hist;
 	struct tui_stats		 st;
 	int				 have_stats;
+	struct tui_cache		 cache;
 
 	/* generation in flight */
 	int				 generating;

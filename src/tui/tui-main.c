@@ -237,6 +237,7 @@ on_loaded(struct tui *t, const struct eng_ev *ev)
 	const struct eng_hparams *hp = &ev->info.hp;
 
 	t->info = ev->info;
+	tui_cache_free(&t->cache);
 	t->loaded = 1;
 	t->loading = 0;
 	if (t->have_stats)
@@ -256,7 +257,7 @@ on_loaded(struct tui *t, const struct eng_ev *ev)
 }
 
 static void
-on_event(struct tui *t, const struct eng_ev *ev)
+on_event(struct tui *t, struct eng_ev *ev)
 {
 	struct tui_msg *m;
 	char buf[64];
@@ -329,6 +330,12 @@ on_event(struct tui *t, const struct eng_ev *ev)
 		    t->dirty[PANEL_STATUS] = t->dirty[PANEL_TPUT] = 1;
 		break;
 	case ENG_EV_RESET:
+		break;
+	case ENG_EV_CACHE:
+		if (!t->loaded || ev->n_layer != t->info.hp.n_layer)
+			break;
+		tui_cache_take(&t->cache, ev, t->info.hp.n_expert);
+		t->dirty[PANEL_CACHE] = 1;
 		break;
 	}
 }
@@ -937,6 +944,8 @@ tui_run(const struct tui_opts *o, struct err *e)
 		free(t);
 		return rc;
 	}
+	if (o->ram_share > 0)
+		eng_session_ram_share(t->sess, o->ram_share);
 	if (o->model != NULL) {
 		eng_session_load(t->sess, o->model);
 		t->loading = 1;
@@ -1027,6 +1036,7 @@ tui_run(const struct tui_opts *o, struct err *e)
 		tui_stats_fini(&t->st);
 	tui_conv_free(&t->conv);
 	tui_hist_free(&t->hist);
+	tui_cache_free(&t->cache);
 	free(t->in);
 	free(t);
 	return 0;

@@ -728,12 +728,18 @@ draw_tput(struct tui *t)
 
 /* ---- cache ---- */
 
+static const char *const policy_names[] = { "lru", "lfu", "gate" };
+
 static void
 draw_cache(struct tui *t)
 {
 	const struct rect *r = &t->r[PANEL_CACHE];
-	char b[32];
-	int iw, a;
+	const struct tui_cache *c = &t->cache;
+	const struct eng_cache_layer *l;
+	char b[32], b2[32];
+	uint64_t hits = 0, miss = 0, stall = 0, pred = 0, phit = 0;
+	int iw, a, il, y, x, col, cols, bin, e0, e1, ex, in, lw;
+	double f;
 
 	if (r->w <= 0)
 		return;
@@ -745,18 +751,76 @@ draw_cache(struct tui *t)
 		tui_putf(t, r->y + 1, r->x + 1, iw, "no model");
 		return;
 	}
-	tui_putf(t, r->y + 1, r->x + 1, iw, "all resident");
+	if (!c->have || !c->info.enabled) {
+		tui_putf(t, r->y + 1, r->x + 1, iw, "all resident (mmap)");
+		if (r->h >= 4)
+			tui_putf(t, r->y + 2, r->x + 1, iw, "experts %s",
+			    util_fmt_bytes(t->info.expert_bytes, b, sizeof b));
+		if (r->h >= 5)
+			tui_putf(t, r->y + 3, r->x + 1, iw, "hit rate 100%%  "
+			    "stall 0");
+		if (r->h >= 6) {
+			a = tui_attr(t, CP_DIM);
+			attron(a);
+			tui_putf(t, r->y + 4, r->x + 1, iw, "%s/token read; "
+			    "--ram-budget", util_fmt_bytes(
+			    t->info.bytes_per_token, b, sizeof b));
+			attroff(a);
+		}
+		return;
+	}
+	for (il = 0; il < c->n_layer; il++) {
+		l = &c->layers[il];
+		hits += l->hits;
+		miss += l->misses;
+		stall += l->stall_ns;
+		pred += l->pred;
+		phit += l->pred_hit;
+	}
+	tui_putf(t, r->y + 1, r->x + 1, iw, "%s %s  ram %s/%s",
+	    c->info.policy >= 0 && c->info.policy < 3 ?
+	    policy_names[c->info.policy] : "?",
+	    c->info.prefetch ? "+prefetch" : "", util_fmt_bytes(
+	    c->info.ram_budget, b, sizeof b), util_fmt_bytes(
+	    c->info.expert_bytes, b2, sizeof b2));
 	if (r->h >= 4)
-		tui_putf(t, r->y + 2, r->x + 1, iw, "experts %s in RAM",
-		    util_fmt_bytes(t->info.expert_bytes, b, sizeof b));
-	if (r->h >= 5)
-		tui_putf(t, r->y + 3, r->x + 1, iw, "hit rate 100%%  stall 0");
-	if (r->h >= 6) {
-		a = tui_attr(t, CP_DIM);
+		tui_putf(t, r->y + 2, r->x + 1, iw, "hit %.1f%%  %s/s  stall "
+		    "%.0fms%s", hits + miss ? 100.0 * (double)hits /
+		    (double)(hits + miss) : 100.0, util_fmt_bytes(
+		    (uint64_t)c->bytes_per_s, b, sizeof b), (double)stall / 1e6,
+		    "");
+	if (r->h >= 5 && pred > 0)
+		tui_putf(t, r->y + 3, r->x + 1, iw, "prefetch guess %.0f%% "
+		    "right", 100.0 * (double)phit / (double)pred);
+	/* per layer: hit rate, then which experts are in RAM (binned) */
+	y = r->y + (pred > 0 ? 4 : 3);
+	lw = 10;
+	cols = iw - lw;
+	if (cols < 1 || c->n_expert < 1)
+		return;
+	bin = (c->n_expert + cols - 1) / cols;
+	a = tui_attr(t, CP_DIM);
+	for (il = 0; il < c->n_layer && y < r->y + r->h - 1; il++) {
+		l = &c->layers[il];
+		if (l->capacity == 0)
+			continue;
 		attron(a);
-		tui_putf(t, r->y + 4, r->x + 1, iw, "%s/token read",
-		    util_fmt_bytes(t->info.bytes_per_token, b, sizeof b));
+		tui_putf(t, y, r->x + 1, lw, "%3d %4.0f%%", il,
+		    l->hits + l->misses ? 100.0 * (double)l->hits /
+		    (double)(l->hits + l->misses) : 100.0);
 		attroff(a);
+		for (col = 0, x = r->x + 1 + lw; col * bin < c->n_expert &&
+		    x < r->x + r->w - 1; col++, x++) {
+			e0 = col * bin;
+			e1 = e0 + bin < c->n_expert ? e0 + bin : c->n_expert;
+			for (ex = e0, in = 0; ex < e1; ex++)
+				in += c->resident[(size_t)il *
+				    (size_t)c->n_expert + (size_t)ex] != 0;
+			f = (double)in / (double)(e1 - e0);
+			tui_heat_cell(t, y, x, 1, f >= 1 ? HEAT_LEVELS - 1 :
+			    f > 0 ? 2 : 1);
+		}
+		y++;
 	}
 }
 

@@ -270,6 +270,40 @@ tui_stats_balance(struct tui_stats *st)
 	}
 }
 
+void
+tui_cache_take(struct tui_cache *c, struct eng_ev *ev, int n_expert)
+{
+	uint64_t bytes = 0;
+	int il;
+
+	for (il = 0; il < ev->n_layer; il++)
+		bytes += ev->cache_layers[il].bytes_read;
+	if (c->have && ev->t_ns > c->prev_t && bytes >= c->prev_bytes)
+		c->bytes_per_s = (double)(bytes - c->prev_bytes) * 1e9 /
+		    (double)(ev->t_ns - c->prev_t);
+	c->prev_bytes = bytes;
+	c->prev_t = ev->t_ns;
+	free(c->layers);
+	free(c->resident);
+	/* the event's arrays change hands */
+	c->layers = ev->cache_layers;
+	c->resident = ev->resident;
+	ev->cache_layers = NULL;
+	ev->resident = NULL;
+	c->info = ev->cache;
+	c->n_layer = ev->n_layer;
+	c->n_expert = n_expert;
+	c->have = 1;
+}
+
+void
+tui_cache_free(struct tui_cache *c)
+{
+	free(c->layers);
+	free(c->resident);
+	memset(c, 0, sizeof *c);
+}
+
 uint64_t
 tui_rss_bytes(void)
 {

@@ -16,6 +16,8 @@ struct tui_opts {
 	struct eng_params		 ep;
 	struct eng_sampler_params	 sp;
 	int				 max_tokens;
+	double				 ram_share;	/* --ram-budget N%:
+							 * 0..1, 0: ep's */
 	/* where the history lives; NULL: $MOESCOPE_HOME, else
 	 * ~/.local/share/moescope */
 	const char			*home;
