@@ -25,6 +25,8 @@ static const int32_t prompt[] = { 1, 415, 526, 681, 287, 671, 1447, 285,
 struct got {
 	int	 n_route, n_token, n_done, n_error, n_loaded, n_reset;
 	int	 n_piece;		/* ROUTE events with text */
+	int	 n_cache;		/* CACHE snapshots */
+	int	 cache_layers_ok;
 	char	 text[4096];		/* TOKEN texts, concatenated */
 	size_t	 text_len;
 	int32_t	 tokens[4096];
@@ -83,6 +85,12 @@ take(struct eng_session *s, struct got *g)
 			break;
 		case ENG_EV_RESET:
 			g->n_reset++;
+			break;
+		case ENG_EV_CACHE:
+			g->n_cache++;
+			g->cache_layers_ok = ev->n_layer > 0 &&
+			    ev->cache_layers != NULL && ev->resident != NULL &&
+			    ev->cache_layers[0].capacity > 0;
 			break;
 		}
 	}
@@ -224,6 +232,8 @@ main(void)
 		    (size_t)k * sizeof ref_ex[0][0]) == 0;
 	ok(same, "ROUTE experts equal eng_route_get's (layer 0, %d "
 	    "positions)", NP + NGEN - 1);
+	ok(g.n_cache >= 2 && g.cache_layers_ok, "CACHE snapshots after the "
+	    "load and the reply (%d), per layer", g.n_cache);
 	is_int(g.done[1].prompt_tokens, NP, "stats: prompt tokens");
 	is_int(g.done[1].gen_tokens, NGEN, "stats: generated tokens");
 	ok(g.done[1].prefill_tps > 0 && g.done[1].decode_tps > 0 &&
