@@ -28,9 +28,7 @@ ok $? "stopped within 5 s ($((t1 - t0)) s)"
 tok=$(tui_cap | grep -Eo '\| [0-9]+ tok \| stopped' | grep -Eo '[0-9]+')
 [ -n "$tok" ] && [ "$tok" -lt 1000000 ] && [ "$tok" -gt 0 ]
 ok $? "partial reply of $tok tokens"
-sleep 0.3
-tui_cap | head -1 | grep -q generating
-[ $? -ne 0 ]
+tui_wait_gone '^ moescope - .*generating'
 ok $? "title no longer says generating"
 
 tui_type "/save $TUI_TMP/conv.json"

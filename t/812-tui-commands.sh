@@ -88,9 +88,7 @@ tui_keys F1
 tui_wait 'help - Esc closes' 10
 ok $? "F1 opens the help overlay"
 tui_keys Escape
-sleep 0.3
-tui_cap | grep -q 'help - Esc closes'
-[ $? -ne 0 ]
+tui_wait_gone 'help - Esc closes'
 ok $? "Esc closes it"
 
 tui_type "/frobnicate"

@@ -66,9 +66,7 @@ tui_keys Enter
 tui_wait 'pinned' 10
 ok $? "Enter pins the cursor"
 tui_keys Escape
-sleep 0.3
-tui_cap | grep -q 'inspect - pos'
-[ $? -ne 0 ]
+tui_wait_gone 'inspect - pos'
 ok $? "Esc leaves inspect mode"
 tui_keys C-d
 tui_wait 'EXIT=0' 20

@@ -17,7 +17,7 @@ tui_type "second line"
 tui_wait '^  second line' 10 && tui_cap | grep -q '^> first line'
 ok $? "Alt-Enter inserts a newline (two input lines)"
 tui_keys C-u
-tui_cap | grep -q '^> message, or /help'
+tui_wait '^> message, or /help' 10
 ok $? "Ctrl-U clears back to the start"
 
 tui_tmux set-buffer "$(printf 'pasted one\npasted two')"
@@ -56,17 +56,13 @@ ok $? "F2: this token's gate weights"
 
 tui_keys Tab Tab
 tui_keys F5
-sleep 0.3
-tui_cap | grep -q '─ balance ─'
-[ $? -ne 0 ]
+tui_wait_gone '─ balance ─'
 ok $? "Tab twice focuses balance, F5 hides it"
 tui_keys F5
 tui_wait '─ balance ─' 5
 ok $? "F5 at the input shows all panels again"
 tui_keys F4
-sleep 0.3
-tui_cap | grep -q 'experts - '
-[ $? -ne 0 ]
+tui_wait_gone 'experts - '
 ok $? "F4 zooms the chat over the whole width"
 tui_keys Escape
 tui_wait 'experts - ' 5
@@ -80,9 +76,7 @@ tui_keys PPage
 tui_wait 'lines below' 5
 ok $? "PgUp scrolls the chat back"
 tui_keys NPage NPage NPage NPage NPage NPage NPage
-sleep 0.3
-tui_cap | grep -q 'lines below'
-[ $? -ne 0 ]
+tui_wait_gone 'lines below'
 ok $? "PgDn returns to the bottom"
 
 tui_keys C-d

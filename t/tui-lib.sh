@@ -104,6 +104,18 @@ tui_wait() {
 	done
 }
 
+# Wait until PATTERN no longer matches anywhere on the screen.
+tui_wait_gone() {
+	deadline=$(( $(date +%s) + ${2:-10} ))
+	while tui_cap | grep -Eq -- "$1"; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			diag "still on screen after ${2:-10} s: /$1/"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # Wait until PATTERN matches on at least N lines of the screen.
 tui_wait_n() {
 	pat=$1 n=$2
