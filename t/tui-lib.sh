@@ -153,13 +153,13 @@ tui_clean() {
 		cur=$(tui_cap)
 		[ "$cur" = "$prev" ] && break
 		prev=$cur
-		sleep 0.6
+		sleep 1.2
 		i=$((i + 1))
 	done
-	before=$(tui_cap | sed -E 's/mem [0-9.]+[KMGT]?/mem X/')
+	before=$(tui_cap | sed -E 's/mem [0-9.]+[KMGTB]*/mem X/')
 	tui_keys C-l
 	sleep 0.3
-	after=$(tui_cap | sed -E 's/mem [0-9.]+[KMGT]?/mem X/')
+	after=$(tui_cap | sed -E 's/mem [0-9.]+[KMGTB]*/mem X/')
 	[ "$before" = "$after" ] && return 0
 	diag "before:" "$before" "after:" "$after"
 	return 1

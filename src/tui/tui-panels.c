@@ -784,11 +784,10 @@ draw_cache(struct tui *t)
 	    c->info.ram_budget, b, sizeof b), util_fmt_bytes(
 	    c->info.expert_bytes, b2, sizeof b2));
 	if (r->h >= 4)
-		tui_putf(t, r->y + 2, r->x + 1, iw, "hit %.1f%%  %s/s  stall "
-		    "%.0fms%s", hits + miss ? 100.0 * (double)hits /
+		tui_putf(t, r->y + 2, r->x + 1, iw, "hit %.1f%% %s/s stall "
+		    "%.0fms", hits + miss ? 100.0 * (double)hits /
 		    (double)(hits + miss) : 100.0, util_fmt_bytes(
-		    (uint64_t)c->bytes_per_s, b, sizeof b), (double)stall / 1e6,
-		    "");
+		    (uint64_t)c->bytes_per_s, b, sizeof b), (double)stall / 1e6);
 	if (r->h >= 5 && pred > 0)
 		tui_putf(t, r->y + 3, r->x + 1, iw, "prefetch guess %.0f%% "
 		    "right", 100.0 * (double)phit / (double)pred);
