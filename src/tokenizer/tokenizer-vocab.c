@@ -313,7 +313,12 @@ static const char *const eog_texts[] = {
 	"[e~[", NULL
 };
 
-/* First id (in id order) whose text is in list, or -1. */
+/*
+ * The token of list that llama.cpp picks: it takes the first match of a
+ * walk over its hash map, which in practice meets later-inserted (higher)
+ * ids first - <|eot_id|> rather than <|end_of_text|> for Llama 3. So: the
+ * highest id whose text is in list, or -1.
+ */
 static int32_t
 first_of(const struct tok *t, const char *const *list)
 {
@@ -321,7 +326,7 @@ first_of(const struct tok *t, const char *const *list)
 
 	for (; *list != NULL; list++) {
 		id = find_text(t, *list);
-		if (id >= 0 && (best < 0 || id < best))
+		if (id > best)
 			best = id;
 	}
 	return best;
