@@ -25,3 +25,5 @@ t_304_tokenizer_decode_t_SOURCES = t/304-tokenizer-decode.c t/tap.h \
 	src/engine/engine-vocab.c src/engine/engine-vocab.h
 t_304_tokenizer_decode_t_LDADD = $(TOKENIZER_TEST_LIBS)
 SH_TESTS += t/303-tokenizer-cmd.sh
+EXTRA_DIST += t/data/tokenizer-oracle scripts/bench-tokenize \
+	scripts/tokenizer-oracle
