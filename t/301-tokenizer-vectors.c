@@ -146,7 +146,8 @@ run_cases(struct tok *t, const char *name, struct vcase *v, size_t nin,
 
 		if (tokenizer_vocab_encode(t, v[i].s, v[i].len, flags, &ids, &e)
 		    != 0) {
-			diag("  %s case %zu: encode failed: %s", name, i, e.msg);
+			diag("  %s case %zu: encode failed: %s", name, i,
+			    e.msg);
 			continue;
 		}
 		if (ids.n == v[i].n && (ids.n == 0 ||
@@ -293,11 +294,12 @@ vocab_file(const char *dir, const char *name)
 			char *d;
 
 			for (k = 0; k < ids.n; k++)
-				has_unk |= inf->unk >= 0 && ids.v[k] == inf->unk;
+				has_unk |= inf->unk >= 0 &&
+				    ids.v[k] == inf->unk;
 			if (!has_unk) {
 				rt_n++;
-				if (tokenizer_vocab_decode(t, ids.v, ids.n, 0, &d,
-				    &dl, &e) == 0 && dl == v[i].len &&
+				if (tokenizer_vocab_decode(t, ids.v, ids.n, 0,
+				    &d, &dl, &e) == 0 && dl == v[i].len &&
 				    memcmp(d, v[i].s, dl) == 0) {
 					rt_ok++;
 				} else {

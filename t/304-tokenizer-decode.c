@@ -152,7 +152,8 @@ spm(const char *fx)
 		char *d = NULL;
 
 		ok(tokenizer_vocab_decode(t, bad, 2, 0, &d, &k, &e) ==
-		    ERR_RANGE && d == NULL, "spm: id out of range -> ERR_RANGE");
+		    ERR_RANGE && d == NULL,
+		    "spm: id out of range -> ERR_RANGE");
 	}
 	{
 		const int32_t want[] = { 1, 15043 };
@@ -204,7 +205,8 @@ bpe(const char *fx)
 	int r;
 
 	if ((t = load(fx, "gpt-2")) != NULL) {
-		static const char s[] = "Hello , world ! I 'm here . It ' s ok ?";
+		static const char s[] =
+		    "Hello , world ! I 'm here . It ' s ok ?";
 		static const int32_t want[] = { 15496, 837, 995, 5145, 314,
 		    705, 76, 994, 764, 632, 705, 264, 12876, 5633 };
 

@@ -150,7 +150,8 @@ tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 		memcpy(tmp + pos, s + pos + 1, n - pos - 1);
 		res = tokenizer_map_find(&t->by_text, tmp, n - 1);
 		if (l < 0 || r < 0 || res < 0) {
-			const char *what = l < 0 ? s : r < 0 ? s + pos + 1 : tmp;
+			const char *what = l < 0 ? s :
+			    r < 0 ? s + pos + 1 : tmp;
 			size_t wl = l < 0 ? pos : r < 0 ? n - pos - 1 : n - 1;
 
 			err_set(e, ERR_FORMAT,
@@ -584,7 +585,8 @@ tokenizer_bpe_encode(struct tok *t, const char *s, size_t len,
 	if (rc != 0)
 		return rc;
 	for (j = 0; j < n_pieces; j++) {
-		uint32_t a = sc->cut[which][2 * j], b = sc->cut[which][2 * j + 1];
+		uint32_t a = sc->cut[which][2 * j];
+		uint32_t b = sc->cut[which][2 * j + 1];
 
 		if (map != NULL) {
 			a = map[a];

@@ -94,7 +94,8 @@ struct tok {
 	size_t		 n_special;
 	uint32_t	*sx2_start;	/* [65537] by first two bytes: range
 					 * of sx_ent */
-	uint32_t	*sx1_start;	/* [257] one-byte tokens, from sx1_base */
+	uint32_t	*sx1_start;	/* [257] one-byte tokens (after
+					 * sx1_base) */
 	uint32_t	*sx_ent;	/* ranks in special[] */
 	uint32_t	 sx1_base;
 

@@ -86,8 +86,9 @@ map_build(struct tok_map *m, size_t n, int32_t dup[2])
 		while (m->slot[j] >= 0) {
 			int32_t o = m->slot[j];
 
-			if (m->len[o] == m->len[i] && memcmp(m->blob + m->off[o],
-			    m->blob + m->off[i], m->len[i]) == 0) {
+			if (m->len[o] == m->len[i] &&
+			    memcmp(m->blob + m->off[o], m->blob + m->off[i],
+			    m->len[i]) == 0) {
 				if (dup != NULL) {
 					dup[0] = o;
 					dup[1] = (int32_t)i;
@@ -235,9 +236,10 @@ build_pieces(struct tok *t)
 					rc = piece_append(&buf, &cap, &n,
 					    "[UNK_BYTE_0x", 12);
 					for (q = 0; q < m && rc == 0; q++) {
-						char hx[2] = {
-						    hex[(unsigned char)u[q] >> 4],
-						    hex[u[q] & 15] };
+						unsigned char b8 =
+						    (unsigned char)u[q];
+						char hx[2] = { hex[b8 >> 4],
+						    hex[b8 & 15] };
 
 						rc = piece_append(&buf, &cap,
 						    &n, hx, 2);
@@ -558,7 +560,8 @@ load_bytes(struct tok *t, struct err *e)
 		t->bytes_off[i] = (uint32_t)o;
 		for (j = 0; j < k; j += adv) {
 			int64_t c = tokenizer_cpt_decode(s + j, k - j, &adv);
-			int b = c < 0 ? -1 : tokenizer_bpe_cpt_byte((uint32_t)c);
+			int b = c < 0 ? -1 :
+			    tokenizer_bpe_cpt_byte((uint32_t)c);
 
 			if (b < 0)
 				break;
@@ -990,7 +993,8 @@ partition(const struct tok *t, const char *text, size_t len,
 			size_t l = t->text_len[id];
 
 			if (l <= len - i && allowed(t, k, flags) &&
-			    memcmp(text + i, t->text + t->text_off[id], l) == 0) {
+			    memcmp(text + i, t->text + t->text_off[id],
+			    l) == 0) {
 				if (tokenizer_grow(&occ, &cap_occ, n_occ + 1,
 				    sizeof *occ) != 0)
 					goto done;
