@@ -73,34 +73,59 @@ tokenizer_bpe_cpt_byte(uint32_t c)
 	return -1;
 }
 
-static void
-merge_put(struct tok *t, uint64_t key, int32_t rank, int32_t result)
+static size_t
+merge_slot(const struct tok *t, int32_t l, int32_t r)
 {
-	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) &
-	    t->merge_mask;
+	uint64_t key = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
 
-	while (t->merge[i].key != UINT64_MAX) {
-		if (t->merge[i].key == key)
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 24) & t->merge_mask;
+}
+
+static void
+merge_put(struct tok *t, int32_t l, int32_t r, int32_t rank)
+{
+	size_t i = merge_slot(t, l, r);
+
+	while (t->merge[i].l >= 0) {
+		if (t->merge[i].l == l && t->merge[i].r == r)
 			return;		/* the first rank wins */
 		i = (i + 1) & t->merge_mask;
 	}
-	t->merge[i].key = key;
+	t->merge[i].l = l;
+	t->merge[i].r = r;
 	t->merge[i].rank = rank;
-	t->merge[i].result = result;
 }
 
-static const struct tok_merge *
-merge_find(const struct tok *t, int32_t l, int32_t r)
+#define FILTER_BITS 22
+
+static uint64_t
+filter_bit(int32_t l, int32_t r)
 {
 	uint64_t key = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
-	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) &
-	    t->merge_mask;
+
+	return (key * 0xc2b2ae3d27d4eb4full) >> (64 - FILTER_BITS);
+}
+
+/* Rank of the merge (l, r), or -1. Most pairs are no merge: a bit set
+ * small enough to stay in cache answers those without touching the
+ * table. */
+static int32_t
+merge_find(const struct tok *t, int32_t l, int32_t r)
+{
+	uint64_t b = filter_bit(l, r);
+	size_t i;
+
+	if (!(t->merge_filter[b >> 6] >> (b & 63) & 1))
+		return -1;
+	i = merge_slot(t, l, r);
 
 	for (;;) {
-		if (t->merge[i].key == key)
-			return &t->merge[i];
-		if (t->merge[i].key == UINT64_MAX)
-			return NULL;
+		const struct tok_merge *m = &t->merge[i];
+
+		if (m->l == l && m->r == r)
+			return m->rank;
+		if (m->l < 0)
+			return -1;
 		i = (i + 1) & t->merge_mask;
 	}
 }
@@ -113,17 +138,21 @@ tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 	char *tmp = NULL;
 	size_t tmp_cap = 0;
 
-	while (cap < 2 * d->n_merges + 16)
-		cap <<= 1;
-	t->merge = malloc(cap * sizeof *t->merge);
-	if (t->merge == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory (merges)");
-	for (i = 0; i < cap; i++)
-		t->merge[i].key = UINT64_MAX;
-	t->merge_mask = cap - 1;
-	if (d->n_merges > INT32_MAX)
+	if (d->n_merges > INT32_MAX / 2)
 		return err_set(e, ERR_RANGE,
 		    "tokenizer.ggml.merges: %zu merges", d->n_merges);
+	/* load factor at most 2/3: 12-byte slots keep the table small */
+	while (cap < d->n_merges + d->n_merges / 2 + 16)
+		cap <<= 1;
+	t->merge = malloc(cap * sizeof *t->merge);
+	t->merge_result = malloc((d->n_merges + 1) * sizeof(int32_t));
+	t->merge_filter = calloc((1u << FILTER_BITS) / 64, sizeof(uint64_t));
+	if (t->merge == NULL || t->merge_result == NULL ||
+	    t->merge_filter == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory (merges)");
+	for (i = 0; i < cap; i++)
+		t->merge[i].l = -1;
+	t->merge_mask = cap - 1;
 	for (i = 0; i < d->n_merges; i++) {
 		const char *s = d->merges[i].s;
 		size_t n = d->merges[i].len;
@@ -162,8 +191,13 @@ tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 			free(tmp);
 			return ERR_FORMAT;
 		}
-		merge_put(t, (uint64_t)(uint32_t)l << 32 | (uint32_t)r,
-		    (int32_t)i, res);
+		t->merge_result[i] = res;
+		merge_put(t, l, r, (int32_t)i);
+		{
+			uint64_t b = filter_bit(l, r);
+
+			t->merge_filter[b >> 6] |= 1ull << (b & 63);
+		}
 	}
 	free(tmp);
 	t->info.n_merges = d->n_merges;
@@ -172,11 +206,10 @@ tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 		return err_set(e, ERR_NOMEM, "out of memory (merges)");
 	for (i = 0; i < 65536; i++) {
 		int32_t l = t->byte_tok[i >> 8], r = t->byte_tok[i & 255];
-		const struct tok_merge *m = l >= 0 && r >= 0 ?
-		    merge_find(t, l, r) : NULL;
+		int32_t rank = l >= 0 && r >= 0 ? merge_find(t, l, r) : -1;
 
-		t->byte_pair[i].rank = m != NULL ? m->rank : -1;
-		t->byte_pair[i].result = m != NULL ? m->result : -1;
+		t->byte_pair[i].rank = rank;
+		t->byte_pair[i].result = rank >= 0 ? t->merge_result[rank] : -1;
 	}
 	return 0;
 }
@@ -192,6 +225,8 @@ tokenizer_bpe_free(struct tok *t)
 		free(t->cache);
 	}
 	free(t->merge);
+	free(t->merge_result);
+	free(t->merge_filter);
 	free(t->byte_pair);
 }
 
@@ -338,7 +373,6 @@ static void
 try_pair(struct tok *t, const char *w, size_t *nh, int32_t l)
 {
 	struct tok_sym *s = t->sc.sym;
-	const struct tok_merge *m;
 	struct tok_cand c;
 	int32_t r, rank;
 
@@ -349,8 +383,7 @@ try_pair(struct tok *t, const char *w, size_t *nh, int32_t l)
 		rank = t->byte_pair[(unsigned char)w[s[l].off] << 8 |
 		    (unsigned char)w[s[r].off]].rank;
 	} else {
-		m = merge_find(t, s[l].id, s[r].id);
-		rank = m != NULL ? m->rank : -1;
+		rank = merge_find(t, s[l].id, s[r].id);
 	}
 	if (rank < 0)
 		return;
@@ -411,7 +444,8 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 			s[l].id = t->byte_pair[(unsigned char)w[s[l].off] << 8 |
 			    (unsigned char)w[s[r].off]].result;
 		else
-			s[l].id = merge_find(t, s[l].id, s[r].id)->result;
+			s[l].id = t->merge_result[merge_find(t, s[l].id,
+			    s[r].id)];
 		s[l].len += s[r].len;
 		s[r].len = 0;
 		s[l].next = s[r].next;

@@ -19,11 +19,11 @@ struct tok_map {
 	const uint32_t	*len;		/* [n] key length; UINT32_MAX = none */
 };
 
-/* A BPE merge: (left id, right id) -> rank and result id. */
+/* A BPE merge: (left id, right id) -> rank (the result id is
+ * merge_result[rank]). */
 struct tok_merge {
-	uint64_t	 key;		/* left << 32 | right; ~0 = empty */
+	int32_t		 l, r;		/* l = -1: empty slot */
 	int32_t		 rank;
-	int32_t		 result;
 };
 
 /* A symbol while merging: a run of bytes of the word being encoded. */
@@ -82,6 +82,8 @@ struct tok {
 
 	struct tok_merge *merge;	/* BPE merges, open addressing */
 	size_t		 merge_mask;
+	int32_t		*merge_result;	/* [n_merges] by rank */
+	uint64_t	*merge_filter;	/* bit set of hashed (l, r) pairs */
 	struct {
 		int32_t	 rank, result;
 	}		*byte_pair;	/* [65536] merges of two bytes */
