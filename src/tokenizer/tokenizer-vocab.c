@@ -632,7 +632,6 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 	struct tok *t;
 	struct tok_pre_flags pf = { 0, 0, 0 };
 	const char *canon = "default";
-	int32_t id;
 	int rc;
 	size_t i;
 
@@ -776,8 +775,6 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 			t->info.nl = ids.v[0];
 		free(ids.v);
 	}
-	id = t->info.nl;
-	(void)id;
 	*out = t;
 	return 0;
 fail:
@@ -876,7 +873,7 @@ tokenizer_vocab_is_eog(const struct tok *t, int32_t id)
 static int
 build_special_index(struct tok *t)
 {
-	size_t k, n2 = 0, n1 = 0;
+	size_t k, n2 = 0;
 	uint32_t *pos2, *pos1;
 
 	t->sx2_start = calloc(65536 + 1, sizeof(uint32_t));
@@ -893,7 +890,6 @@ build_special_index(struct tok *t)
 			n2++;
 		} else {
 			t->sx1_start[s[0] + 1]++;
-			n1++;
 		}
 	}
 	for (k = 0; k < 65536; k++)
@@ -919,7 +915,6 @@ build_special_index(struct tok *t)
 			t->sx_ent[n2 + pos1[s[0]]++] = (uint32_t)k;
 	}
 	t->sx1_base = (uint32_t)n2;
-	(void)n1;
 	free(pos2);
 	free(pos1);
 	return 0;
