@@ -524,6 +524,80 @@ tokenizer_cpt_encode(uint32_t c, char *o)
 	return 4;
 }
 
+/*
+ * Code points whose general category PCRE2 (Unicode 14 in the 10.42
+ * tables) does not know but llama.cpp's Unicode 15.1 tables do: all were
+ * assigned in Unicode 15.0/15.1. For the regexes that use \p{..}, such a
+ * character is replaced in the subject by an old one of the same class
+ * and UTF-8 length, as llama.cpp's own regex path replaces every code
+ * point by one of its class.
+ */
+static const struct {
+	uint32_t	 lo, hi;
+	char		 cls;		/* L, N, P, M, S */
+} newer[] = {
+	{ 0xcf3, 0xcf3, 'M' }, { 0xece, 0xece, 'M' },
+	{ 0x2ffc, 0x2fff, 'S' }, { 0x31ef, 0x31ef, 'S' },
+	{ 0x10efd, 0x10eff, 'M' }, { 0x1123f, 0x11240, 'L' },
+	{ 0x11241, 0x11241, 'M' }, { 0x11b00, 0x11b09, 'P' },
+	{ 0x11f00, 0x11f01, 'M' }, { 0x11f02, 0x11f02, 'L' },
+	{ 0x11f03, 0x11f03, 'M' }, { 0x11f04, 0x11f10, 'L' },
+	{ 0x11f12, 0x11f33, 'L' }, { 0x11f34, 0x11f3a, 'M' },
+	{ 0x11f3e, 0x11f42, 'M' }, { 0x11f43, 0x11f4f, 'P' },
+	{ 0x11f50, 0x11f59, 'N' }, { 0x1342f, 0x1342f, 'L' },
+	{ 0x13440, 0x13440, 'M' }, { 0x13441, 0x13446, 'L' },
+	{ 0x13447, 0x13455, 'M' }, { 0x1b132, 0x1b132, 'L' },
+	{ 0x1b155, 0x1b155, 'L' }, { 0x1d2c0, 0x1d2d3, 'N' },
+	{ 0x1df25, 0x1df2a, 'L' }, { 0x1e030, 0x1e06d, 'L' },
+	{ 0x1e08f, 0x1e08f, 'M' }, { 0x1e4d0, 0x1e4eb, 'L' },
+	{ 0x1e4ec, 0x1e4ef, 'M' }, { 0x1e4f0, 0x1e4f9, 'N' },
+	{ 0x1f6dc, 0x1f6dc, 'S' }, { 0x1f774, 0x1f776, 'S' },
+	{ 0x1f77b, 0x1f77f, 'S' }, { 0x1f7d9, 0x1f7d9, 'S' },
+	{ 0x1fa75, 0x1fa77, 'S' }, { 0x1fa87, 0x1fa88, 'S' },
+	{ 0x1faad, 0x1faaf, 'S' }, { 0x1fabb, 0x1fabd, 'S' },
+	{ 0x1fabf, 0x1fabf, 'S' }, { 0x1face, 0x1facf, 'S' },
+	{ 0x1fada, 0x1fadb, 'S' }, { 0x1fae8, 0x1fae8, 'S' },
+	{ 0x1faf7, 0x1faf8, 'S' }, { 0x2b739, 0x2b739, 'L' },
+	{ 0x2ebf0, 0x2ee5d, 'L' }, { 0x31350, 0x323af, 'L' },
+
+};
+
+static int
+newer_class(uint32_t c)
+{
+	size_t lo = 0, hi = sizeof newer / sizeof newer[0];
+
+	if (c < newer[0].lo)
+		return 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c > newer[mid].hi)
+			lo = mid + 1;
+		else if (c < newer[mid].lo)
+			hi = mid;
+		else
+			return newer[mid].cls;
+	}
+	return 0;
+}
+
+/* A long-assigned code point of class cls whose UTF-8 is k bytes. */
+static const char *
+stand_in(int cls, size_t k)
+{
+	static const char *const rep[5][3] = {
+		{ "\xc2\xaa", "\xe0\xa0\x80", "\xf0\x90\x80\x80" },	/* L */
+		{ "\xc2\xb2", "\xe2\x91\xa0", "\xf0\x90\x84\x87" },	/* N */
+		{ "\xc2\xa1", "\xe2\x80\x90", "\xf0\x90\x84\x80" },	/* P */
+		{ "\xcc\x80", "\xe0\xa4\x80", "\xf0\x90\x87\xbd" },	/* M */
+		{ "\xc2\xa6", "\xe2\x86\x90", "\xf0\x9d\x80\x80" },	/* S */
+	};
+	const char *p = strchr("LNPMS", cls);
+
+	return rep[p - "LNPMS"][k - 2];
+}
+
 /* Unicode White_Space outside ASCII (llama.cpp's whitespace table). */
 static int
 cpt_wide_space(uint32_t c)
@@ -535,10 +609,12 @@ cpt_wide_space(uint32_t c)
 
 /*
  * Decode s as llama.cpp does. Returns 1 when the text needs no change
- * (valid UTF-8, no surrogates, no non-ASCII whitespace): then norm ==
- * subj == s. Otherwise fills sc->norm (llama.cpp's re-encoding, the
- * bytes BPE sees), sc->subj (the regex subject: non-ASCII whitespace as
- * U+000B, surrogates as U+E000) and sc->map (subj offset -> norm
+ * (valid UTF-8, no surrogates, no non-ASCII whitespace, nothing newer
+ * than PCRE2's tables): then norm == subj == s. Otherwise fills sc->norm
+ * (llama.cpp's re-encoding, the bytes BPE sees), sc->subj (the regex
+ * subject: non-ASCII whitespace as U+000B, surrogates as U+E000),
+ * sc->subj_p (the same with stand-ins for code points newer than PCRE2's
+ * tables, for the regexes using \p{..}) and sc->map (subj offset -> norm
  * offset) and returns 0; *nn / *ns are their lengths.
  */
 static int
@@ -549,6 +625,7 @@ normalise(struct tok_scratch *sc, const char *s, size_t n, size_t *nn,
 	size_t i, adv, on = 0, os = 0;
 	int64_t c;
 	char enc[4];
+	int cls;
 
 	for (i = 0; i < n; i += adv) {
 		if (u[i] < 0x80) {
@@ -557,7 +634,7 @@ normalise(struct tok_scratch *sc, const char *s, size_t n, size_t *nn,
 		}
 		c = tokenizer_cpt_decode(u + i, n - i, &adv);
 		if (c < 0 || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
-		    cpt_wide_space((uint32_t)c) ||
+		    cpt_wide_space((uint32_t)c) || newer_class((uint32_t)c) ||
 		    tokenizer_cpt_encode((uint32_t)c, enc) != adv)
 			break;
 	}
@@ -568,10 +645,12 @@ normalise(struct tok_scratch *sc, const char *s, size_t n, size_t *nn,
 	    tokenizer_grow(&sc->norm, &sc->text_cap, 3 * n + 8, 1) != 0)
 		return ERR_NOMEM;
 	free(sc->subj);
+	free(sc->subj_p);
 	free(sc->map);
 	sc->subj = malloc(3 * n + 8);
+	sc->subj_p = malloc(3 * n + 8);
 	sc->map = malloc((3 * n + 8) * sizeof(uint32_t));
-	if (sc->subj == NULL || sc->map == NULL)
+	if (sc->subj == NULL || sc->subj_p == NULL || sc->map == NULL)
 		return ERR_NOMEM;
 	for (i = 0; i < n; i += adv) {
 		size_t k;
@@ -581,12 +660,18 @@ normalise(struct tok_scratch *sc, const char *s, size_t n, size_t *nn,
 			c = 0xfffd;
 		k = tokenizer_cpt_encode((uint32_t)c, sc->norm + on);
 		sc->map[os] = (uint32_t)on;
+		cls = newer_class((uint32_t)c);
 		if (cpt_wide_space((uint32_t)c)) {
-			sc->subj[os++] = 0x0b;
+			sc->subj[os] = sc->subj_p[os] = 0x0b;
+			os++;
 		} else if (c >= 0xd800 && c <= 0xdfff) {
-			os += tokenizer_cpt_encode(0xe000, sc->subj + os);
+			tokenizer_cpt_encode(0xe000, sc->subj + os);
+			tokenizer_cpt_encode(0xe000, sc->subj_p + os);
+			os += 3;
 		} else {
 			memcpy(sc->subj + os, sc->norm + on, k);
+			memcpy(sc->subj_p + os, cls ? stand_in(cls, k) :
+			    sc->norm + on, k);
 			os += k;
 		}
 		on += k;
@@ -602,7 +687,7 @@ tokenizer_bpe_encode(struct tok *t, const char *s, size_t len,
     struct tok_ids *out, struct err *e)
 {
 	struct tok_scratch *sc = &t->sc;
-	const char *norm = s, *subj = s;
+	const char *norm = s, *subj = s, *subj_p = s;
 	const uint32_t *map = NULL;
 	size_t nn = len, ns = len, n_pieces, j;
 	int which, rc;
@@ -613,9 +698,11 @@ tokenizer_bpe_encode(struct tok *t, const char *s, size_t len,
 	if (rc == 0) {
 		norm = sc->norm;
 		subj = sc->subj;
+		subj_p = sc->subj_p;
 		map = sc->map;
 	}
-	rc = tokenizer_pre_split(t->pre, sc, subj, ns, &which, &n_pieces, e);
+	rc = tokenizer_pre_split(t->pre, sc, subj, subj_p, ns, &which,
+	    &n_pieces, e);
 	if (rc != 0)
 		return rc;
 	for (j = 0; j < n_pieces; j++) {

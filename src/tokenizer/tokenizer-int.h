@@ -49,6 +49,7 @@ struct tok_scratch {
 	size_t		 heap_cap;
 	char		*norm;		/* text as llama.cpp re-encodes it */
 	char		*subj;		/* the regex subject */
+	char		*subj_p;	/* the same for regexes using \p{..} */
 	uint32_t	*map;		/* subj offset -> norm offset */
 	size_t		 text_cap;
 	uint32_t	*cut[2];	/* piece boundaries, pairs */
@@ -157,10 +158,13 @@ int tokenizer_pre_new(struct tok_pre **out, const char *pre,
 void tokenizer_pre_free(struct tok_pre *p);
 /*
  * Split subj[0..len) into pieces with the regex set: on return
- * sc->cut[*which] holds *n boundary pairs (start, end), in order.
+ * sc->cut[*which] holds *n boundary pairs (start, end), in order. subj_p
+ * is the same text as the regexes that use \p{..} must see it (same
+ * length, same character boundaries).
  */
 int tokenizer_pre_split(struct tok_pre *p, struct tok_scratch *sc,
-    const char *subj, size_t len, int *which, size_t *n, struct err *e);
+    const char *subj, const char *subj_p, size_t len, int *which,
+    size_t *n, struct err *e);
 
 /* Per-name flags of the pre-tokenizer (llama.cpp's table). */
 struct tok_pre_flags {

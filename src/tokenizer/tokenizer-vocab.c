@@ -815,6 +815,7 @@ tokenizer_vocab_free(struct tok *t)
 	free(sc->heap);
 	free(sc->norm);
 	free(sc->subj);
+	free(sc->subj_p);
 	free(sc->map);
 	free(sc->cut[0]);
 	free(sc->cut[1]);
