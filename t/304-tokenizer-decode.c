@@ -1,7 +1,9 @@
 /*
  * 304-tokenizer-decode.c - decoding as llama.cpp's llama_detokenize does
  * it (values checked against llama.cpp v0.5.0), special-token parsing
- * and BOS handling, end-of-generation tokens, and the streaming decoder:
+ * and BOS handling, end-of-generation tokens, characters newer than
+ * PCRE2's Unicode tables (Unicode 15.0/15.1, which llama.cpp's tables
+ * know), and the streaming decoder:
  * it never emits part of a UTF-8 character and, flushed, gives exactly
  * what decoding all the ids at once gives.
  */
@@ -13,7 +15,7 @@
 #include "formats/formats.h"
 #include "tokenizer/tokenizer.h"
 
-static struct gguf *gg[8];
+static struct gguf *gg[16];
 static int ng;
 
 static struct tok *
@@ -286,6 +288,39 @@ bpe(const char *fx)
 	free(ids.v);
 }
 
+/* Characters assigned in Unicode 15.0/15.1 (Kawi, CJK Ext. H and I,
+ * Kaktovik numerals, ideographic description characters): ids from
+ * llama.cpp v0.5.0. */
+static void
+newer_unicode(const char *fx)
+{
+	static const struct {
+		const char	*vocab, *text;
+		int32_t		 ids[16];
+		size_t		 n;
+	} c[] = {
+		{ "deepseek-coder", "'ll                \xf0\x91\xbc\x93I",
+		    { 6, 642, 1044, 207, 170, 226, 120, 228, 40 }, 9 },
+		{ "qwen2", "a\xf0\xb1\x8d\x90" "b \xf0\xb1\x8d\x90",
+		    { 64, 172, 109, 235, 238, 65, 220, 172, 109, 235, 238 },
+		    11 },
+		{ "llama-bpe", "x \xf0\x9d\x8b\x80\xf0\x9d\x8b\x81 1"
+		    "\xf0\xae\xaf\xb0", { 87, 220, 57352, 233, 222, 57352,
+		    233, 223, 220, 16, 172, 106, 107, 108 }, 14 },
+		{ "gpt-2", "\xf0\x91\xbc\x93" "abc \xe2\xbf\xbc!", { 172, 239,
+		    120, 241, 39305, 2343, 123, 120, 0 }, 9 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct tok *t = load(fx, c[i].vocab);
+
+		ok(t != NULL && enc_is(t, c[i].text, 0, c[i].ids, c[i].n),
+		    "%s: Unicode 15 characters as llama.cpp", c[i].vocab);
+		tokenizer_vocab_free(t);
+	}
+}
+
 int
 main(void)
 {
@@ -296,6 +331,7 @@ main(void)
 		tap_skip_all("no fixtures ($FIXTURES)");
 	spm(fx);
 	bpe(fx);
+	newer_unicode(fx);
 	for (i = 0; i < ng; i++)
 		gguf_close(gg[i]);
 	return tap_done();
