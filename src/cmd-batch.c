@@ -186,6 +186,41 @@ sb_jstr(struct sbuf *b, const char *s, size_t n)
 	sb_put(b, "\"", 1);
 }
 
+/*
+ * Make r->text valid UTF-8 in place of what the model produced: every
+ * byte that starts no valid sequence becomes U+FFFD, as in the JSON
+ * output, so that a session's transcript is what the user was shown.
+ */
+static int
+fix_utf8(struct eng_gen_result *r)
+{
+	const unsigned char *u = (const unsigned char *)r->text;
+	struct sbuf o = { 0 };
+	size_t i, l;
+
+	for (i = 0; i < r->len; i += l)
+		if ((l = utf8_len(u + i, r->len - i)) == 0)
+			break;
+	if (i == r->len)
+		return 0;
+	for (i = 0; i < r->len; i += l) {
+		if ((l = utf8_len(u + i, r->len - i)) > 0)
+			sb_put(&o, r->text + i, l);
+		else {
+			sb_put(&o, "\xef\xbf\xbd", 3);
+			l = 1;
+		}
+	}
+	if (o.fail) {
+		free(o.s);
+		return ERR_NOMEM;
+	}
+	free(r->text);
+	r->text = o.s;
+	r->len = o.len;
+	return 0;
+}
+
 /* ---- state ---- */
 
 struct session {
@@ -893,6 +928,10 @@ run_request(struct batch *b, struct req *q, int *cancelled, struct err *e)
 		goto done;
 	}
 	*cancelled = gr.finish == ENG_FINISH_CANCELLED;
+	if (fix_utf8(&gr) != 0) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto done;
+	}
 	if ((rc = put_result(b, q, &gr, (int)ids.n, (int)past)) != 0)
 		goto done;
 	if (s == NULL || *cancelled)

@@ -185,7 +185,7 @@ eng_gen_run(struct eng_ctx *c, struct eng_sampler *s, const struct tok *t,
 	t0 = util_now_ns();
 	rc = eng_eval(c, prompt + n_past, n - n_past, 0, NULL, p->cancel, e);
 	r->prefill_ns = util_now_ns() - t0;
-	r->n_eval = n - n_past;
+	r->n_eval = eng_ctx_pos(c) - n_past;
 	if (rc == ERR_CANCELLED) {
 		r->finish = ENG_FINISH_CANCELLED;
 		err_clear(e);

@@ -51,7 +51,8 @@ struct eng_gen_params {
 
 struct eng_gen_result {
 	int		 finish;	/* enum eng_finish */
-	int		 n_eval;	/* prompt tokens evaluated (n - n_past) */
+	int		 n_eval;	/* prompt tokens evaluated (n - n_past,
+					 * fewer when cancelled) */
 	int		 n_gen;		/* tokens sampled, the end-of-generation
 					 * token included */
 	int32_t		*ids;		/* [n_gen] sampled ids, malloc'd */
