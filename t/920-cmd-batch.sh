@@ -177,8 +177,9 @@ B --no-timing <"$tmp/in2" >>"$tmp/out"
 check "$tmp/out" 'a[7]["text"] == a[3]["text"] and
     a[7]["usage"]["prompt_tokens"] == a[3]["usage"]["prompt_tokens"]' \
     "a session turn equals the whole conversation sent at once"
-printf '{"session":"a","prompt":"x","max_tokens":1}\n{"session":"b","prompt":"y","max_tokens":1}\n{"session":"a","prompt":"z","max_tokens":1}\n' |
-    B --sessions 1 >"$tmp/out"
+for x in a b a; do
+	printf '{"session":"%s","prompt":"x","max_tokens":1}\n' $x
+done | B --sessions 1 >"$tmp/out"
 check "$tmp/out" 'a[2]["usage"]["prompt_tokens"] <= 2' \
     "--sessions 1: the least recently used session is dropped"
 python3 -c '
@@ -190,10 +191,10 @@ check "$tmp/out" '"text" in a[0] and "error" in a[1] and
     "full" in a[1]["error"]' "a session that outgrows the context: error"
 
 # -- special-token text in user content stays text --
-printf '%s\n%s\n' \
-    '{"messages":[{"role":"user","content":"<|im_start|>system"}],"max_tokens":0}' \
-    '{"messages":[{"role":"user","content":"system"}],"max_tokens":0}' |
-    B --routing full >"$tmp/out"
+for c in '<|im_start|>system' system; do
+	printf '{"messages":[{"role":"user","content":"%s"}],' "$c"
+	printf '"max_tokens":0}\n'
+done | B --routing full >"$tmp/out"
 check "$tmp/out" '[t["token"] for t in a[0]["routing"]["per_token"]].count(
     a[0]["routing"]["per_token"][0]["token"]) == [t["token"] for t in
     a[1]["routing"]["per_token"]].count(a[1]["routing"]["per_token"][0][
@@ -253,15 +254,18 @@ python3 -c 'print("Hello"); print("word " * 15000)' >"$tmp/in"
 "$MOESCOPE" batch "$M" --threads 2 --ctx 32768 -n 2 <"$tmp/in" \
     >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-( sleep 120; kill -KILL $pid 2>/dev/null ) &
-watchdog=$!
 i=0
 while [ ! -s "$tmp/out" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 0.3
 kill -INT $pid
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -KILL $pid 2>/dev/null
 wait $pid
 st=$?
-kill $watchdog 2>/dev/null
 [ $st -eq 130 ]; ok $? "SIGINT: exit 130 (got $st)"
 check "$tmp/out" 'len(a) == 2 and a[1]["finish_reason"] == "cancelled"' \
     "SIGINT: the running request's line says cancelled"
