@@ -308,17 +308,35 @@ out_flush(struct batch *b)
 	return b->out_errno ? ERR_IO : 0;
 }
 
+/* The id as given: numbers with the fewest digits that read back as the
+ * same value (0.1, not 0.10000000000000001). */
 static void
 put_id(struct sbuf *o, const struct req *q)
 {
-	char *s;
+	json_t *back;
+	char *s = NULL;
+	int p = 17;
 
 	if (q->id == NULL) {
 		sb_printf(o, "%ld", q->line);
 		return;
 	}
-	s = json_dumps(q->id, JSON_ENCODE_ANY | JSON_COMPACT |
-	    JSON_REAL_PRECISION(17));
+	if (json_is_real(q->id) || json_is_array(q->id) ||
+	    json_is_object(q->id))
+		p = 1;
+	for (; p <= 17; p++) {
+		free(s);
+		s = json_dumps(q->id, JSON_ENCODE_ANY | JSON_COMPACT |
+		    JSON_REAL_PRECISION(p));
+		if (s == NULL || p == 17)
+			break;
+		back = json_loads(s, JSON_DECODE_ANY, NULL);
+		if (back != NULL && json_equal(back, q->id)) {
+			json_decref(back);
+			break;
+		}
+		json_decref(back);
+	}
 	if (s == NULL) {
 		o->fail = 1;
 		return;
@@ -699,12 +717,12 @@ session_clear(struct session *s)
 	memset(s, 0, sizeof *s);
 }
 
-/* The session named name, made (dropping the least recently used one
- * when all slots are taken) if new; -1 when out of memory. */
+/* The index of the session named name (now the most recently used), or
+ * -1. */
 static int
-session_get(struct batch *b, const char *name)
+session_find(struct batch *b, const char *name)
 {
-	int i, lru = 0;
+	int i;
 
 	for (i = 0; i < b->max_sessions; i++)
 		if (b->sess[i].name != NULL &&
@@ -712,6 +730,16 @@ session_get(struct batch *b, const char *name)
 			b->sess[i].used = ++b->clock;
 			return i;
 		}
+	return -1;
+}
+
+/* A new, empty session named name in a free slot, else in place of the
+ * least recently used one; -1 when out of memory. */
+static int
+session_new(struct batch *b, const char *name)
+{
+	int i, lru = 0;
+
 	for (i = 0; i < b->max_sessions; i++) {
 		if (b->sess[i].name == NULL) {
 			lru = i;
@@ -839,9 +867,8 @@ run_request(struct batch *b, struct req *q, int *cancelled, struct err *e)
 	size_t past = 0, i, keep;
 
 	*cancelled = 0;
-	if (q->session != NULL) {
-		if ((si = session_get(b, q->session)) < 0)
-			return err_set(e, ERR_NOMEM, "out of memory");
+	/* a new session is made once its first turn has succeeded */
+	if (q->session != NULL && (si = session_find(b, q->session)) >= 0) {
 		s = &b->sess[si];
 		if (s->kind != SESS_NEW &&
 		    (s->kind == SESS_CHAT) != chat) {
@@ -934,9 +961,17 @@ run_request(struct batch *b, struct req *q, int *cancelled, struct err *e)
 	}
 	if ((rc = put_result(b, q, &gr, (int)ids.n, (int)past)) != 0)
 		goto done;
-	if (s == NULL || *cancelled)
+	if (q->session == NULL || *cancelled)
 		goto done;
 	/* the session goes on from here */
+	if (s == NULL) {
+		if ((si = session_new(b, q->session)) < 0) {
+			fprintf(stderr, "moescope batch: out of memory: "
+			    "session \"%s\" not kept\n", q->session);
+			goto done;
+		}
+		s = &b->sess[si];
+	}
 	if (chat) {
 		for (i = cv.n_old; i < cv.n && rc == 0; i++)
 			rc = session_add_msg(s, cv.v[i].role, cv.v[i].content,
