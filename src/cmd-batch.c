@@ -884,31 +884,22 @@ run_request(struct batch *b, struct req *q, int *cancelled, struct err *e)
 		    (rc = eng_chat_encode_safe(&b->chat_c, cv.v, cv.n, 1, &ids,
 		    NULL, e)) != 0)
 			goto done;
-	} else {
-		if (s != NULL && s->raw.len > 0)
-			rc = eng_chat_encode_text(&b->chat_c, s->raw.s,
-			    s->raw.len, 0, &ids, e);
-		else
-			rc = 0;
-		/* the whole transcript, so a new prompt that merges with
+	} else if (s != NULL && s->raw.len > 0) {
+		/* the whole transcript, so that a prompt which merges with
 		 * its end is tokenized as one text */
-		if (rc == 0 && s != NULL && s->raw.len > 0) {
-			struct sbuf all = { 0 };
+		struct sbuf all = { 0 };
 
-			free(ids.v);
-			memset(&ids, 0, sizeof ids);
-			sb_put(&all, s->raw.s, s->raw.len);
-			sb_put(&all, q->prompt, q->prompt_len);
-			rc = all.fail ? err_set(e, ERR_NOMEM, "out of memory") :
-			    eng_chat_encode_text(&b->chat_c, all.s, all.len, 0,
-			    &ids, e);
-			free(all.s);
-		} else if (rc == 0)
-			rc = eng_chat_encode_text(&b->chat_c, q->prompt,
-			    q->prompt_len, 0, &ids, e);
+		sb_put(&all, s->raw.s, s->raw.len);
+		sb_put(&all, q->prompt, q->prompt_len);
+		rc = all.fail ? err_set(e, ERR_NOMEM, "out of memory") :
+		    eng_chat_encode_text(&b->chat_c, all.s, all.len, 0, &ids,
+		    e);
+		free(all.s);
 		if (rc != 0)
 			goto done;
-	}
+	} else if ((rc = eng_chat_encode_text(&b->chat_c, q->prompt,
+	    q->prompt_len, 0, &ids, e)) != 0)
+		goto done;
 	n_ctx = eng_ctx_n_ctx(b->c);
 	if (ids.n == 0) {
 		rc = err_set(e, ERR_USAGE, "the prompt is empty (no tokens)");
