@@ -13,6 +13,9 @@ struct cmd {
 };
 
 /* The subcommands (src/cmd-<name>.c). */
+/* batch: also what `moescope` and `moescope chat` run when stdin is not a
+ * terminal (argv[0] may then be "chat"). */
+int cmd_batch_main(int argc, char **argv);
 int cmd_bench_main(int argc, char **argv);
 int cmd_chat_main(int argc, char **argv);
 int cmd_cachesim_main(int argc, char **argv);

@@ -17,6 +17,10 @@ const struct cmd cmd_table[] = {
 	    "inspect MODEL [--json]   architecture, hyper-parameters, tensors" },
 	{ "run", cmd_run_main,
 	    "run MODEL -p TEXT [-n N]              one generation, no TUI" },
+	{ "batch", cmd_batch_main,
+	    "batch MODEL [--chat] [--format json|text] < REQUESTS\n"
+	    "                                        one answer per stdin line "
+	    "(JSON lines)" },
 	{ "route", cmd_route_main,
 	    "route MODEL -p TEXT -o TRACE.jsonl    experts per token" },
 	{ "bench", cmd_bench_main,

@@ -1308,17 +1308,18 @@ eng_ctx_reset_stats(struct eng_ctx *c)
 	memset(&c->timing, 0, sizeof c->timing);
 }
 
-void
-eng_ctx_truncate(struct eng_ctx *c, int n)
+int
+eng_ctx_rewind(struct eng_ctx *c, int pos)
 {
 	int i;
 
-	if (n < 0 || n >= c->pos)
-		return;
-	c->pos = n;
+	if (pos < 0 || pos > c->pos)
+		return ERR_RANGE;
+	c->pos = pos;
 	for (i = 0; i < c->ring; i++)
-		if (c->r_pos[i] >= n)
+		if (c->r_pos[i] >= pos)
 			c->r_pos[i] = -1;
+	return 0;
 }
 
 int

@@ -475,7 +475,7 @@ do_generate(struct eng_session *s, struct req *r)
 		if (s->cache[keep] != toks[keep])
 			break;
 	if (keep < s->n_cache) {
-		eng_ctx_truncate(s->ctx, keep);
+		eng_ctx_rewind(s->ctx, keep);
 		s->n_cache = keep;
 	}
 	eng_sampler_free(s->smp);

@@ -11,6 +11,9 @@ libengine_a_SOURCES = \
 	src/engine/engine-sample.c \
 	src/engine/engine-chat.c \
 	src/engine/engine-chat.h \
+	src/engine/engine-chatsafe.c \
+	src/engine/engine-gen.c \
+	src/engine/engine-gen.h \
 	src/engine/engine-vocab.c \
 	src/engine/engine-vocab.h
 
