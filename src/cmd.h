@@ -14,6 +14,7 @@ struct cmd {
 
 /* The subcommands (src/cmd-<name>.c). */
 int cmd_bench_main(int argc, char **argv);
+int cmd_convert_main(int argc, char **argv);
 int cmd_inspect_main(int argc, char **argv);
 int cmd_logits_main(int argc, char **argv);
 int cmd_route_main(int argc, char **argv);

@@ -11,6 +11,8 @@
 #include "cmd.h"
 
 const struct cmd cmd_table[] = {
+	{ "convert", cmd_convert_main,
+	    "convert HF_DIR -o OUT.gguf [--type T]  Hugging Face -> GGUF" },
 	{ "inspect", cmd_inspect_main,
 	    "inspect MODEL [--json]   architecture, hyper-parameters, tensors" },
 	{ "run", cmd_run_main,
