@@ -11,8 +11,12 @@
  * Q4_K_M / Q5_K_M give Q6_K to attn_v and ffn_down of the layers
  * use_more_bits() picks; a K-quant on rows that are not a multiple of 256
  * falls back (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, else F16).
+ * Like llama-quantize's output, quantized files list the tensors in the
+ * model loader's order (non-block tensors, then block by block, names
+ * sorted) with trailing dimensions of 1 dropped.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "convert/convert-int.h"
@@ -155,6 +159,18 @@ quant_type(const struct cv_model *m, const struct cv_tensor *t,
 	return nt;
 }
 
+/* llama.cpp's weight_name_comparer: non-block tensors first, then by
+ * block number, then by name. */
+static int
+by_layer_name(const void *a, const void *b)
+{
+	const struct cv_tensor *x = a, *y = b;
+
+	if (x->layer != y->layer)
+		return x->layer < y->layer ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
 int
 cv_qtype_assign(struct cv_model *m, struct err *e)
 {
@@ -184,6 +200,12 @@ cv_qtype_assign(struct cv_model *m, struct err *e)
 			    "cannot be %s", t->name,
 			    (unsigned long long)t->ne[0],
 			    quant_type_info(t->type)->name);
+		/* llama-quantize writes ggml_n_dims() dimensions */
+		if (m->type > CONVERT_BF16)
+			t->n_dims = ggml_dims(t);
 	}
+	/* and its tensors in the loader's order */
+	if (m->type > CONVERT_BF16)
+		qsort(m->t, m->n_t, sizeof *m->t, by_layer_name);
 	return 0;
 }

@@ -301,6 +301,16 @@ convert_run(const struct convert_opts *o, struct err *e)
 	if (o->name != NULL && (rc = gguf_writer_set_str(w, "general.name",
 	    o->name, e)) != 0)
 		goto done;
+	/* llama-quantize re-sets these two, which moves them to the end */
+	if (m.type > CONVERT_BF16) {
+		gguf_writer_remove(w, "general.quantization_version");
+		gguf_writer_remove(w, "general.file_type");
+		if ((rc = gguf_writer_set_u32(w,
+		    "general.quantization_version", 2, e)) != 0 ||
+		    (rc = gguf_writer_set_u32(w, "general.file_type",
+		    cv_file_type(&m), e)) != 0)
+			goto done;
+	}
 	for (i = 0; i < m.n_t; i++) {
 		struct cv_tensor *t = &m.t[i];
 
