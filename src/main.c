@@ -17,6 +17,9 @@ const struct cmd cmd_table[] = {
 	    "inspect MODEL [--json]   architecture, hyper-parameters, tensors" },
 	{ "run", cmd_run_main,
 	    "run MODEL -p TEXT [-n N]              one generation, no TUI" },
+	{ "pull", cmd_pull_main,
+	    "pull ORG/NAME[@REV] [--type T] [--file F.gguf]  download, "
+	    "convert" },
 	{ "route", cmd_route_main,
 	    "route MODEL -p TEXT -o TRACE.jsonl    experts per token" },
 	{ "bench", cmd_bench_main,
