@@ -44,6 +44,7 @@ cmd_run_main(int argc, char **argv)
 	struct eng_chat chat = { 0 };
 	struct tok_stream ts;
 	const char *model = NULL, *out;
+	char *path = NULL;
 	int32_t *ids = NULL, tok;
 	struct err e = { 0 };
 	size_t len;
@@ -78,8 +79,14 @@ cmd_run_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (eng_model_open(&m, model, &e) != 0)
+	/* a file, or a name in the local store (e.g. ORG/NAME after pull) */
+	if (cmd_resolve_model(model, &path, &e) != 0 ||
+	    eng_model_open(&m, path, &e) != 0)
 		goto out;
+	if (cmd_opts_resolve(&o, m) != 0) {
+		rc = 2;
+		goto out;
+	}
 	/* text needs the tokenizer; ids alone do not */
 	if (pr.tokens == NULL || !want_ids) {
 		if (eng_chat_load(&chat, eng_model_gguf(m), pr.tmpl, &e) != 0)
@@ -133,11 +140,12 @@ cmd_run_main(int argc, char **argv)
 	}
 	rc = 0;
 out:
-	if (rc != 0)
+	if (rc == 1)
 		cmd_fail(&e);
 	if (stream)
 		tokenizer_stream_fini(&ts);
 	free(ids);
+	free(path);
 	if (have_chat)
 		eng_chat_fini(&chat);
 	eng_sampler_free(s);

@@ -30,7 +30,7 @@ typedef void quant_tile_fn(int64_t n, const void *w, size_t ws, int nr,
 typedef void quant_quant_fn(const float *src, void *dst, int64_t n);
 
 #define QUANT_TILE_R	4
-#define QUANT_TILE_T	4
+#define QUANT_TILE_T	16
 
 struct quant_kernels {
 	quant_dequant_fn	*dequant[GGML_TYPE_COUNT];

@@ -753,7 +753,8 @@ q_q4_k(const float *x, void *dst, int64_t n)
 		    y[i].scales);
 		for (j = 0; j < QK_K; j += 64, q += 32)
 			for (l = 0; l < 32; l++)
-				q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+				q[l] = (uint8_t)(L[j + l] |
+				    (L[j + l + 32] << 4));
 	}
 }
 

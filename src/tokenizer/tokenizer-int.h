@@ -78,9 +78,14 @@ struct tok {
 	uint32_t	*bytes_off, *bytes_len;
 	struct tok_map	 by_bytes;
 	int32_t		 byte_tok[256];	/* token standing for one byte */
+	uint8_t		 spm_glue[256];	/* SPM: a token has this byte just
+					 * before U+2581 */
 
 	struct tok_merge *merge;	/* BPE merges, open addressing */
 	size_t		 merge_mask;
+	struct {
+		int32_t	 rank, result;
+	}		*byte_pair;	/* [65536] merges of two bytes */
 
 	char		*piece;		/* decoded pieces (special = true) */
 	uint32_t	*piece_off, *piece_len;
@@ -88,6 +93,11 @@ struct tok {
 	int32_t		*special;	/* matched before splitting, longest
 					 * first */
 	size_t		 n_special;
+	uint32_t	*sx2_start;	/* [65537] by first two bytes: range
+					 * of sx_ent */
+	uint32_t	*sx1_start;	/* [257] one-byte tokens, from sx1_base */
+	uint32_t	*sx_ent;	/* ranks in special[] */
+	uint32_t	 sx1_base;
 
 	struct tok_pre	*pre;		/* BPE pre-tokenizer */
 	struct tok_cache *cache;	/* BPE word cache */
@@ -126,6 +136,14 @@ int tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 int tokenizer_bpe_encode(struct tok *t, const char *s, size_t len,
     struct tok_ids *out, struct err *e);
 void tokenizer_bpe_free(struct tok *t);
+
+/* The word cache (both families): 1 and the ids appended on a hit, 0 on
+ * a miss (*h is then the key to store under, 0 = do not store). */
+int tokenizer_cache_new(struct tok *t);
+int tokenizer_cache_get(struct tok *t, const char *w, size_t n,
+    uint64_t *h, struct tok_ids *out);
+void tokenizer_cache_put(struct tok *t, uint64_t h, const char *w,
+    size_t n, const int32_t *ids, size_t k);
 
 /* SentencePiece-style merges over one fragment (already escaped). */
 int tokenizer_spm_encode(struct tok *t, const char *s, size_t len,
@@ -192,6 +210,9 @@ enum tv_kind {
 
 #define TVF_SAFE	1u	/* a Markup string (|safe) */
 #define TVF_TUPLE	2u	/* a list that is a tuple */
+#define TVF_GEN		4u	/* a list standing for a Python generator
+				 * (what select, map, ... return): always
+				 * true, no len(), not a sequence */
 
 struct tinterp;
 struct tval;
@@ -228,6 +249,7 @@ struct tval {
 		} fn;
 		struct {
 			const struct tnode *node;
+			struct tscope	   *closure;	/* caller() */
 		} m;
 	} u;
 };
@@ -323,7 +345,8 @@ enum tnode_kind {
 	N_BREAK,
 	N_CONTINUE,
 	N_FILTERBLK,	/* filter a: body */
-	N_BODY		/* plain body (generation, with) */
+	N_BODY,		/* plain body (generation, with) */
+	N_CALLBLK	/* call(args=defaults) a: body, as caller() */
 };
 
 /* Operators (N_BINOP, N_CMP). */
@@ -376,6 +399,8 @@ struct tinterp {
 	size_t		 max_out;
 	long		 steps;		/* loop iterations, calls: bounded */
 	int		 depth;		/* macro call depth */
+	int		 nest;		/* eval/exec recursion depth */
+	struct tval	*caller;	/* for the next macro call */
 	int		 ctl;		/* pending break/continue */
 	int		 failed;
 };
@@ -424,7 +449,7 @@ typedef int (*ttest_fn)(struct tinterp *I, struct tval *v,
 tfilter_fn tbuiltin_filter(const char *name);
 ttest_fn tbuiltin_test(const char *name);
 /* A global function (range, namespace, dict, raise_exception,
- * strftime_now), or NULL. */
+ * strftime_now, joiner, cycler), or NULL. */
 struct tval *tbuiltin_global(struct tinterp *I, const char *name);
 /* Python's "fmt % args". */
 struct tval *tbuiltin_percent(struct tinterp *I, struct tval *fmt,

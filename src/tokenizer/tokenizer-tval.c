@@ -269,7 +269,7 @@ tv_truthy(const struct tval *v)
 	case TV_STR:
 		return v->u.s.len != 0;
 	case TV_LIST:
-		return v->u.l.n != 0;
+		return v->u.l.n != 0 || (v->flags & TVF_GEN);
 	case TV_DICT:
 		return v->u.d.n != 0;
 	default:
@@ -318,7 +318,7 @@ tv_equal(const struct tval *a, const struct tval *b)
 		    memcmp(a->u.s.p, b->u.s.p, a->u.s.len) == 0;
 	case TV_LIST:
 		if ((a->flags & TVF_TUPLE) != (b->flags & TVF_TUPLE) ||
-		    a->u.l.n != b->u.l.n)
+		    ((a->flags | b->flags) & TVF_GEN) || a->u.l.n != b->u.l.n)
 			return 0;
 		for (i = 0; i < a->u.l.n; i++)
 			if (!tv_equal(a->u.l.v[i], b->u.l.v[i]))
@@ -352,7 +352,8 @@ tv_type_name(const struct tval *v)
 	case TV_INT:	return "int";
 	case TV_FLOAT:	return "float";
 	case TV_STR:	return "str";
-	case TV_LIST:	return v->flags & TVF_TUPLE ? "tuple" : "list";
+	case TV_LIST:	return v->flags & TVF_TUPLE ? "tuple" :
+			    v->flags & TVF_GEN ? "generator" : "list";
 	case TV_DICT:	return "dict";
 	case TV_NS:	return "Namespace";
 	case TV_FUNC:	return "builtin_function_or_method";
@@ -626,6 +627,8 @@ print_val(struct tbuf *b, const struct tval *v, int repr, int depth)
 			return repr_str(b, v->u.s.p, v->u.s.len);
 		return tbuf_add(b, v->u.s.p, v->u.s.len);
 	case TV_LIST:
+		if (v->flags & TVF_GEN)
+			return tbuf_add(b, "<generator object>", 18);
 		r |= tbuf_addc(b, v->flags & TVF_TUPLE ? '(' : '[');
 		for (i = 0; i < v->u.l.n; i++) {
 			if (i > 0)
@@ -817,6 +820,11 @@ json_val(struct tbuf *b, const struct tval *v, struct jopts *o, int depth)
 	case TV_STR:
 		return json_str(b, v->u.s.p, v->u.s.len, o->ascii);
 	case TV_LIST:
+		if (v->flags & TVF_GEN) {
+			o->why = "Object of type generator is not JSON "
+			    "serializable";
+			return -1;
+		}
 		if (v->u.l.n == 0)
 			return tbuf_add(b, "[]", 2);
 		r |= tbuf_addc(b, '[');
@@ -846,7 +854,8 @@ json_val(struct tbuf *b, const struct tval *v, struct jopts *o, int depth)
 			for (i = 1; i < n; i++) {	/* stable insertion */
 				size_t x = ord[i];
 
-				for (j = i; j > 0 && key_cmp(v->u.d.k[ord[j - 1]],
+				for (j = i; j > 0 &&
+				    key_cmp(v->u.d.k[ord[j - 1]],
 				    v->u.d.k[x]) > 0; j--)
 					ord[j] = ord[j - 1];
 				ord[j] = x;
