@@ -197,7 +197,8 @@ cmd_pull_main(int argc, char **argv)
 	if (net_hub_download(&o, repo, rev, file ? want : hf_files, &snap,
 	    &e) != 0)
 		goto fail;
-	if (!quiet && snap.bytes_fetched > 0 && snap.seconds > 0)
+	if (!quiet && isatty(2) && snap.bytes_fetched > 0 &&
+	    snap.seconds > 0)
 		fprintf(stderr, "downloaded %s in %.1fs (%s/s)\n",
 		    util_fmt_bytes(snap.bytes_fetched, a, sizeof a),
 		    snap.seconds, util_fmt_bytes((uint64_t)(

@@ -6,7 +6,8 @@ Serves the repos under --root (ROOT/ORG/NAME/files) the way the hub does:
   GET  /api/models/ORG/NAME/revision/REV   {"id", "sha", "siblings"}
   HEAD|GET /ORG/NAME/resolve/REV/PATH      small files: 200 with ETag (git
        SHA-1), X-Repo-Commit, Content-Length; LFS files (*.safetensors,
-       *.gguf, *.model, or > 64 KiB): 302 to a signed /cdn/ URL with
+       *.gguf, *.model, or > 64 KiB): 302 to a signed CDN URL (on
+       http://localhost:PORT, another host name than 127.0.0.1) with
        X-Linked-Etag (SHA-256), X-Linked-Size, X-Repo-Commit
   GET  /cdn/ORG/NAME/PATH?sig=N            the bytes, honouring Range;
        403 when the signature N is stale (an expired redirect)
@@ -171,9 +172,11 @@ class H(http.server.BaseHTTPRequestHandler):
                 h.update({"X-Linked-Etag": '"%s"' % sha,
                           "X-Linked-Size": str(size),
                           "ETag": '"%s"' % sha,
-                          "Location": "/cdn/%s/%s/%s?sig=%d" % (
-                              org, name, urllib.parse.quote(path),
-                              state["gen"])})
+                          # another host name, as the hub's CDN is
+                          "Location": "http://localhost:%d/cdn/%s/%s/%s"
+                                      "?sig=%d" % (
+                              self.server.server_address[1], org, name,
+                              urllib.parse.quote(path), state["gen"])})
                 return self.reply(302, b"", h)
             h["ETag"] = '"%s"' % gitsha_of(p)
             return self.reply(200, open(p, "rb").read(), h,
@@ -233,10 +236,13 @@ class H(http.server.BaseHTTPRequestHandler):
                 pass
             return
         step = 65536
-        for i in range(0, len(body), step):
-            self.wfile.write(body[i:i + step])
-            if rate:
-                time.sleep(step / rate)
+        try:
+            for i in range(0, len(body), step):
+                self.wfile.write(body[i:i + step])
+                if rate:
+                    time.sleep(step / rate)
+        except OSError:
+            self.close_connection = True
 
 
 def main():

@@ -19,3 +19,4 @@ t_150_convert_fixtures_t_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 t_150_convert_fixtures_t_LDADD = $(CONVERT_TEST_LIBS)
 
 SH_TESTS += t/151-convert-logits.sh
+EXTRA_DIST += scripts/make-random-hf

@@ -5,3 +5,10 @@ libnet_a_SOURCES = \
 	src/net/net-hub.c \
 	src/net/net-sha256.c
 libnet_a_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
+
+check_PROGRAMS += t/702-net-sha256.t
+t_702_net_sha256_t_SOURCES = t/702-net-sha256.c t/tap.h
+t_702_net_sha256_t_LDADD = libnet.a libutil.a
+
+SH_TESTS += t/701-net-pull.sh
+EXTRA_DIST += t/hubserver.py

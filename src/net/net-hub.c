@@ -64,6 +64,7 @@ struct hub_file {
 	uint64_t	 next_ns;
 	int		 first_write;
 	int		 restarted;	/* server ignored the Range */
+	int		 no_range;	/* start over without Range */
 	int		 werr;		/* errno of a failed write */
 	struct curl_slist *hdrs;
 	char		 errbuf[CURL_ERROR_SIZE];
@@ -820,11 +821,12 @@ dl_start(struct hub *hb, CURLM *mh, struct hub_file *f, struct err *e)
 		return rc;
 	}
 	f->have = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-	if (f->size_known && f->have > f->size) {
+	if ((f->size_known && f->have > f->size) || f->no_range) {
 		if (ftruncate(fd, 0) != 0)
 			return err_set(e, ERR_IO, "%s: %s", f->part,
 			    strerror(errno));
 		f->have = 0;
+		f->no_range = 0;
 	}
 	if (hash_existing(f, e) != 0)
 		return ERR_IO;
@@ -944,7 +946,13 @@ dl_done(struct hub *hb, CURLM *mh, struct hub_file *f, CURLcode res,
 		emit(hb, NET_EV_FILE_DONE, f, 1);
 		return 0;
 	}
-	if (res == CURLE_OK && status == 416 && f->size_known &&
+	/* with Range, curl reports an error status as a range error */
+	if (res == CURLE_RANGE_ERROR && status >= 300)
+		res = CURLE_OK;
+	if (res == CURLE_RANGE_ERROR) {
+		retry = 1;	/* the server ignores Range: start over */
+		f->no_range = 1;
+	} else if (res == CURLE_OK && status == 416 && f->size_known &&
 	    f->have >= f->size) {
 		/* the partial is complete (or too long): check it */
 		retry = 1;
