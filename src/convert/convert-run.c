@@ -7,9 +7,10 @@
  * or de-interleaved as the plan says), quantized with the quant room's
  * reference quantizers, and appended to the writer, which writes to a
  * temporary file renamed into place at the end. Peak memory is one
- * chunk (about 16 MiB) plus the plan, whatever the checkpoint size; the
- * source pages are advised away once a tensor is done, so the page cache
- * does not count against the process either.
+ * chunk (about 16 MiB) plus the plan, whatever the checkpoint size: the
+ * source pages a chunk has consumed are advised away (MADV_DONTNEED)
+ * after each chunk, so the mapped shards do not pile up in the resident
+ * set either.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -171,21 +172,51 @@ row_f32(const struct cv_tensor *t, uint64_t r, float *dst)
 	}
 }
 
-/* Tell the kernel the source pages of t are no longer needed. */
+/* Tell the kernel that len bytes at p are no longer needed (whole
+ * pages inside the range only). */
 static void
-drop_pages(const struct cv_tensor *t)
+drop_range(const void *p, uint64_t len)
 {
-	long pg = 4096;
+	uintptr_t pg = 4096, a = (uintptr_t)p, b = a + (uintptr_t)len;
+
+	a = (a + pg - 1) & ~(pg - 1);
+	b &= ~(pg - 1);
+	if (b > a)
+		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/* Drop the source pages that rows [0, r) of t have consumed: whole
+ * experts of a stack, a prefix of a copy, whole heads of a permutation;
+ * r == all rows drops everything. Keeps the resident set to about one
+ * chunk whatever the tensor size. */
+static void
+drop_pages(const struct cv_tensor *t, uint64_t r, uint64_t rows)
+{
+	const struct st_tensor *s = t->src[0];
+	uint64_t per, dim, esz;
 	int i;
 
-	for (i = 0; i < t->n_src; i++) {
-		uintptr_t a = (uintptr_t)t->src[i]->data, b;
-
-		b = a + t->src[i]->nbytes;
-		a = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
-		b &= ~((uintptr_t)pg - 1);
-		if (b > a)
-			(void)madvise((void *)a, b - a, MADV_DONTNEED);
+	if (r >= rows) {
+		for (i = 0; i < t->n_src; i++)
+			drop_range(t->src[i]->data, t->src[i]->nbytes);
+		return;
+	}
+	esz = safetensors_dtype_size(s->dtype);
+	switch (t->op) {
+	case CV_COPY:
+		drop_range(s->data, r * t->ne[0] * esz);
+		break;
+	case CV_PERMUTE:
+		dim = t->ne[1] / (uint64_t)t->n_head;
+		drop_range(s->data, r / dim * dim * t->ne[0] * esz);
+		break;
+	case CV_STACK:
+		per = t->ne[1];
+		for (i = 0; (uint64_t)i < r / per; i++)
+			drop_range(t->src[i]->data, t->src[i]->nbytes);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -231,9 +262,9 @@ flush:
 			    e)) != 0)
 				return rc;
 			used = 0;
+			drop_pages(t, r + 1, rows);
 		}
 	}
-	drop_pages(t);
 	return 0;
 }
 
