@@ -193,12 +193,9 @@ class H(http.server.BaseHTTPRequestHandler):
         if q.get("sig") != str(state["gen"]):
             return self.reply(403, b"<Error>Request has expired</Error>",
                               ctype="application/xml")
-        data = open(p, "rb").read()
+        size = os.path.getsize(p)
         with lock:
-            if state["corrupt"] and state["corrupt"] in path:
-                data = bytearray(data)
-                data[len(data) // 2] ^= 0xFF
-                data = bytes(data)
+            corrupt = bool(state["corrupt"] and state["corrupt"] in path)
             drop = None
             if state["drop"] is not None and state["drop_count"] > 0:
                 drop = state["drop"]
@@ -211,38 +208,48 @@ class H(http.server.BaseHTTPRequestHandler):
         rng = self.headers.get("Range")
         if rng and rng.startswith("bytes=") and rng.endswith("-"):
             start = int(rng[6:-1])
-            if start >= len(data):
+            if start >= size:
                 return self.reply(416, b"", {"Content-Range":
-                                            "bytes */%d" % len(data)})
+                                            "bytes */%d" % size})
             status = 206
-        body = data[start:]
         self.log(status)
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(size - start))
         if status == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (
-                start, len(data) - 1, len(data)))
+                start, size - 1, size))
         self.end_headers()
         if self.command == "HEAD":
             return
+        left = size - start if drop is None else min(drop, size - start)
+        pos, step = start, 1 << 20
+        try:
+            with open(p, "rb") as f:
+                f.seek(start)
+                while left > 0:
+                    b = f.read(min(step, left))
+                    if not b:
+                        break
+                    if corrupt and pos <= size // 2 < pos + len(b):
+                        b = bytearray(b)
+                        b[size // 2 - pos] ^= 0xFF
+                        b = bytes(b)
+                    self.wfile.write(b)
+                    pos += len(b)
+                    left -= len(b)
+                    if rate:
+                        time.sleep(len(b) / rate)
+        except OSError:
+            self.close_connection = True
+            return
         if drop is not None:
-            self.wfile.write(body[:drop])
             self.wfile.flush()
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            return
-        step = 65536
-        try:
-            for i in range(0, len(body), step):
-                self.wfile.write(body[i:i + step])
-                if rate:
-                    time.sleep(step / rate)
-        except OSError:
-            self.close_connection = True
 
 
 def main():

@@ -48,6 +48,9 @@ struct net_sha256 {
 void net_sha256_init(struct net_sha256 *s);
 void net_sha256_update(struct net_sha256 *s, const void *data, size_t len);
 void net_sha256_final(struct net_sha256 *s, uint8_t out[32]);
+/* Use the CPU's SHA extensions when present (enable 1, the default) or
+ * the plain C version (0); returns 1 when the extensions are in use. */
+int net_sha256_accel(int enable);
 /* 64 lowercase hex digits and a NUL. */
 void net_sha256_hex(const uint8_t d[32], char out[65]);
 
