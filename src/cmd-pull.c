@@ -118,7 +118,9 @@ cmd_pull_main(int argc, char **argv)
 		"tokenizer_config.json", "tokenizer.model",
 		"special_tokens_map.json", "added_tokens.json",
 		"chat_template.jinja", "model.safetensors.index.json",
-		"*.safetensors", NULL
+		"*.safetensors",
+		/* Mistral's repos also hold the same weights unsharded */
+		"!consolidated*.safetensors", NULL
 	};
 	const char *want[2] = { NULL, NULL }, *file = NULL, *arg = NULL;
 	char *repo = NULL, *rev = NULL, *dir = NULL, *out = NULL, *src = NULL;

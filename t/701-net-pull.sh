@@ -38,6 +38,9 @@ st="$fx/qwen3moe/hf/model.safetensors"
 sha=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$st")
 commit=$(python3 -c 'import hashlib; print(hashlib.sha1(b"commit:test-org/tiny-qwen3").hexdigest())')
 
+# excluded files are not fetched (Mistral's consolidated weights)
+cp "$st" "$tmp/repos/test-org/tiny-qwen3/consolidated.safetensors"
+
 # 1. pull + convert + run
 "$MOESCOPE" pull test-org/tiny-qwen3 --type q8_0 >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -59,6 +62,9 @@ ok $? "small file blob named by its git SHA-1"
 ls "$cache/blobs" | grep -q incomplete
 [ $? -ne 0 ]
 ok $? "no .incomplete files left"
+[ ! -e "$cache/snapshots/$commit/consolidated.safetensors" ] &&
+    ! grep -q consolidated "$tmp/log"
+ok $? "consolidated.safetensors not fetched"
 "$MOESCOPE" convert -q "$cache/snapshots/$commit" --name Hf --type q8_0 \
     -o "$tmp/snap.gguf" >"$tmp/err" 2>&1 &&
     cmp -s "$tmp/snap.gguf" "$fx/qwen3moe/qwen3moe-q8_0.gguf"
@@ -172,7 +178,19 @@ rc=$?
 ok $? "Ctrl-C: stops (rc $rc), partial kept for resume"
 ctl "reset=1"
 
-# 10. a GGUF repo: --file
+# 10. a write error (a file size limit standing in for a full disk):
+# clear message naming the partial file, which is kept
+export HF_HOME="$tmp/hf8"
+(ulimit -f 2000; trap '' XFSZ; "$MOESCOPE" pull test-org/tiny-qwen3 \
+    --type f32 >"$tmp/out" 2>&1)
+rc=$?
+[ $rc -eq 1 ] && grep -q "incomplete: File too large" "$tmp/out" &&
+    [ -e "$tmp/hf8/hub/models--test-org--tiny-qwen3/blobs/$sha.incomplete" ]
+ok $? "write error: exit 1, names the partial file, keeps it (rc $rc)"
+"$MOESCOPE" pull test-org/tiny-qwen3 --type f32 >"$tmp/out" 2>&1
+ok $? "and the next pull completes it"
+
+# 11. a GGUF repo: --file
 "$MOESCOPE" pull test-org/tiny-gguf --file qwen3moe-q8_0.gguf >"$tmp/out" 2>&1
 rc=$?
 cmp -s "$tmp/home/models/test-org/tiny-gguf.gguf" "$fx/qwen3moe/qwen3moe-q8_0.gguf"

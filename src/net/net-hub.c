@@ -491,15 +491,21 @@ status_error(struct hub *hb, long status, const char *what, struct err *e)
 
 /* ---- resolution ---- */
 
+/* Matches a pattern and no "!pattern". */
 static int
 wanted(const char *path, const char *const *want)
 {
 	size_t i;
+	int yes = 0;
 
-	for (i = 0; want[i] != NULL; i++)
-		if (fnmatch(want[i], path, FNM_PATHNAME) == 0)
-			return 1;
-	return 0;
+	for (i = 0; want[i] != NULL; i++) {
+		if (want[i][0] == '!') {
+			if (fnmatch(want[i] + 1, path, FNM_PATHNAME) == 0)
+				return 0;
+		} else if (fnmatch(want[i], path, FNM_PATHNAME) == 0)
+			yes = 1;
+	}
+	return yes;
 }
 
 static int

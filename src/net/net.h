@@ -119,8 +119,8 @@ struct net_snapshot {
 /*
  * Fetch the files of repo (ORG/NAME) at rev (a branch, tag or commit;
  * NULL: "main") whose repo paths match one of the shell patterns in
- * want (NULL-terminated; fnmatch, e.g. "*.safetensors"); at least one
- * file must match (ERR_NOTFOUND otherwise).
+ * want (NULL-terminated; fnmatch, e.g. "*.safetensors"; "!PATTERN"
+ * excludes); at least one file must match (ERR_NOTFOUND otherwise).
  * Errors name the repo/file: ERR_NOTFOUND (404), ERR_NET with "gated /
  * needs HF_TOKEN" (401/403), ERR_NET (network down, retries used up),
  * ERR_FORMAT (checksum mismatch: the file is removed), ERR_IO (disk full
