@@ -32,8 +32,8 @@ main(void)
 	static const struct { const char *msg, *want; } v[] = {
 		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b"
 		    "7852b855" },
-		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff"
-		    "61f20015ad" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb4"
+		    "10ff61f20015ad" },
 		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
 		    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd4"
 		    "19db06c1" },

@@ -47,7 +47,7 @@ struct cv_model {
 	struct hf_hparams	 hp;
 	const struct cv_arch	*arch;
 	int			 type;		/* enum convert_type */
-	const char		*pre;		/* tokenizer.ggml.pre, or NULL */
+	const char		*pre;		/* tokenizer.ggml.pre|NULL */
 	int64_t			 n_layer;
 	int64_t			 n_expert;
 	struct cv_tensor	*t;

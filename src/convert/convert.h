@@ -39,16 +39,15 @@ typedef int (*convert_progress_fn)(void *arg, const char *tensor,
     uint64_t done, uint64_t total);
 
 struct convert_opts {
-	const char		*hf_dir;	/* config.json, shards, tokenizer */
-	const char		*out;		/* output .gguf path */
-	int			 type;		/* enum convert_type */
-	const char		*name;		/* general.name; NULL: from the
-						 * folder name, as llama.cpp */
-	const char		*pre;		/* tokenizer.ggml.pre; NULL:
-						 * recognised from tokenizer.json */
-	int			 threads;	/* quantization threads; 0: all */
-	convert_progress_fn	 progress;
-	void			*progress_arg;
+	const char	*hf_dir;	/* config.json, shards, tokenizer */
+	const char	*out;		/* output .gguf path */
+	int		 type;		/* enum convert_type */
+	const char	*name;		/* general.name; NULL: from the
+					 * folder name, as llama.cpp */
+	const char	*pre;		/* tokenizer.ggml.pre; NULL: recognised
+					 * from tokenizer.json */
+	convert_progress_fn progress;
+	void		*progress_arg;
 };
 
 void convert_opts_init(struct convert_opts *o);
