@@ -4,11 +4,14 @@
  * room), then convert it (convert room) into the local store as
  * $MOESCOPE_HOME/models/ORG/NAME.gguf, so that `moescope run ORG/NAME`
  * finds it. With --file, a GGUF file of the repo is fetched and linked
- * there instead of converting. A record next to the GGUF
+ * there instead of converting; a repo of GGUF files without
+ * config.json gets the one whose name holds the --type (e.g. Q4_K_M).
+ * A record next to the GGUF
  * (NAME.gguf.source: repo, commit, type) lets a repeated pull skip a
  * conversion that is already done. Ctrl-C stops the transfers and keeps
  * the partial files; the next pull resumes them.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,7 +48,8 @@ usage(FILE *fp)
 	    "  --type T        f32, f16, bf16, q8_0, q4_0, q4_k_m (default),\n"
 	    "                  q5_k_m, q6_k\n"
 	    "  --file F.gguf   fetch this GGUF file of the repo instead of\n"
-	    "                  converting the safetensors\n"
+	    "                  converting the safetensors (a GGUF repo\n"
+	    "                  without it: the file named like --type)\n"
 	    "  --parallel N    concurrent transfers (default 4)\n"
 	    "  -q, --quiet     no progress bar\n"
 	    "  -h, --help      this help\n"
@@ -99,6 +103,57 @@ mkdir_p(const char *dir, struct err *e)
 	return 0;
 }
 
+/*
+ * A repo without config.json but with GGUF files: the one whose name
+ * holds the type ("Q4_K_M"), in one piece (not split "-00001-of-"). NULL
+ * (with a message listing them) when none or several fit.
+ */
+static char *
+pick_gguf(const struct net_opts *o, const char *repo, const char *rev,
+    int type, struct err *e)
+{
+	char **f = NULL, *pick = NULL, want[16];
+	size_t n = 0, i, k, hits = 0, ng = 0;
+
+	if (net_hub_list(o, repo, rev, &f, &n, e) != 0)
+		return NULL;
+	snprintf(want, sizeof want, "%s", convert_type_name(type));
+	for (k = 0; want[k]; k++)
+		want[k] = (char)toupper((unsigned char)want[k]);
+	for (i = 0; i < n; i++) {
+		char up[256];
+
+		if (strcmp(f[i], "config.json") == 0) {
+			hits = 0;
+			ng = 0;
+			break;
+		}
+		if (strstr(f[i], ".gguf") == NULL || strchr(f[i], '/'))
+			continue;
+		ng++;
+		snprintf(up, sizeof up, "%s", f[i]);
+		for (k = 0; up[k]; k++)
+			up[k] = (char)toupper((unsigned char)up[k]);
+		if (strstr(up, want) != NULL && strstr(up, "-OF-") == NULL) {
+			hits++;
+			free(pick);
+			pick = strdup(f[i]);
+		}
+	}
+	if (ng > 0 && hits != 1) {
+		free(pick);
+		pick = NULL;
+		err_set(e, ERR_NOTFOUND, "%s holds GGUF files but %s %s: "
+		    "choose one with --file NAME.gguf", repo, hits ?
+		    "several match" : "none matches", want);
+	} else if (ng == 0)
+		err_clear(e);
+	for (i = 0; i < n; i++)
+		free(f[i]);
+	free(f);
+	return pick;
+}
+
 static int
 has_file(const struct net_snapshot *s, const char *name)
 {
@@ -124,7 +179,7 @@ cmd_pull_main(int argc, char **argv)
 	};
 	const char *want[2] = { NULL, NULL }, *file = NULL, *arg = NULL;
 	char *repo = NULL, *rev = NULL, *dir = NULL, *out = NULL, *src = NULL;
-	char *record = NULL, *have = NULL, a[32], *at;
+	char *record = NULL, *have = NULL, a[32], *at, *picked = NULL;
 	struct net_opts o;
 	struct net_snapshot snap;
 	struct convert_opts co;
@@ -195,6 +250,13 @@ cmd_pull_main(int argc, char **argv)
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
+	/* a GGUF repo without --file: the file of the requested type */
+	if (file == NULL) {
+		picked = pick_gguf(&o, repo, rev, type, &e);
+		if (picked == NULL && e.msg[0] != '\0')
+			goto fail;
+		file = picked;
+	}
 	want[0] = file;
 	if (net_hub_download(&o, repo, rev, file ? want : hf_files, &snap,
 	    &e) != 0)
@@ -290,5 +352,6 @@ done:
 	free(src);
 	free(record);
 	free(have);
+	free(picked);
 	return rc;
 }

@@ -21,7 +21,7 @@ cp "$fx/qwen3moe/qwen3moe-q8_0.gguf" "$tmp/repos/test-org/tiny-gguf/"
 cp "$fx/olmoe/hf"/* "$tmp/repos/test-org/gated/"
 echo "s3cret" >"$tmp/repos/test-org/gated/.gated"
 python3 "$top_srcdir/t/hubserver.py" --root "$tmp/repos" \
-    --port-file "$tmp/port" --log "$tmp/log" &
+    --port-file "$tmp/port" --log "$tmp/log" 2>"$tmp/server.err" &
 srv=$!
 i=0
 while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -197,6 +197,15 @@ cmp -s "$tmp/home/models/test-org/tiny-gguf.gguf" "$fx/qwen3moe/qwen3moe-q8_0.gg
 ok $((rc + $?)) "pull --file NAME.gguf: fetched and linked in the store"
 "$MOESCOPE" run test-org/tiny-gguf -p "Hello" -n 2 --temp 0 >/dev/null 2>&1
 ok $? "moescope run on the pulled GGUF"
+cp "$fx/qwen3moe/qwen3moe-q4_k_m.gguf" "$tmp/repos/test-org/tiny-gguf/Tiny-Q4_K_M.gguf"
+rm -f "$tmp/home/models/test-org/tiny-gguf.gguf"
+"$MOESCOPE" pull test-org/tiny-gguf --type q4_k_m >"$tmp/out" 2>&1
+rc=$?
+cmp -s "$tmp/home/models/test-org/tiny-gguf.gguf" "$fx/qwen3moe/qwen3moe-q4_k_m.gguf"
+ok $((rc + $?)) "GGUF repo without --file: the file named like --type"
+"$MOESCOPE" pull test-org/tiny-gguf --type q6_k >"$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q "choose one with --file" "$tmp/out"
+ok $? "GGUF repo, no file of that type: says to use --file"
 "$MOESCOPE" pull test-org/tiny-gguf --file nosuch.gguf >"$tmp/out" 2>&1
 [ $? -eq 1 ] && grep -q "nosuch.gguf" "$tmp/out"
 ok $? "--file that the repo lacks: named"

@@ -259,7 +259,13 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     args = ap.parse_args()
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            # clients that stop reading (cancelled, failed on purpose)
+            if not isinstance(sys.exc_info()[1], OSError):
+                super().handle_error(request, client_address)
+
+    srv = Server(("127.0.0.1", 0), H)
     srv.daemon_threads = True
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:

@@ -1367,6 +1367,68 @@ done:
 	return rc;
 }
 
+int
+net_hub_list(const struct net_opts *o, const char *repo, const char *rev,
+    char ***files, size_t *n, struct err *e)
+{
+	static const char *const all[] = { "*", NULL };
+	struct hub hb;
+	size_t i, k;
+	int rc;
+
+	*files = NULL;
+	*n = 0;
+	memset(&hb, 0, sizeof hb);
+	hb.o = o;
+	hb.repo = repo;
+	if (rev == NULL)
+		rev = "main";
+	if (!valid_repo(repo))
+		return err_set(e, ERR_USAGE, "'%s' is not a hub repo id "
+		    "(ORG/NAME)", repo);
+	if (!valid_rev(rev))
+		return err_set(e, ERR_USAGE, "'%s' is not a revision", rev);
+	k = strlen(o->endpoint);
+	while (k > 0 && o->endpoint[k - 1] == '/')
+		k--;
+	if ((hb.endpoint = strndup(o->endpoint, k)) == NULL ||
+	    (hb.repo_dir = net_repo_dir(o->cache_dir, repo)) == NULL) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	if (o->token != NULL) {
+		char *h = fmt("Authorization: Bearer %s", o->token);
+
+		if (h == NULL) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		hb.auth = curl_slist_append(NULL, h);
+		free(h);
+	}
+	if (o->offline) {
+		char *snap = NULL;
+
+		rc = from_cache(&hb, rev, all, &snap, e);
+		free(snap);
+	} else
+		rc = api_list(&hb, rev, all, e);
+	if (rc != 0)
+		goto done;
+	if ((*files = calloc(hb.n_f + 1, sizeof **files)) == NULL) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < hb.n_f; i++) {
+		(*files)[i] = hb.f[i].path;
+		hb.f[i].path = NULL;
+	}
+	*n = hb.n_f;
+done:
+	hub_free(&hb);
+	return rc;
+}
+
 void
 net_snapshot_free(struct net_snapshot *s)
 {

@@ -131,6 +131,11 @@ int net_hub_download(const struct net_opts *o, const char *repo,
     struct err *e);
 void net_snapshot_free(struct net_snapshot *s);
 
+/* The repo paths of a revision (from the API, or the cache when offline);
+ * *files is a malloc'd array of n malloc'd strings. */
+int net_hub_list(const struct net_opts *o, const char *repo,
+    const char *rev, char ***files, size_t *n, struct err *e);
+
 /* The cache folder of a repo: CACHE/models--ORG--NAME (malloc'd). */
 char *net_repo_dir(const char *cache_dir, const char *repo);
 
