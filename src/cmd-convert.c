@@ -31,6 +31,7 @@ usage(FILE *fp)
 	    "  --name NAME        general.name (default: from the folder)\n"
 	    "  --pre NAME         tokenizer.ggml.pre when the pre-tokenizer\n"
 	    "                     is not recognised (llama-bpe, qwen2, ...)\n"
+	    "  --threads N        worker threads (default: one per CPU)\n"
 	    "  -q, --quiet        no progress\n"
 	    "  -h, --help         this help\n");
 }
@@ -78,6 +79,16 @@ cmd_convert_main(int argc, char **argv)
 			o.name = argv[++i];
 		else if (strcmp(a, "--pre") == 0 && i + 1 < argc)
 			o.pre = argv[++i];
+		else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
+			long n;
+
+			if (util_parse_long(argv[++i], 1, 64, &n) != 0) {
+				fprintf(stderr, "moescope convert: bad "
+				    "--threads '%s'\n", argv[i]);
+				return 2;
+			}
+			o.threads = (int)n;
+		}
 		else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
 			quiet = 1;
 		else if (a[0] == '-' && a[1] != '\0') {

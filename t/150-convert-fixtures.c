@@ -6,7 +6,8 @@
  * llama-quantize's <arch>-q8_0.gguf / -q4_k_m.gguf, and in fact the
  * same bytes (the content check says what differs when not). Also:
  * f16 / bf16 / q6_k / q5_k_m / q4_0 outputs open and have the expected
- * tensor types; a failed conversion leaves nothing behind.
+ * tensor types; 1, 3 or 5 worker threads give the same bytes; a failed
+ * conversion leaves nothing behind.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,8 @@ same_content(const char *got_path, const char *want_path, const char *what)
 	return good;
 }
 
+static int threads;	/* 0: one per CPU */
+
 static int
 convert(const char *dir, const char *out, int type, struct err *e)
 {
@@ -137,6 +140,7 @@ convert(const char *dir, const char *out, int type, struct err *e)
 	o.hf_dir = dir;
 	o.out = out;
 	o.type = type;
+	o.threads = threads;
 	return convert_run(&o, e);
 }
 
@@ -201,6 +205,19 @@ main(void)
 			unlink(out);
 		}
 	}
+	/* the bytes do not depend on the number of threads */
+	snprintf(dir, sizeof dir, "%s/models/deepseek2/hf", fx);
+	snprintf(want, sizeof want, "%s/models/deepseek2/deepseek2-q4_k_m.gguf",
+	    fx);
+	snprintf(out, sizeof out, "%s/x.gguf", tmpl);
+	for (k = 1; k <= 5; k += 2) {
+		threads = (int)k;
+		ok(convert(dir, out, CONVERT_Q4_K_M, &e) == 0 &&
+		    same_file(out, want), "deepseek2 q4_k_m with %zu threads: "
+		    "byte-identical", k);
+	}
+	threads = 0;
+	unlink(out);
 	/* other types: they open, with the types expected */
 	snprintf(dir, sizeof dir, "%s/models/qwen3moe/hf", fx);
 	snprintf(out, sizeof out, "%s/x.gguf", tmpl);

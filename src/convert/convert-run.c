@@ -6,12 +6,16 @@
  * from the mmap'd source (converted to float, permuted, stacked, split
  * or de-interleaved as the plan says), quantized with the quant room's
  * reference quantizers, and appended to the writer, which writes to a
- * temporary file renamed into place at the end. Peak memory is one
+ * temporary file renamed into place at the end. The rows of a chunk are
+ * shared among --threads workers (quantizing is the slow part: Q4_K's
+ * reference search runs at tens of MB/s a core); the output does not
+ * depend on their number. Peak memory is one
  * chunk (about 16 MiB) plus the plan, whatever the checkpoint size: the
  * source pages a chunk has consumed are advised away (MADV_DONTNEED)
  * after each chunk, so the mapped shards do not pile up in the resident
  * set either.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,14 +224,62 @@ drop_pages(const struct cv_tensor *t, uint64_t r, uint64_t rows)
 	}
 }
 
-/* Produce, convert and append every row of tensor idx. */
+/* One worker's share of a chunk: rows [r0, r1) into out. */
+struct job {
+	const struct cv_tensor	*t;
+	uint64_t		 r0, r1;
+	uint8_t			*out;
+	size_t			 rb;
+	float			*row;		/* ne[0] floats */
+	uint8_t			*raw;		/* one MXFP4 row */
+	int			 rc;
+	pthread_t		 th;
+	int			 th_ok;		/* th to be joined */
+};
+
+static void *
+run_job(void *arg)
+{
+	struct job *j = arg;
+	const struct cv_tensor *t = j->t;
+	int64_t n = (int64_t)t->ne[0];
+	uint8_t *o = j->out;
+	uint64_t r;
+
+	for (r = j->r0; r < j->r1; r++, o += j->rb) {
+		if (t->src_type == GGML_TYPE_MXFP4) {
+			if (t->type == GGML_TYPE_MXFP4) {
+				row_mxfp4(t, r, o);
+				continue;
+			}
+			row_mxfp4(t, r, j->raw);
+			quant_dequant_row(GGML_TYPE_MXFP4, j->raw, j->row, n);
+		} else
+			row_f32(t, r, j->row);
+		if (t->type == GGML_TYPE_F32)
+			memcpy(o, j->row, j->rb);
+		else if (quant_quantize_row(t->type, j->row, o, n) != 0) {
+			j->rc = ERR_UNSUPPORTED;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Produce, convert and append every row of tensor idx, a chunk at a
+ * time; the rows of a chunk are split among the jobs (one thread each
+ * after the first, which runs on the caller). Rows are independent, so
+ * the bytes do not depend on the number of threads.
+ */
 static int
 write_tensor(struct gguf_writer *w, uint64_t idx, const struct cv_tensor *t,
-    uint8_t *chunk, float *row, uint8_t *raw, struct err *e)
+    uint8_t *chunk, struct job *jobs, int n_jobs, struct err *e)
 {
 	uint64_t rows = t->ne[1] * t->ne[2] * t->ne[3], r, n = t->ne[0];
-	size_t rb, used = 0;
-	int rc;
+	uint64_t per, k, each;
+	size_t rb;
+	int rc, i, nj;
 
 	if ((rc = quant_row_bytes(t->type, (int64_t)n, &rb)) != 0)
 		return err_set(e, ERR_RANGE, "%s: rows of %llu do not fit "
@@ -236,34 +288,49 @@ write_tensor(struct gguf_writer *w, uint64_t idx, const struct cv_tensor *t,
 	if (rb > CHUNK_BYTES)
 		return err_set(e, ERR_RANGE, "%s: a row of %zu bytes is too "
 		    "long", t->name, rb);
-	for (r = 0; r < rows; r++) {
-		if (t->src_type == GGML_TYPE_MXFP4) {
-			if (t->type == GGML_TYPE_MXFP4) {
-				row_mxfp4(t, r, chunk + used);
-				used += rb;
-				goto flush;
+	per = CHUNK_BYTES / rb;
+	for (r = 0; r < rows; r += k) {
+		k = rows - r < per ? rows - r : per;
+		/* at least 16 rows a job: small tensors stay on one */
+		nj = (int)(k / 16 < (uint64_t)n_jobs ? k / 16 : (uint64_t)n_jobs);
+		if (nj < 1)
+			nj = 1;
+		each = (k + (uint64_t)nj - 1) / (uint64_t)nj;
+		for (i = 0; i < nj; i++) {
+			struct job *j = &jobs[i];
+
+			j->t = t;
+			j->r0 = r + (uint64_t)i * each;
+			j->r1 = j->r0 + each < r + k ? j->r0 + each : r + k;
+			if (j->r0 > j->r1)
+				j->r0 = j->r1;
+			j->out = chunk + (j->r0 - r) * rb;
+			j->rb = rb;
+			j->rc = 0;
+			if (i > 0 && pthread_create(&j->th, NULL, run_job,
+			    j) != 0)
+				run_job(j);	/* no thread: do it here */
+			else if (i > 0)
+				j->th_ok = 1;
+		}
+		run_job(&jobs[0]);
+		rc = 0;
+		for (i = 0; i < nj; i++) {
+			if (i > 0 && jobs[i].th_ok) {
+				pthread_join(jobs[i].th, NULL);
+				jobs[i].th_ok = 0;
 			}
-			row_mxfp4(t, r, raw);
-			quant_dequant_row(GGML_TYPE_MXFP4, raw, row,
-			    (int64_t)n);
-		} else
-			row_f32(t, r, row);
-		if (t->type == GGML_TYPE_F32)
-			memcpy(chunk + used, row, rb);
-		else if (quant_quantize_row(t->type, row, chunk + used,
-		    (int64_t)n) != 0)
+			if (jobs[i].rc != 0)
+				rc = jobs[i].rc;
+		}
+		if (rc != 0)
 			return err_set(e, ERR_UNSUPPORTED, "%s: cannot "
 			    "quantize to %s", t->name,
 			    quant_type_info(t->type)->name);
-		used += rb;
-flush:
-		if (used + rb > CHUNK_BYTES || r + 1 == rows) {
-			if ((rc = gguf_writer_write_data(w, idx, chunk, used,
-			    e)) != 0)
-				return rc;
-			used = 0;
-			drop_pages(t, r + 1, rows);
-		}
+		if ((rc = gguf_writer_write_data(w, idx, chunk,
+		    (size_t)k * rb, e)) != 0)
+			return rc;
+		drop_pages(t, r + k, rows);
 	}
 	return 0;
 }
@@ -287,11 +354,11 @@ convert_run(const struct convert_opts *o, struct err *e)
 {
 	struct cv_model m;
 	struct gguf_writer *w = NULL;
-	uint8_t *chunk = NULL, *raw = NULL;
-	float *row = NULL;
+	uint8_t *chunk = NULL;
+	struct job *jobs = NULL;
 	uint64_t max_row = 0, done = 0, total = 0;
 	size_t i;
-	int rc;
+	int rc, n_jobs, k;
 
 	memset(&m, 0, sizeof m);
 	m.dir = o->hf_dir;
@@ -352,18 +419,28 @@ convert_run(const struct convert_opts *o, struct err *e)
 			max_row = t->ne[0];
 		total += t->in_bytes;
 	}
-	row = malloc((max_row + 256) * sizeof *row);
-	raw = malloc((max_row / 32 + 8) * 17);
+	n_jobs = o->threads > 0 ? o->threads : util_ncpu();
+	if (n_jobs > 64)
+		n_jobs = 64;
 	chunk = malloc(CHUNK_BYTES);
-	if (row == NULL || raw == NULL || chunk == NULL) {
+	jobs = calloc((size_t)n_jobs, sizeof *jobs);
+	if (chunk == NULL || jobs == NULL) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto done;
+	}
+	for (k = 0; k < n_jobs; k++) {
+		jobs[k].row = malloc((max_row + 256) * sizeof *jobs[k].row);
+		jobs[k].raw = malloc((max_row / 32 + 8) * 17);
+		if (jobs[k].row == NULL || jobs[k].raw == NULL) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto done;
+		}
 	}
 	if ((rc = gguf_writer_begin(w, o->out, e)) != 0)
 		goto done;
 	for (i = 0; i < m.n_t; i++) {
-		if ((rc = write_tensor(w, i, &m.t[i], chunk, row, raw, e)) !=
-		    0)
+		if ((rc = write_tensor(w, i, &m.t[i], chunk, jobs, n_jobs,
+		    e)) != 0)
 			goto done;
 		done += m.t[i].in_bytes;
 		if (o->progress != NULL && o->progress(o->progress_arg,
@@ -378,8 +455,12 @@ done:
 	if (rc != 0 && w != NULL)
 		gguf_writer_abort(w);
 	gguf_writer_free(w);
-	free(row);
-	free(raw);
+	if (jobs != NULL)
+		for (k = 0; k < n_jobs; k++) {
+			free(jobs[k].row);
+			free(jobs[k].raw);
+		}
+	free(jobs);
 	free(chunk);
 	model_free(&m);
 	return rc;

@@ -46,6 +46,8 @@ struct convert_opts {
 					 * folder name, as llama.cpp */
 	const char	*pre;		/* tokenizer.ggml.pre; NULL: recognised
 					 * from tokenizer.json */
+	int		 threads;	/* workers for a chunk's rows; 0: one
+					 * per CPU */
 	convert_progress_fn progress;
 	void		*progress_arg;
 };
