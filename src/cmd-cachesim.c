@@ -7,6 +7,7 @@
  * several comma-separated budgets give a table.
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,17 +138,94 @@ load_trace(const char *path, struct trace *t, struct err *e)
 	return rc;
 }
 
+/*
+ * Routing statistics of a trace, the figures make-model --skew is
+ * calibrated on: per layer, the busiest expert's share of selections,
+ * the normalized entropy of the load (1 = uniform), and how many of a
+ * token's experts the previous token also used.
+ */
+static void
+print_stats(const struct trace *t)
+{
+	uint64_t *cnt = calloc((size_t)t->n_expert, sizeof *cnt);
+	uint8_t *prev = calloc((size_t)t->n_expert, 1);
+	double top_sum = 0, ent_sum = 0, reuse_sum = 0;
+	size_t i, j;
+	int l, x;
+
+	if (cnt == NULL || prev == NULL) {
+		free(cnt);
+		free(prev);
+		return;
+	}
+	printf("%-6s %8s %8s %8s\n", "layer", "top%", "entropy", "reuse%");
+	for (l = 0; l < t->n_layer; l++) {
+		uint64_t tot = t->n[l], top = 0, reused = 0, seen = 0;
+		uint64_t cur_tok = UINT64_MAX;
+		double ent = 0;
+
+		if (tot == 0)
+			continue;
+		memset(cnt, 0, (size_t)t->n_expert * sizeof *cnt);
+		memset(prev, 0, (size_t)t->n_expert);
+		for (i = 0; i < t->n[l]; i = j) {
+			/* one token's experts: a[i..j) */
+			uint64_t tk = t->acc[l][i].token;
+
+			for (j = i; j < t->n[l] && t->acc[l][j].token == tk;
+			    j++) {
+				cnt[t->acc[l][j].expert]++;
+				if (cur_tok != UINT64_MAX && tk == cur_tok + 1) {
+					reused += prev[t->acc[l][j].expert];
+					seen++;
+				}
+			}
+			memset(prev, 0, (size_t)t->n_expert);
+			for (j = i; j < t->n[l] && t->acc[l][j].token == tk;
+			    j++)
+				prev[t->acc[l][j].expert] = 1;
+			cur_tok = tk;
+		}
+		for (x = 0; x < t->n_expert; x++) {
+			double p = (double)cnt[x] / (double)tot;
+
+			if (cnt[x] > top)
+				top = cnt[x];
+			if (p > 0)
+				ent -= p * log(p);
+		}
+		ent /= log((double)t->n_expert);
+		printf("%-6d %7.1f%% %8.3f %7.1f%%\n", l, 100.0 * (double)top /
+		    (double)tot, ent, seen ? 100.0 * (double)reused /
+		    (double)seen : 0);
+		top_sum += (double)top / (double)tot;
+		ent_sum += ent;
+		reuse_sum += seen ? (double)reused / (double)seen : 0;
+	}
+	printf("%-6s %7.1f%% %8.3f %7.1f%%   (uniform: %.1f%%, 1.000, "
+	    "%.1f%%)\n", "mean", 100 * top_sum / t->n_layer,
+	    ent_sum / t->n_layer, 100 * reuse_sum / t->n_layer,
+	    100.0 / t->n_expert, 100.0 * (double)t->n[0] /
+	    (double)t->tokens / t->n_expert);
+	free(cnt);
+	free(prev);
+}
+
 static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: moescope cachesim TRACE.jsonl [--policy "
 	    "lru|lfu|gate|belady|all]\n"
 	    "                 [--budget N|N%%[,...]] [--per-layer] "
-	    "[--json]\n\n"
+	    "[--json] [--stats]\n\n"
 	    "Replays a routing trace (from moescope route) through per-layer "
 	    "expert\ncaches of N slots (or N%% of each layer's experts) and "
 	    "prints hit rates.\nBelady's optimal policy is the ceiling. "
-	    "Default: all policies, 25%%.\n");
+	    "Default: all policies, 25%%.\n"
+	    "--stats prints the trace's routing statistics instead: per "
+	    "layer the busiest\nexpert's share, the load's normalized "
+	    "entropy, and the share of a token's\nexperts the previous "
+	    "token also used.\n");
 }
 
 int
@@ -157,7 +235,7 @@ cmd_cachesim_main(int argc, char **argv)
 	struct trace t;
 	struct err e = { 0 };
 	char *list, *tok, *save = NULL;
-	int i, json = 0, per_layer = 0, p0, p1, p, l, first = 1;
+	int i, json = 0, per_layer = 0, p0, p1, p, l, first = 1, stats = 0;
 
 	if (cmd_wants_help(argc, argv)) {
 		usage(stdout);
@@ -172,6 +250,8 @@ cmd_cachesim_main(int argc, char **argv)
 			json = 1;
 		else if (strcmp(argv[i], "--per-layer") == 0)
 			per_layer = 1;
+		else if (strcmp(argv[i], "--stats") == 0)
+			stats = 1;
 		else if (path == NULL && (argv[i][0] != '-' ||
 		    strcmp(argv[i], "-") == 0))
 			path = argv[i];
@@ -196,6 +276,11 @@ cmd_cachesim_main(int argc, char **argv)
 	}
 	if (load_trace(path, &t, &e) != 0)
 		return cmd_fail(&e);
+	if (stats) {
+		print_stats(&t);
+		trace_free(&t);
+		return 0;
+	}
 	if ((list = strdup(budgets)) == NULL)
 		return 1;
 	if (json)

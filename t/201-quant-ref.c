@@ -324,12 +324,17 @@ test_roundtrip(void)
 	x[3] = NAN;
 	x[40] = INFINITY;
 	x[300] = -INFINITY;
-	for (k = 0; k < sizeof t / sizeof t[0]; k++) {
+	for (k = 0; k < sizeof t / sizeof t[0]; k++)
 		quant_quantize_row(t[k].type, x, q, 512);
+	for (k = 0; k <= QUANT_ISA_AVX512; k++) {
+		quant_set_isa((enum quant_isa)k);
 		quant_quantize_act(GGML_TYPE_Q8_0, x, q, 512);
 		quant_quantize_act(GGML_TYPE_Q8_1, x, q, 512);
 		quant_quantize_act(GGML_TYPE_Q8_K, x, q, 512);
+		quant_quantize_act(GGML_TYPE_F16, x, q, 512);
+		quant_quantize_act(GGML_TYPE_BF16, x, q, 512);
 	}
+	quant_set_isa(QUANT_ISA_AVX512);
 	ok(1, "zero, NaN and infinite inputs quantize without trapping");
 }
 

@@ -295,6 +295,8 @@ units(void)
 	is_render("{{ 'a\\tb\\u00e9\\n' }}|{{ \"it's\" ~ 'x' }}", NULL,
 	    "a\tb\xc3\xa9\n|it'sx");
 	is_render("{{ ['it\\'s'] }}", NULL, "[\"it's\"]");
+	is_render("{{ ['a\\xa0\\u200b\\x01 é'] }}", NULL,
+	    "['a\\xa0\\u200b\\x01 é']");
 	/* tojson */
 	is_render("{{ {'a': [1, 2.0, 'é\"\\n'], 'b': none} | tojson }}", NULL,
 	    "{\"a\": [1, 2.0, \"é\\\"\\n\"], \"b\": null}");
@@ -453,6 +455,9 @@ units(void)
 	    "{{ k }}{{ v }}{% endcall %}", NULL, "[k1][k2]");
 	is_error("{% frobnicate %}", NULL, "unknown tag 'frobnicate'");
 	is_error("{% break %}", NULL, "outside of a loop");
+	is_error("{% for x in y %}\n{% endif %}", NULL,
+	    "line 2: unexpected '{% endif %}', expected '{% endfor %}'");
+	is_error("{% endif %}", NULL, "no open block");
 	is_error("{{ 'abc }}", NULL, "unterminated string");
 	is_error("{# never closed", NULL, "unterminated comment");
 	is_error("{% for x in %}{% endfor %}", NULL, "expected");
@@ -469,6 +474,10 @@ units(void)
 	    "{% set ns.l = ns.l + ns.l %}{% endfor %}", NULL, "out of memory");
 	is_error("{{ 'x' * 100000000 }}", NULL, "larger than");
 	is_error("{{ range(100000000) }}", NULL, "too large");
+	is_error("{% macro m(n) %}{{ 'x' * 300000 }}{% if n %}{{ m(n - 1) }}"
+	    "{% endif %}{% endmacro %}{{ m(50) }}", NULL, "larger than");
+	is_render("{{ ('a' * 300000 ~ 'b') in ('a' * 900000 ~ 'b') }}", NULL,
+	    "True");
 	n = 0;
 	for (i = 0; i < 3000; i++)
 		deep[n++] = '(';
@@ -531,6 +540,10 @@ units(void)
 		    "assistant\nyo<|im_end|>\n<|im_start|>assistant\n",
 		    "chatml output");
 		free(out);
+		m[1].content = "\xff";
+		ok(tokenizer_template_render(tokenizer_template_builtin(
+		    "chatml"), m, 2, &o, &out, &len, &e) == ERR_USAGE,
+		    "invalid UTF-8 in a message is refused");
 	}
 }
 

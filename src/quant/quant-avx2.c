@@ -325,7 +325,7 @@ act_q8_k(const float *x, void *dst, int64_t n)
 
 		if (!(amax > 0)) {
 			/* zero (or NaN) block: the reference's answer */
-			quant_act_ref(GGML_TYPE_Q8_K, x, &y[i], QK_K);
+			quant_quantize_act_ref(GGML_TYPE_Q8_K, x, &y[i], QK_K);
 			continue;
 		}
 		for (j = 0; j < QK_K; j++)
@@ -340,10 +340,10 @@ act_q8_k(const float *x, void *dst, int64_t n)
 			int k;
 
 			for (k = 0; k < 4; k++)
-				q[k] = _mm256_min_epi32(c127, _mm256_cvtps_epi32(
-				    _mm256_round_ps(_mm256_mul_ps(
-				    _mm256_loadu_ps(x + j + 8 * k), mul),
-				    _MM_FROUND_TO_NEAREST_INT |
+				q[k] = _mm256_min_epi32(c127,
+				    _mm256_cvtps_epi32(_mm256_round_ps(
+				    _mm256_mul_ps(_mm256_loadu_ps(x + j +
+				    8 * k), mul), _MM_FROUND_TO_NEAREST_INT |
 				    _MM_FROUND_NO_EXC)));
 			p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
 			    _mm256_packs_epi32(q[2], q[3]));

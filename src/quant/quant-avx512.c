@@ -13,8 +13,9 @@
  *     two blocks per step; Q4_0, Q4_1, IQ4_NL, MXFP4 and Q8_0 four
  *     blocks per step, the 4-bit codes of all four decoded by one
  *     vpshufb (Q5_1 keeps the 256-bit VNNI kernel: faster here);
- *   - one-token Q2_K..Q6_K products 64 elements per 512-bit step
- *     (vpmaddubsw/vpmaddwd, scales spread with vpermw);
+ *   - Q2_K..Q6_K and IQ4_XS products 64 elements per 512-bit step (vpmaddubsw /
+ *     vpmaddwd, scales spread with vpermw), for one token and for
+ *     tiles of several;
  *   - F32 and F16 products sixteen lanes wide; BF16 with vdpbf16ps
  *     (AVX512-BF16) or, without it, by widening to F32; for several
  *     tokens, 4 x 4 register tiles of all three.
@@ -193,17 +194,103 @@ z_fdot_##name(int64_t n, const void *w, const void *x)			\
  * costs two activation loads, two vpdpbusd and two FMAs whose scales
  * come from the contiguous weight and token scale arrays.
  */
+/* Four tokens' activations of blocks i..i+1 (lo) or i+2..i+3 (hi). */
+QS_FN __m512i
+z_y2(const int8_t *b, size_t xbsz)
+{
+	return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(
+	    (const __m256i *)b)), _mm256_loadu_si256((const __m256i *)
+	    (b + xbsz)), 1);
+}
+
+/* |w| . sign(y, w) for 64 weights already split into abs and sign. */
+QS_FN __m512i
+z_sdot(__m512i aw, __mmask64 neg, __m512i y)
+{
+	return _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw,
+	    _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y));
+}
+
+/*
+ * One row's unpacked chunk (cn blocks) . four tokens: out4[t] gets the
+ * chunk's sum. yq[t]: the tokens' first quants in the chunk; yd / ys:
+ * their block scales and (Q8_1) sums, as floats.
+ */
 QS_FN void
-z_tile_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
-    const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
-    float *y, size_t ys)
+z_b32_chunk(const struct qs_b32 *u, int64_t cn, const int8_t *const *yq,
+    size_t xbsz, const float (*yd)[QS_CB32], const float (*ys)[QS_CB32],
+    int has_m, float *out4)
 {
 	const __m512i s01 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0,
 	    1, 1, 1, 1, 1, 1, 1, 1);
 	const __m512i s23 = _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2,
 	    3, 3, 3, 3, 3, 3, 3, 3);
+	__m512 acc[4];
+	__m128 msv[4];
+	int64_t i;
+	int t;
+
+	_Pragma("GCC unroll 4")
+	for (t = 0; t < 4; t++) {
+		acc[t] = _mm512_setzero_ps();
+		msv[t] = _mm_setzero_ps();
+	}
+	for (i = 0; i + 4 <= cn; i += 4) {
+		__m512i w01 = _mm512_loadu_si512(u->w8 + 32 * i);
+		__m512i w23 = _mm512_loadu_si512(u->w8 + 32 * i + 64);
+		__mmask64 n01 = _mm512_movepi8_mask(w01);
+		__mmask64 n23 = _mm512_movepi8_mask(w23);
+		__m512i a01 = _mm512_abs_epi8(w01), a23 = _mm512_abs_epi8(w23);
+		__m128 dw = _mm_loadu_ps(u->d + i), mw = _mm_loadu_ps(u->m + i);
+
+		_Pragma("GCC unroll 4")
+		for (t = 0; t < 4; t++) {
+			const int8_t *b = yq[t] + (size_t)i * xbsz;
+			__m512i p01 = z_sdot(a01, n01, z_y2(b, xbsz));
+			__m512i p23 = z_sdot(a23, n23, z_y2(b + 2 * xbsz,
+			    xbsz));
+			__m512 d4 = _mm512_castps128_ps512(_mm_mul_ps(dw,
+			    _mm_loadu_ps(&yd[t][i])));
+
+			acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(s01, d4),
+			    _mm512_cvtepi32_ps(p01), acc[t]);
+			acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(s23, d4),
+			    _mm512_cvtepi32_ps(p23), acc[t]);
+			if (has_m)
+				msv[t] = _mm_fmadd_ps(mw,
+				    _mm_loadu_ps(&ys[t][i]), msv[t]);
+		}
+	}
+	_Pragma("GCC unroll 4")
+	for (t = 0; t < 4; t++) {
+		__m128 v = _mm_add_ps(msv[t], _mm_movehl_ps(msv[t], msv[t]));
+
+		v = _mm_add_ss(v, _mm_movehdup_ps(v));
+		out4[t] = _mm512_reduce_add_ps(acc[t]) + _mm_cvtss_f32(v);
+	}
+	for (; i < cn; i++) {
+		__m256i wv = _mm256_loadu_si256((const __m256i *)
+		    (u->w8 + 32 * i));
+
+		for (t = 0; t < 4; t++) {
+			__m256i p = qs_dot_i8(wv, _mm256_loadu_si256(
+			    (const __m256i *)(yq[t] + (size_t)i * xbsz)));
+
+			out4[t] += u->d[i] * yd[t][i] *
+			    qs_hsum8(_mm256_cvtepi32_ps(p)) +
+			    u->m[i] * ys[t][i];
+		}
+	}
+}
+
+QS_FN void
+z_tile_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
+    const void *w, size_t ws, int nr, const void *x, size_t xs, int nt,
+    float *y, size_t ys)
+{
 	struct qs_b32 u;
 	float yd[4][QS_CB32], ysum[4][QS_CB32], out[QUANT_TILE_R][4];
+	float part[4];
 	const int8_t *yq[4];
 	size_t xbsz = has_m ? sizeof(block_q8_1) : sizeof(block_q8_0);
 	size_t qoff = has_m ? offsetof(block_q8_1, qs) :
@@ -244,100 +331,14 @@ z_tile_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
 				    (size_t)c0 * xbsz + qoff);
 			}
 			for (r = 0; r < nr; r++) {
-				__m512 acc[4];
-				__m128 msv[4];
-				float tail[4] = { 0, 0, 0, 0 };
-
 				up((const char *)w + (size_t)r * ws +
 				    (size_t)c0 * bsz, cn, &u);
-				_Pragma("GCC unroll 4")
-				for (t = 0; t < 4; t++) {
-					acc[t] = _mm512_setzero_ps();
-					msv[t] = _mm_setzero_ps();
-				}
-				for (i = 0; i + 4 <= cn; i += 4) {
-					__m512i w01 = _mm512_loadu_si512(
-					    u.w8 + 32 * i);
-					__m512i w23 = _mm512_loadu_si512(
-					    u.w8 + 32 * i + 64);
-					__mmask64 n01 = _mm512_movepi8_mask(w01);
-					__mmask64 n23 = _mm512_movepi8_mask(w23);
-					__m512i a01 = _mm512_abs_epi8(w01);
-					__m512i a23 = _mm512_abs_epi8(w23);
-					__m128 dw = _mm_loadu_ps(u.d + i);
-					__m128 mw = _mm_loadu_ps(u.m + i);
-
-					_Pragma("GCC unroll 4")
-					for (t = 0; t < 4; t++) {
-						const int8_t *b = yq[t] +
-						    (size_t)i * xbsz;
-						__m512i y01, y23, p01, p23;
-						__m512 d4;
-
-						y01 = _mm512_inserti64x4(
-						    _mm512_castsi256_si512(
-						    _mm256_loadu_si256(
-						    (const __m256i *)b)),
-						    _mm256_loadu_si256(
-						    (const __m256i *)(b + xbsz)),
-						    1);
-						y23 = _mm512_inserti64x4(
-						    _mm512_castsi256_si512(
-						    _mm256_loadu_si256(
-						    (const __m256i *)(b +
-						    2 * xbsz))),
-						    _mm256_loadu_si256(
-						    (const __m256i *)(b +
-						    3 * xbsz)), 1);
-						p01 = _mm512_dpbusd_epi32(
-						    _mm512_setzero_si512(), a01,
-						    _mm512_mask_sub_epi8(y01, n01,
-						    _mm512_setzero_si512(), y01));
-						p23 = _mm512_dpbusd_epi32(
-						    _mm512_setzero_si512(), a23,
-						    _mm512_mask_sub_epi8(y23, n23,
-						    _mm512_setzero_si512(), y23));
-						d4 = _mm512_castps128_ps512(
-						    _mm_mul_ps(dw, _mm_loadu_ps(
-						    &yd[t][i])));
-						acc[t] = _mm512_fmadd_ps(
-						    _mm512_permutexvar_ps(s01, d4),
-						    _mm512_cvtepi32_ps(p01), acc[t]);
-						acc[t] = _mm512_fmadd_ps(
-						    _mm512_permutexvar_ps(s23, d4),
-						    _mm512_cvtepi32_ps(p23), acc[t]);
-						if (has_m)
-							msv[t] = _mm_fmadd_ps(mw,
-							    _mm_loadu_ps(
-							    &ysum[t][i]),
-							    msv[t]);
-					}
-				}
-				for (; i < cn; i++) {
-					__m256i wv = _mm256_loadu_si256(
-					    (const __m256i *)(u.w8 + 32 * i));
-
-					for (t = 0; t < 4; t++) {
-						__m256i p = qs_dot_i8(wv,
-						    _mm256_loadu_si256(
-						    (const __m256i *)(yq[t] +
-						    (size_t)i * xbsz)));
-
-						tail[t] += u.d[i] * yd[t][i] *
-						    (float)qs_hsum8(
-						    _mm256_cvtepi32_ps(p)) +
-						    u.m[i] * ysum[t][i];
-					}
-				}
-				_Pragma("GCC unroll 4")
-				for (t = 0; t < 4; t++) {
-					__m128 v = _mm_add_ps(msv[t],
-					    _mm_movehl_ps(msv[t], msv[t]));
-
-					v = _mm_add_ss(v, _mm_movehdup_ps(v));
-					out[r][t] += _mm512_reduce_add_ps(acc[t]) +
-					    _mm_cvtss_f32(v) + tail[t];
-				}
+				z_b32_chunk(&u, cn, yq, xbsz,
+				    (const float (*)[QS_CB32])yd,
+				    (const float (*)[QS_CB32])ysum, has_m,
+				    part);
+				for (t = 0; t < 4; t++)
+					out[r][t] += part[t];
 			}
 		}
 		for (r = 0; r < nr; r++)
@@ -800,10 +801,12 @@ z_fdot_q3_k(int64_t n, const void *w, const void *x)
 			    _mm512_set1_epi64(2));
 			__m512i q01 = _mm512_or_si512(_mm512_and_si512(
 			    _mm512_srlv_epi64(qz, sh01), m3), _mm512_slli_epi16(
-			    _mm512_and_si512(_mm512_srlv_epi64(hz, b01), m1), 2));
+			    _mm512_and_si512(_mm512_srlv_epi64(hz, b01), m1),
+			    2));
 			__m512i q23 = _mm512_or_si512(_mm512_and_si512(
 			    _mm512_srlv_epi64(qz, sh23), m3), _mm512_slli_epi16(
-			    _mm512_and_si512(_mm512_srlv_epi64(hz, b23), m1), 2));
+			    _mm512_and_si512(_mm512_srlv_epi64(hz, b23), m1),
+			    2));
 			__m512i s01 = _mm512_permutexvar_epi16(_mm512_add_epi16(
 			    Z_G0, _mm512_set1_epi16((short)(8 * h))), scv);
 			__m512i s23 = _mm512_permutexvar_epi16(_mm512_add_epi16(
@@ -823,7 +826,175 @@ z_fdot_q3_k(int64_t n, const void *w, const void *x)
 	return _mm512_reduce_add_ps(acc);
 }
 
-#define Z_KTILE(name)							\
+/*
+ * K tiles for several tokens: quant-simd.h's K form (unpacked levels,
+ * 16 scales and corrections per super-block), 64 levels per 512-bit step
+ * for four tokens at a time.
+ */
+QS_FN void
+z_k_sb4(const struct qs_k *u, int64_t i, const block_q8_K *const *yt,
+    int64_t j, __m512 *acc)
+{
+	const uint8_t *q = u->q + QK_K * i;
+	__m512i scv = _mm512_zextsi256_si512(_mm256_loadu_si256(
+	    (const __m256i *)(u->sc + 16 * i)));
+	__m256i c16 = _mm256_loadu_si256((const __m256i *)(u->c + 16 * i));
+	__m512i isum[4];
+	int p, t;
+
+	_Pragma("GCC unroll 4")
+	for (t = 0; t < 4; t++)
+		isum[t] = _mm512_setzero_si512();
+	_Pragma("GCC unroll 4")
+	for (p = 0; p < 4; p++) {
+		__m512i sc = _mm512_permutexvar_epi16(_mm512_add_epi16(Z_G0,
+		    _mm512_set1_epi16((short)(4 * p))), scv);
+		__m512i a = _mm512_loadu_si512(q + 64 * p);
+
+		_Pragma("GCC unroll 4")
+		for (t = 0; t < 4; t++)
+			isum[t] = _mm512_add_epi32(isum[t], _mm512_madd_epi16(
+			    _mm512_maddubs_epi16(a, _mm512_loadu_si512(
+			    yt[t][j].qs + 64 * p)), sc));
+	}
+	_Pragma("GCC unroll 4")
+	for (t = 0; t < 4; t++) {
+		const block_q8_K *b = &yt[t][j];
+		__m512i cs = _mm512_zextsi256_si512(_mm256_madd_epi16(c16,
+		    _mm256_loadu_si256((const __m256i *)b->bsums)));
+
+		acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(b->d * u->d[i]),
+		    _mm512_cvtepi32_ps(isum[t]), acc[t]);
+		acc[t] = _mm512_fnmadd_ps(_mm512_set1_ps(b->d * u->dm[i]),
+		    _mm512_cvtepi32_ps(cs), acc[t]);
+	}
+}
+
+QS_FN void
+z_tile_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
+    size_t ws, int nr, const void *x, size_t xs, int nt, float *y,
+    size_t ys)
+{
+	struct qs_k u;
+	__m512 acc[QUANT_TILE_T];
+	int64_t nb = n / QK_K, c0, cn, i;
+	int r, t, m, t0;
+
+	while (nt > QUANT_TILE_T) {
+		z_tile_k(up, bsz, n, w, ws, nr, x, xs, QUANT_TILE_T, y, ys);
+		x = (const char *)x + QUANT_TILE_T * xs;
+		y += QUANT_TILE_T * ys;
+		nt -= QUANT_TILE_T;
+	}
+	for (r = 0; r < nr; r++) {
+		const char *wr = (const char *)w + (size_t)r * ws;
+
+		for (t = 0; t < nt; t++)
+			acc[t] = _mm512_setzero_ps();
+		for (c0 = 0; c0 < nb; c0 += cn) {
+			cn = nb - c0 < QS_CK ? nb - c0 : QS_CK;
+			up(wr + (size_t)c0 * bsz, cn, &u);
+			for (t0 = 0; t0 < nt; t0 += 4) {
+				const block_q8_K *yt[4];
+				__m512 a4[4];
+
+				m = nt - t0 < 4 ? nt - t0 : 4;
+				_Pragma("GCC unroll 4")
+				for (t = 0; t < 4; t++) {
+					yt[t] = (const block_q8_K *)
+					    ((const char *)x + (size_t)(t0 +
+					    (t < m ? t : 0)) * xs);
+					a4[t] = t < m ? acc[t0 + t] :
+					    _mm512_setzero_ps();
+				}
+				for (i = 0; i < cn; i++)
+					z_k_sb4(&u, i, yt, c0 + i, a4);
+				for (t = 0; t < m; t++)
+					acc[t0 + t] = a4[t];
+			}
+		}
+		for (t = 0; t < nt; t++)
+			y[(size_t)t * ys + (size_t)r] =
+			    _mm512_reduce_add_ps(acc[t]);
+	}
+}
+
+/* IQ4_XS, one token: two 32-groups (64 elements) per step, codes
+ * through one vpshufb, signed products with vpdpbusd; the eight 6-bit
+ * group scales are decoded as a vector and applied in float. */
+QS_FN __m256
+z_iq4xs_scales(const block_iq4_xs *b)
+{
+	uint32_t sl;
+	__m128i lo, hi, nib, h2, ls;
+
+	memcpy(&sl, b->scales_l, 4);
+	lo = _mm_cvtsi32_si128((int)(sl & 0x0f0f0f0fu));
+	hi = _mm_cvtsi32_si128((int)((sl >> 4) & 0x0f0f0f0fu));
+	nib = _mm_cvtepu8_epi16(_mm_unpacklo_epi8(lo, hi));
+	h2 = _mm_and_si128(_mm_srlv_epi16(_mm_set1_epi16((short)b->scales_h),
+	    _mm_setr_epi16(0, 2, 4, 6, 8, 10, 12, 14)), _mm_set1_epi16(3));
+	ls = _mm_sub_epi16(_mm_or_si128(nib, _mm_slli_epi16(h2, 4)),
+	    _mm_set1_epi16(32));
+	return _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(ls));
+}
+
+QS_FN float
+z_fdot_iq4_xs(int64_t n, const void *w, const void *x)
+{
+	const block_iq4_xs *a = w;
+	const block_q8_K *y = x;
+	const __m256i mf = _mm256_set1_epi8(0xF);
+	const __m512i lut = _mm512_broadcast_i32x4(_mm_loadu_si128(
+	    (const __m128i *)quant_kvalues_iq4nl));
+	const __m512i i01 = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+	const __m512i half = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0,
+	    1, 1, 1, 1, 1, 1, 1, 1);
+	__m512 acc = _mm512_setzero_ps();
+	int64_t i, nb = n / QK_K;
+	int p;
+
+	for (i = 0; i < nb; i++) {
+		__m512 lsf = _mm512_castps256_ps512(_mm256_mul_ps(
+		    z_iq4xs_scales(&a[i]), _mm256_set1_ps(y[i].d *
+		    qs_h2f(a[i].d))));
+
+		for (p = 0; p < 4; p++) {
+			__m256i q = _mm256_loadu_si256((const __m256i *)
+			    (a[i].qs + 32 * p));
+			__m512i qz = _mm512_permutex2var_epi64(
+			    _mm512_zextsi256_si512(_mm256_and_si256(q, mf)),
+			    i01, _mm512_zextsi256_si512(_mm256_and_si256(
+			    _mm256_srli_epi16(q, 4), mf)));
+			__m512i v = _mm512_shuffle_epi8(lut, qz);
+			__m512i yv = _mm512_loadu_si512(y[i].qs + 64 * p);
+			__mmask64 neg = _mm512_movepi8_mask(v);
+			__m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+			    _mm512_abs_epi8(v), _mm512_mask_sub_epi8(yv, neg,
+			    _mm512_setzero_si512(), yv));
+			__m512 sc = _mm512_permutexvar_ps(_mm512_add_epi32(half,
+			    _mm512_set1_epi32(2 * p)), lsf);
+
+			acc = _mm512_fmadd_ps(sc, _mm512_cvtepi32_ps(d), acc);
+		}
+	}
+	return _mm512_reduce_add_ps(acc);
+}
+
+QS_FN void
+z_tile_iq4_xs(int64_t n, const void *w, size_t ws, int nr, const void *x,
+    size_t xs, int nt, float *y, size_t ys)
+{
+	int r, t;
+
+	for (r = 0; r < nr; r++)
+		for (t = 0; t < nt; t++)
+			y[(size_t)t * ys + (size_t)r] = z_fdot_iq4_xs(n,
+			    (const char *)w + (size_t)r * ws,
+			    (const char *)x + (size_t)t * xs);
+}
+
+#define Z_KTILE(name, blk)						\
 QS_FN void								\
 z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
     const void *x, size_t xs, int nt, float *y, size_t ys)		\
@@ -831,7 +1002,8 @@ z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
 	int r;								\
 									\
 	if (nt != 1) {							\
-		qs_tile_##name(n, w, ws, nr, x, xs, nt, y, ys);		\
+		z_tile_k(qs_up_##name, sizeof(blk), n, w, ws, nr, x, xs,\
+		    nt, y, ys);						\
 		return;							\
 	}								\
 	for (r = 0; r < nr; r++)					\
@@ -839,11 +1011,11 @@ z_tile_##name(int64_t n, const void *w, size_t ws, int nr,		\
 		    x);							\
 }
 
-Z_KTILE(q2_k)
-Z_KTILE(q3_k)
-Z_KTILE(q4_k)
-Z_KTILE(q5_k)
-Z_KTILE(q6_k)
+Z_KTILE(q2_k, block_q2_K)
+Z_KTILE(q3_k, block_q3_K)
+Z_KTILE(q4_k, block_q4_K)
+Z_KTILE(q5_k, block_q5_K)
+Z_KTILE(q6_k, block_q6_K)
 
 /*
  * Float tiles for several tokens: 4 rows x 4 tokens of sums in 16
@@ -972,6 +1144,7 @@ quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 	k->tile[GGML_TYPE_##T] = z_tile_##name;				\
 } while (0)
 		Z_SET(Q5_0, q5_0);
+		Z_SET(IQ4_XS, iq4_xs);
 		Z_SET(Q2_K, q2_k);
 		Z_SET(Q3_K, q3_k);
 		Z_SET(Q4_K, q4_k);

@@ -202,7 +202,7 @@ quant_quantize_row(int type, const float *src, void *dst, int64_t n)
 		return ERR_UNSUPPORTED;
 	if (!n_ok(type, n))
 		return ERR_RANGE;
-	return quant_weight_ref(type, src, dst, n);
+	return quant_quantize_weight_ref(type, src, dst, n);
 }
 
 int

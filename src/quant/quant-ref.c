@@ -842,7 +842,7 @@ REF_TILE(tile_iq4_xs, dot_iq4_xs)
 static void								\
 name(const float *src, void *dst, int64_t n)				\
 {									\
-	quant_act_ref(type, src, dst, n);				\
+	quant_quantize_act_ref(type, src, dst, n);			\
 }
 
 ACT(act_f32, GGML_TYPE_F32)

@@ -23,7 +23,7 @@
 enum quant_isa {
 	QUANT_ISA_REF = 0,	/* plain C */
 	QUANT_ISA_AVX2,		/* AVX2 + FMA + F16C */
-	QUANT_ISA_AVX512	/* AVX-512 F/BW/VL/DQ (+VNNI, BF16 if present) */
+	QUANT_ISA_AVX512	/* AVX-512 F/BW/VL/DQ (+VNNI, BF16 if there) */
 };
 
 /*

@@ -188,10 +188,16 @@ struct tarena {
 	int		 failed;	/* an allocation was refused */
 };
 
+/* An empty arena that may hold up to limit bytes (0: no limit). */
 void tarena_init(struct tarena *a, size_t limit);
+/* Free everything allocated from a. */
 void tarena_fini(struct tarena *a);
+/* n bytes, 16-aligned, uninitialized; NULL (and a->failed set) past the
+ * limit or when out of memory. */
 void *tarena_alloc(struct tarena *a, size_t n);
+/* A copy of p's old bytes in a block of n (p itself when n <= old). */
 void *tarena_grow(struct tarena *a, void *p, size_t old, size_t n);
+/* A NUL-terminated copy of s[0..n). */
 char *tarena_strndup(struct tarena *a, const char *s, size_t n);
 
 enum tv_kind {
@@ -254,18 +260,27 @@ struct tval {
 	} u;
 };
 
+/*
+ * Constructors: a zeroed value of kind k; a string copying s[0..len);
+ * numbers. NULL when the arena refuses. Booleans are two shared
+ * constants (never modify a value you did not make).
+ */
 struct tval *tv_new(struct tarena *a, enum tv_kind k);
 struct tval *tv_str(struct tarena *a, const char *s, size_t len);
 struct tval *tv_int(struct tarena *a, int64_t i);
 struct tval *tv_float(struct tarena *a, double f);
 struct tval *tv_bool(struct tarena *a, int b);
+/* Append x to list l; 0 or ERR_NOMEM. */
 int tv_list_push(struct tarena *a, struct tval *l, struct tval *x);
+/* d[k] = v, keeping insertion order (keys compared with ==); 0 or
+ * ERR_NOMEM. */
 int tv_dict_put(struct tarena *a, struct tval *d, struct tval *k,
     struct tval *v);
+/* d[k] / d["k"], or NULL when absent. */
 struct tval *tv_dict_get(const struct tval *d, const struct tval *k);
 struct tval *tv_dict_gets(const struct tval *d, const char *k);
 
-/* Python semantics. */
+/* Python semantics: bool(v), a == b, type(v).__name__. */
 int tv_truthy(const struct tval *v);
 int tv_equal(const struct tval *a, const struct tval *b);
 const char *tv_type_name(const struct tval *v);
@@ -277,6 +292,8 @@ struct tbuf {
 	int	 failed;	/* 1: out of memory, 2: over the limit */
 };
 
+/* Append (0, or ERR_NOMEM / ERR_RANGE past b->limit, then failed set and
+ * every later call refused); free the buffer. */
 int tbuf_add(struct tbuf *b, const char *s, size_t n);
 int tbuf_addc(struct tbuf *b, char c);
 void tbuf_free(struct tbuf *b);
@@ -302,13 +319,14 @@ struct tokenizer_tvars {
 	struct tval	*vars;		/* TV_DICT */
 };
 
-/* UTF-8 helpers. */
+/* UTF-8 helpers. The number of code points in s[0..n). */
 size_t tv_utf8_len(const char *s, size_t n);
 /* Byte offset of code point index ci in s (ci <= length). */
 size_t tv_utf8_off(const char *s, size_t n, size_t ci);
 /* Decode one code point at s[*i], advancing *i; invalid bytes yield
  * themselves. */
 uint32_t tv_utf8_next(const char *s, size_t n, size_t *i);
+/* Append cp encoded as UTF-8. */
 int tv_utf8_put(struct tbuf *b, uint32_t cp);
 
 /* ---- the parsed template ---- */
@@ -397,6 +415,7 @@ struct tinterp {
 	struct tval	*inputs;	/* the caller's variables */
 	time_t		 now;
 	size_t		 max_out;
+	size_t		 live;		/* bytes in suspended output buffers */
 	long		 steps;		/* loop iterations, calls: bounded */
 	int		 depth;		/* macro call depth */
 	int		 nest;		/* eval/exec recursion depth */

@@ -11,6 +11,8 @@
  * Latin Extended-A, Greek and Cyrillic; whitespace is Python's
  * (str.isspace) set.
  */
+#include "config.h"	/* _GNU_SOURCE: memmem */
+
 #include <ctype.h>
 #include <errno.h>
 #include <locale.h>
@@ -262,17 +264,13 @@ str_strip(struct tinterp *I, struct tval *s, struct tval *chars, int where)
 	return tstr(I, s->u.s.p + a, b - a);
 }
 
+/* Linear-time substring search (glibc's two-way memmem). */
 static const char *
 memfind(const char *h, size_t hn, const char *n, size_t nn)
 {
-	size_t i;
-
 	if (nn == 0)
 		return h;
-	for (i = 0; i + nn <= hn; i++)
-		if (h[i] == n[0] && memcmp(h + i, n, nn) == 0)
-			return h + i;
-	return NULL;
+	return memmem(h, hn, n, nn);
 }
 
 static const char *
@@ -1362,44 +1360,90 @@ tbuiltin_global(struct tinterp *I, const char *name)
 		size_t nargs, int line
 
 static int
-t_defined(TARGS) { return v->kind != TV_UNDEF; }
+t_defined(TARGS)
+{
+	return v->kind != TV_UNDEF;
+}
+
 static int
-t_undefined(TARGS) { return v->kind == TV_UNDEF; }
+t_undefined(TARGS)
+{
+	return v->kind == TV_UNDEF;
+}
+
 static int
-t_none(TARGS) { return v->kind == TV_NONE; }
+t_none(TARGS)
+{
+	return v->kind == TV_NONE;
+}
+
 static int
-t_string(TARGS) { return v->kind == TV_STR; }
+t_string(TARGS)
+{
+	return v->kind == TV_STR;
+}
+
 static int
-t_mapping(TARGS) { return v->kind == TV_DICT; }
+t_mapping(TARGS)
+{
+	return v->kind == TV_DICT;
+}
+
 static int
 t_iterable(TARGS)
 {
 	return v->kind == TV_STR || v->kind == TV_LIST || v->kind == TV_DICT ||
 	    v->kind == TV_UNDEF;
 }
+
 static int
 t_sequence(TARGS)
 {
 	return t_iterable(I, v, args, nargs, line) &&
 	    !(v->kind == TV_LIST && (v->flags & TVF_GEN));
 }
+
 static int
 t_number(TARGS)
 {
 	return v->kind == TV_INT || v->kind == TV_FLOAT || v->kind == TV_BOOL;
 }
+
 static int
-t_integer(TARGS) { return v->kind == TV_INT; }
+t_integer(TARGS)
+{
+	return v->kind == TV_INT;
+}
+
 static int
-t_float(TARGS) { return v->kind == TV_FLOAT; }
+t_float(TARGS)
+{
+	return v->kind == TV_FLOAT;
+}
+
 static int
-t_boolean(TARGS) { return v->kind == TV_BOOL; }
+t_boolean(TARGS)
+{
+	return v->kind == TV_BOOL;
+}
+
 static int
-t_true(TARGS) { return v->kind == TV_BOOL && v->u.b; }
+t_true(TARGS)
+{
+	return v->kind == TV_BOOL && v->u.b;
+}
+
 static int
-t_false(TARGS) { return v->kind == TV_BOOL && !v->u.b; }
+t_false(TARGS)
+{
+	return v->kind == TV_BOOL && !v->u.b;
+}
+
 static int
-t_callable(TARGS) { return v->kind == TV_FUNC || v->kind == TV_MACRO; }
+t_callable(TARGS)
+{
+	return v->kind == TV_FUNC || v->kind == TV_MACRO;
+}
 
 static int
 need1(struct tinterp *I, size_t nargs, int line, const char *t)
@@ -1418,6 +1462,7 @@ t_eq(TARGS)
 		return -1;
 	return tv_equal(v, args[0]);
 }
+
 static int
 t_ne(TARGS)
 {
@@ -1443,14 +1488,30 @@ t_order(TARGS, int want)
 	default: return c >= 0;
 	}
 }
+
 static int
-t_lt(TARGS) { return t_order(I, v, args, nargs, line, 0); }
+t_lt(TARGS)
+{
+	return t_order(I, v, args, nargs, line, 0);
+}
+
 static int
-t_le(TARGS) { return t_order(I, v, args, nargs, line, 1); }
+t_le(TARGS)
+{
+	return t_order(I, v, args, nargs, line, 1);
+}
+
 static int
-t_gt(TARGS) { return t_order(I, v, args, nargs, line, 2); }
+t_gt(TARGS)
+{
+	return t_order(I, v, args, nargs, line, 2);
+}
+
 static int
-t_ge(TARGS) { return t_order(I, v, args, nargs, line, 3); }
+t_ge(TARGS)
+{
+	return t_order(I, v, args, nargs, line, 3);
+}
 
 static int
 t_in(TARGS)
@@ -1535,10 +1596,18 @@ t_parity(struct tinterp *I, struct tval *v, int line, int odd)
 		return -1;
 	return odd ? r == 1 : r == 0;
 }
+
 static int
-t_odd(TARGS) { return t_parity(I, v, line, 1); }
+t_odd(TARGS)
+{
+	return t_parity(I, v, line, 1);
+}
+
 static int
-t_even(TARGS) { return t_parity(I, v, line, 0); }
+t_even(TARGS)
+{
+	return t_parity(I, v, line, 0);
+}
 
 static int
 t_divisibleby(TARGS)
@@ -1583,7 +1652,10 @@ t_upper(TARGS)
 }
 
 static int
-t_escaped(TARGS) { return v->kind == TV_STR && (v->flags & TVF_SAFE); }
+t_escaped(TARGS)
+{
+	return v->kind == TV_STR && (v->flags & TVF_SAFE);
+}
 
 static const struct {
 	const char	*name;
@@ -1849,13 +1921,28 @@ select_common(FARGS, int attr, int keep)
 }
 
 static struct tval *
-f_select(FARGS) { return select_common(I, v, PASS, line, 0, 1); }
+f_select(FARGS)
+{
+	return select_common(I, v, PASS, line, 0, 1);
+}
+
 static struct tval *
-f_reject(FARGS) { return select_common(I, v, PASS, line, 0, 0); }
+f_reject(FARGS)
+{
+	return select_common(I, v, PASS, line, 0, 0);
+}
+
 static struct tval *
-f_selectattr(FARGS) { return select_common(I, v, PASS, line, 1, 1); }
+f_selectattr(FARGS)
+{
+	return select_common(I, v, PASS, line, 1, 1);
+}
+
 static struct tval *
-f_rejectattr(FARGS) { return select_common(I, v, PASS, line, 1, 0); }
+f_rejectattr(FARGS)
+{
+	return select_common(I, v, PASS, line, 1, 0);
+}
 
 static struct tval *
 f_map(FARGS)
@@ -1941,10 +2028,18 @@ f_casefn(FARGS, int mode)
 
 	return s == NULL ? NULL : str_case(I, s, mode);
 }
+
 static struct tval *
-f_lower(FARGS) { return f_casefn(I, v, PASS, line, 0); }
+f_lower(FARGS)
+{
+	return f_casefn(I, v, PASS, line, 0);
+}
+
 static struct tval *
-f_upper(FARGS) { return f_casefn(I, v, PASS, line, 1); }
+f_upper(FARGS)
+{
+	return f_casefn(I, v, PASS, line, 1);
+}
 /* jinja2's title: words start after "-", whitespace, "(", "{", "[", "<". */
 static struct tval *
 f_title(FARGS)
@@ -1971,8 +2066,12 @@ f_title(FARGS)
 	}
 	return from_buf(I, &b);
 }
+
 static struct tval *
-f_capitalize(FARGS) { return f_casefn(I, v, PASS, line, 3); }
+f_capitalize(FARGS)
+{
+	return f_casefn(I, v, PASS, line, 3);
+}
 
 static struct tval *
 f_replace(FARGS)
@@ -2490,10 +2589,18 @@ minmax(FARGS, int want_max)
 		return tundef(I, "No aggregated item, sequence was empty.");
 	return best;
 }
+
 static struct tval *
-f_min(FARGS) { return minmax(I, v, PASS, line, 0); }
+f_min(FARGS)
+{
+	return minmax(I, v, PASS, line, 0);
+}
+
 static struct tval *
-f_max(FARGS) { return minmax(I, v, PASS, line, 1); }
+f_max(FARGS)
+{
+	return minmax(I, v, PASS, line, 1);
+}
 
 static struct tval *
 f_escape(FARGS)

@@ -20,6 +20,8 @@
  * with a byte cap, output is capped, loop iterations and calls are
  * counted, and macro recursion is bounded. Errors name the line.
  */
+#include "config.h"	/* _GNU_SOURCE: memmem */
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +30,7 @@
 
 #include "tokenizer/tokenizer-int.h"
 
-#define ARENA_LIMIT	(512u * 1024u * 1024u)
+#define ARENA_LIMIT	(256u * 1024u * 1024u)
 #define OUTPUT_DEFAULT	(16u * 1024u * 1024u)
 #define STEPS_MAX	2000000L
 #define CALL_DEPTH_MAX	100
@@ -392,12 +394,16 @@ capture(struct tinterp *I, const struct tnlist *body)
 {
 	struct tbuf b = { 0 }, *saved = I->out;
 	struct tval *r = NULL;
+	size_t live = I->live;
 	int rc;
 
-	b.limit = I->max_out;
+	/* all the buffers being filled at once stay within max_out */
+	I->live += saved->len;
+	b.limit = I->live < I->max_out ? I->max_out - I->live : 1;
 	I->out = &b;
 	rc = exec_body(I, body);
 	I->out = saved;
+	I->live = live;
 	if (rc == 0) {
 		if (b.failed)
 			r = tbuf_fail(I, &b);
@@ -593,12 +599,8 @@ contains(struct tinterp *I, struct tval *x, struct tval *c, int line)
 		}
 		if (x->u.s.len == 0)
 			return 1;
-		if (x->u.s.len > c->u.s.len)
-			return 0;
-		for (i = 0; i + x->u.s.len <= c->u.s.len; i++)
-			if (memcmp(c->u.s.p + i, x->u.s.p, x->u.s.len) == 0)
-				return 1;
-		return 0;
+		return memmem(c->u.s.p, c->u.s.len, x->u.s.p,
+		    x->u.s.len) != NULL;
 	case TV_LIST:
 		for (i = 0; i < c->u.l.n; i++)
 			if (tv_equal(x, c->u.l.v[i]))
@@ -1660,27 +1662,21 @@ tokenizer_template_render_vars(const struct tokenizer_template *t,
 }
 
 int
-tokenizer_template_render(const char *tmpl,
+tokenizer_template_render_msgs(const struct tokenizer_template *t,
     const struct tokenizer_chat_msg *msgs, size_t n,
     const struct tokenizer_template_opts *opts, char **out, size_t *len,
     struct err *e)
 {
-	struct tokenizer_template *t;
 	struct tokenizer_tvars *v;
 	struct tokenizer_tval *list, *m;
 	size_t i;
-	int rc;
+	int rc = 0;
 
 	*out = NULL;
 	*len = 0;
-	if ((rc = tokenizer_template_compile(tmpl, strlen(tmpl), &t, e)) != 0)
-		return rc;
-	if ((v = tokenizer_tvars_new()) == NULL) {
-		tokenizer_template_free(t);
+	if ((v = tokenizer_tvars_new()) == NULL)
 		return err_set(e, ERR_NOMEM, "template: out of memory");
-	}
 	list = tokenizer_tvars_list(v);
-	rc = 0;
 	for (i = 0; i < n && rc == 0; i++) {
 		const char *c = msgs[i].content ? msgs[i].content : "";
 		const char *r = msgs[i].role ? msgs[i].role : "";
@@ -1702,6 +1698,23 @@ tokenizer_template_render(const char *tmpl,
 	else
 		rc = tokenizer_template_render_vars(t, v, opts, out, len, e);
 	tokenizer_tvars_free(v);
+	return rc;
+}
+
+int
+tokenizer_template_render(const char *tmpl,
+    const struct tokenizer_chat_msg *msgs, size_t n,
+    const struct tokenizer_template_opts *opts, char **out, size_t *len,
+    struct err *e)
+{
+	struct tokenizer_template *t;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = tokenizer_template_compile(tmpl, strlen(tmpl), &t, e)) != 0)
+		return rc;
+	rc = tokenizer_template_render_msgs(t, msgs, n, opts, out, len, e);
 	tokenizer_template_free(t);
 	return rc;
 }

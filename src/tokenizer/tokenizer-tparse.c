@@ -1796,6 +1796,28 @@ parse_stmt(struct parser *p)
 	}
 }
 
+/* A closing tag that does not belong where it is: an error. */
+static int
+closing_tag(struct parser *p, const char *const *ends)
+{
+	struct ttok *t = cur(p);
+	const char *want = NULL;
+	int len = (int)(t->len > 40 ? 40 : t->len);
+	size_t k;
+
+	if (t->type != TK_NAME || !((t->len > 3 &&
+	    memcmp(t->s, "end", 3) == 0) || is_name(p, "elif") ||
+	    is_name(p, "else")))
+		return 0;
+	for (k = 0; ends != NULL && ends[k] != NULL; k++)
+		want = ends[k];
+	if (want == NULL)
+		return perr(p, t->line, "unexpected '{%% %.*s %%}' with no "
+		    "open block", len, t->s);
+	return perr(p, t->line, "unexpected '{%% %.*s %%}', expected "
+	    "'{%% %s %%}'", len, t->s, want);
+}
+
 static int
 parse_body(struct parser *p, struct tnlist *body, const char *const *ends)
 {
@@ -1840,6 +1862,8 @@ parse_body(struct parser *p, struct tnlist *body, const char *const *ends)
 					p->depth--;
 					return 0;
 				}
+			if (closing_tag(p, ends) != 0)
+				return ERR_TEMPLATE;
 			if ((n = parse_stmt(p)) == NULL)
 				return ERR_TEMPLATE;
 			break;

@@ -567,10 +567,25 @@ tv_float_fmt(char *out, size_t n, double f)
 	return pos;
 }
 
+/* Not str.isprintable() (Cc, Cf, Co, Zl, Zp, Zs but space): repr
+ * escapes these. Unassigned code points are not tracked. */
+static int
+py_unprintable(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0xa0) || c == 0xad ||
+	    (c >= 0x600 && c <= 0x605) || c == 0x61c || c == 0x6dd ||
+	    c == 0x70f || c == 0x1680 || c == 0x180e ||
+	    (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
+	    (c >= 0x205f && c <= 0x2064) || (c >= 0x2066 && c <= 0x206f) ||
+	    c == 0x3000 || (c >= 0xd800 && c <= 0xf8ff) || c == 0xfeff ||
+	    (c >= 0xfff9 && c <= 0xfffb) || (c >= 0xe0000 && c <= 0xe007f) ||
+	    c >= 0xf0000;
+}
+
 static int
 repr_str(struct tbuf *b, const char *s, size_t n)
 {
-	char q = '\'', t[8];
+	char q = '\'', t[16];
 	size_t i;
 	unsigned char c;
 	int r = 0;
@@ -592,6 +607,18 @@ repr_str(struct tbuf *b, const char *s, size_t n)
 		else if (c < 0x20 || c == 0x7f) {
 			snprintf(t, sizeof t, "\\x%02x", c);
 			r |= tbuf_add(b, t, 4);
+		} else if (c >= 0x80) {
+			size_t st = i;
+			uint32_t cp = tv_utf8_next(s, n, &i);
+
+			if (py_unprintable(cp)) {
+				snprintf(t, sizeof t, cp < 0x100 ? "\\x%02x" :
+				    cp < 0x10000 ? "\\u%04x" : "\\U%08x",
+				    (unsigned)cp);
+				r |= tbuf_add(b, t, strlen(t));
+			} else
+				r |= tbuf_add(b, s + st, i - st);
+			i--;	/* the loop adds one */
 		} else
 			r |= tbuf_addc(b, (char)c);
 	}
@@ -719,7 +746,7 @@ json_str(struct tbuf *b, const char *s, size_t n, int ascii)
 		case '\b':	r |= tbuf_add(b, "\\b", 2); break;
 		case '\f':	r |= tbuf_add(b, "\\f", 2); break;
 		default:
-			if (c < 0x20) {
+			if (c < 0x20 || (c == 0x7f && ascii)) {
 				snprintf(t, sizeof t, "\\u%04x", c);
 				r |= tbuf_add(b, t, 6);
 			} else

@@ -262,9 +262,16 @@ int tokenizer_template_render_vars(const struct tokenizer_template *t,
     char **out, size_t *len, struct err *e);
 
 /*
- * Compile tmpl and render the conversation msgs[0..n) (bound to the
- * variable `messages`) with opts. Same results as above.
+ * Render the conversation msgs[0..n) (bound to the variable `messages`,
+ * each message a {"role", "content"} dict) with t and opts. Same results
+ * as above; ERR_USAGE when a message is not valid UTF-8.
  */
+int tokenizer_template_render_msgs(const struct tokenizer_template *t,
+    const struct tokenizer_chat_msg *msgs, size_t n,
+    const struct tokenizer_template_opts *opts, char **out, size_t *len,
+    struct err *e);
+
+/* Compile tmpl, then tokenizer_template_render_msgs(). */
 int tokenizer_template_render(const char *tmpl,
     const struct tokenizer_chat_msg *msgs, size_t n,
     const struct tokenizer_template_opts *opts, char **out, size_t *len,
