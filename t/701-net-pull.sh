@@ -73,6 +73,8 @@ rc=$?
 ok $rc "the snapshot converts to llama.cpp's q8_0 file byte for byte"
 "$MOESCOPE" run test-org/tiny-qwen3 -p "Hello" -n 4 --temp 0 >"$tmp/run" 2>&1
 ok $? "moescope run test-org/tiny-qwen3 works on the result"
+"$MOESCOPE" list >"$tmp/list" 2>&1 && grep -q "^test-org/tiny-qwen3 .*qwen3moe" "$tmp/list"
+ok $? "moescope list shows test-org/tiny-qwen3"
 
 # 2. a second pull downloads nothing and does not convert again
 : >"$tmp/log"
