@@ -13,6 +13,8 @@
 const struct cmd cmd_table[] = {
 	{ "chat", cmd_chat_main,
 	    "[chat] [MODEL]                        the terminal chat (default)" },
+	{ "convert", cmd_convert_main,
+	    "convert HF_DIR -o OUT.gguf [--type T]  Hugging Face -> GGUF" },
 	{ "inspect", cmd_inspect_main,
 	    "inspect MODEL [--json]   architecture, hyper-parameters, tensors" },
 	{ "run", cmd_run_main,
@@ -21,6 +23,9 @@ const struct cmd cmd_table[] = {
 	    "batch MODEL [--chat] [--format json|text] < REQUESTS\n"
 	    "                                        one answer per stdin line "
 	    "(JSON lines)" },
+	{ "pull", cmd_pull_main,
+	    "pull ORG/NAME[@REV] [--type T] [--file F.gguf]  download, "
+	    "convert" },
 	{ "route", cmd_route_main,
 	    "route MODEL -p TEXT -o TRACE.jsonl    experts per token" },
 	{ "bench", cmd_bench_main,
