@@ -99,11 +99,15 @@ def routing(cdir, ms, gguf, out):
         pairs = [(a, b, js_bits(rows[a], rows[b]))
                  for i, a in enumerate(DOMAINS) for b in DOMAINS[i + 1:]]
         mean_js = sum(p[2] for p in pairs) / len(pairs)
+        tp = [p[2] for p in pairs if "math" not in p[:2]]
+        text_js = sum(tp) / len(tp)
         res["layers"].append({"layer": il, "share": rows, "load": load,
                               "load_entropy": ent, "mean_js_bits": mean_js,
+                              "text_js_bits": text_js,
                               "js_bits": {f"{a}/{b}": v
                                           for a, b, v in pairs}})
-        md.append(f"Layer {il}: mean pairwise JS {mean_js:.3f} bits, "
+        md.append(f"Layer {il}: mean pairwise JS {mean_js:.3f} bits "
+                  f"({text_js:.3f} without math), "
                   f"load entropy {ent:.3f}, busiest expert "
                   f"{max(load) * 100:.1f} %\n")
         md.append("| domain | " + " | ".join(f"e{e}" for e in range(n_exp))

@@ -97,11 +97,11 @@ def evaluate(model, data, rows=4 * B):
         if len(v) == 0:
             continue
         n = min(rows, len(v) // (T + 1) // B * B)
-        rows = torch.stack([v[i * (T + 1):(i + 1) * (T + 1)].long()
-                            for i in range(n)])
+        xs = torch.stack([v[i * (T + 1):(i + 1) * (T + 1)].long()
+                          for i in range(n)])
         tot = 0.0
         for i in range(0, n, B):
-            x = rows[i:i + B]
+            x = xs[i:i + B]
             lg, _, _, _ = model(x[:, :-1])
             tot += F.cross_entropy(lg.reshape(-1, lg.shape[-1]),
                                    x[:, 1:].reshape(-1)).item()
