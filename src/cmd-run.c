@@ -80,6 +80,10 @@ cmd_run_main(int argc, char **argv)
 	}
 	if (eng_model_open(&m, model, &e) != 0)
 		goto out;
+	if (cmd_opts_resolve(&o, m) != 0) {
+		rc = 2;
+		goto out;
+	}
 	/* text needs the tokenizer; ids alone do not */
 	if (pr.tokens == NULL || !want_ids) {
 		if (eng_chat_load(&chat, eng_model_gguf(m), pr.tmpl, &e) != 0)
@@ -133,7 +137,7 @@ cmd_run_main(int argc, char **argv)
 	}
 	rc = 0;
 out:
-	if (rc != 0)
+	if (rc == 1)
 		cmd_fail(&e);
 	if (stream)
 		tokenizer_stream_fini(&ts);

@@ -14,7 +14,9 @@ struct cmd {
 
 /* The subcommands (src/cmd-<name>.c). */
 int cmd_bench_main(int argc, char **argv);
+int cmd_cachesim_main(int argc, char **argv);
 int cmd_inspect_main(int argc, char **argv);
+int cmd_list_main(int argc, char **argv);
 int cmd_logits_main(int argc, char **argv);
 int cmd_route_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);
@@ -62,6 +64,7 @@ struct cmd_opts {
 	struct eng_params		ep;
 	struct eng_sampler_params	sp;
 	int				max_tokens;	/* -n */
+	const char			*ram_budget;	/* SIZE or N% */
 };
 
 void cmd_opts_init(struct cmd_opts *o);
@@ -73,6 +76,12 @@ void cmd_opts_init(struct cmd_opts *o);
  * 0 if it is not one of ours; -1 after printing a usage error.
  */
 int cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i);
+
+/*
+ * Settle what needs the model: --ram-budget N% of its expert bytes.
+ * 0, or -1 after printing a usage error.
+ */
+int cmd_opts_resolve(struct cmd_opts *o, const struct eng_model *m);
 
 /* The help text of the common engine flags. */
 extern const char cmd_opts_help[];

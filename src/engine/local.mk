@@ -14,7 +14,8 @@ libengine_a_SOURCES = \
 	src/engine/engine-vocab.c \
 	src/engine/engine-vocab.h
 
-ENGINE_TEST_LIBS = libengine.a libformats.a libquant.a libutil.a \
+ENGINE_TEST_LIBS = libengine.a libcache.a libformats.a libquant.a \
+	libtokenizer.a libutil.a $(PCRE2_LIBS) \
 	$(JANSSON_LIBS) $(PTHREAD_LIBS) -lm
 
 check_PROGRAMS += t/601-engine-fixtures.t
@@ -26,3 +27,16 @@ noinst_PROGRAMS += scripts/make-model
 scripts_make_model_SOURCES = scripts/make-model.c
 scripts_make_model_LDADD = libformats.a libquant.a libutil.a \
 	$(PTHREAD_LIBS) -lm
+
+check_PROGRAMS += t/602-engine-offload.t
+t_602_engine_offload_t_SOURCES = t/602-engine-offload.c t/tap.h
+t_602_engine_offload_t_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+t_602_engine_offload_t_LDADD = $(ENGINE_TEST_LIBS)
+
+check_PROGRAMS += t/603-engine-errors.t
+t_603_engine_errors_t_SOURCES = t/603-engine-errors.c t/tap.h
+t_603_engine_errors_t_LDADD = $(ENGINE_TEST_LIBS)
+
+check_PROGRAMS += t/604-engine-sample.t
+t_604_engine_sample_t_SOURCES = t/604-engine-sample.c t/tap.h
+t_604_engine_sample_t_LDADD = $(ENGINE_TEST_LIBS)

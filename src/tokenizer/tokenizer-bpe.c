@@ -116,11 +116,7 @@ tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 	while (cap < 2 * d->n_merges + 16)
 		cap <<= 1;
 	t->merge = malloc(cap * sizeof *t->merge);
-	t->cache = calloc(1, sizeof *t->cache);
-	if (t->merge == NULL || t->cache == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory (merges)");
-	t->cache->slot = calloc(CACHE_SLOTS, sizeof(uint32_t));
-	if (t->cache->slot == NULL)
+	if (t->merge == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory (merges)");
 	for (i = 0; i < cap; i++)
 		t->merge[i].key = UINT64_MAX;
@@ -170,6 +166,17 @@ tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 	}
 	free(tmp);
 	t->info.n_merges = d->n_merges;
+	t->byte_pair = malloc(65536 * sizeof *t->byte_pair);
+	if (t->byte_pair == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory (merges)");
+	for (i = 0; i < 65536; i++) {
+		int32_t l = t->byte_tok[i >> 8], r = t->byte_tok[i & 255];
+		const struct tok_merge *m = l >= 0 && r >= 0 ?
+		    merge_find(t, l, r) : NULL;
+
+		t->byte_pair[i].rank = m != NULL ? m->rank : -1;
+		t->byte_pair[i].result = m != NULL ? m->result : -1;
+	}
 	return 0;
 }
 
@@ -184,9 +191,20 @@ tokenizer_bpe_free(struct tok *t)
 		free(t->cache);
 	}
 	free(t->merge);
+	free(t->byte_pair);
 }
 
 /* ---- word cache ---- */
+
+int
+tokenizer_cache_new(struct tok *t)
+{
+	t->cache = calloc(1, sizeof *t->cache);
+	if (t->cache == NULL)
+		return ERR_NOMEM;
+	t->cache->slot = calloc(CACHE_SLOTS, sizeof(uint32_t));
+	return t->cache->slot != NULL ? 0 : ERR_NOMEM;
+}
 
 static void
 cache_reset(struct tok_cache *c)
@@ -241,6 +259,34 @@ cache_put(struct tok_cache *c, uint64_t h, const char *w, size_t n,
 	c->slot[i] = (uint32_t)++c->n_ent;
 }
 
+int
+tokenizer_cache_get(struct tok *t, const char *w, size_t n, uint64_t *h,
+    struct tok_ids *out)
+{
+	const struct cache_ent *ce;
+	size_t i;
+
+	*h = 0;
+	if (n > CACHE_MAX_WORD)
+		return 0;
+	*h = tokenizer_hash(w, n);
+	ce = cache_find(t->cache, *h, w, n);
+	if (ce == NULL)
+		return 0;
+	for (i = 0; i < ce->vlen; i++)
+		if (tokenizer_ids_push(out, t->cache->vbuf[ce->voff + i]) != 0)
+			return ERR_NOMEM;
+	return 1;
+}
+
+void
+tokenizer_cache_put(struct tok *t, uint64_t h, const char *w, size_t n,
+    const int32_t *ids, size_t k)
+{
+	if (h != 0)
+		cache_put(t->cache, h, w, n, ids, k);
+}
+
 /* ---- merging ---- */
 
 static int
@@ -288,19 +334,26 @@ heap_pop(struct tok_cand *h, size_t *n)
 }
 
 static void
-try_pair(struct tok *t, size_t *nh, int32_t l)
+try_pair(struct tok *t, const char *w, size_t *nh, int32_t l)
 {
 	struct tok_sym *s = t->sc.sym;
 	const struct tok_merge *m;
 	struct tok_cand c;
-	int32_t r;
+	int32_t r, rank;
 
 	if (l < 0 || (r = s[l].next) < 0 || s[l].id < 0 || s[r].id < 0)
 		return;
-	m = merge_find(t, s[l].id, s[r].id);
-	if (m == NULL)
+	if (s[l].len == 1 && s[r].len == 1) {
+		/* two single bytes: the dense table, no hashing */
+		rank = t->byte_pair[(unsigned char)w[s[l].off] << 8 |
+		    (unsigned char)w[s[r].off]].rank;
+	} else {
+		m = merge_find(t, s[l].id, s[r].id);
+		rank = m != NULL ? m->rank : -1;
+	}
+	if (rank < 0)
 		return;
-	c.key = (uint64_t)(uint32_t)m->rank << 32 | (uint32_t)l;
+	c.key = (uint64_t)(uint32_t)rank << 32 | (uint32_t)l;
 	c.size = s[l].len + s[r].len;
 	c.left = l;
 	heap_push(t->sc.heap, nh, c);
@@ -315,6 +368,7 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 	size_t i, nh = 0, first_out = out->n;
 	uint64_t h = 0;
 	int32_t id;
+	int rc;
 
 	if (n == 0)
 		return 0;
@@ -327,23 +381,15 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 		id = t->byte_tok[(unsigned char)w[0]];
 		return id >= 0 ? tokenizer_ids_push(out, id) : 0;
 	}
-	if (n <= CACHE_MAX_WORD) {
-		const struct cache_ent *ce;
-
-		h = tokenizer_hash(w, n);
-		ce = cache_find(t->cache, h, w, n);
-		if (ce != NULL) {
-			for (i = 0; i < ce->vlen; i++)
-				if (tokenizer_ids_push(out,
-				    t->cache->vbuf[ce->voff + i]) != 0)
-					return ERR_NOMEM;
-			return 0;
-		}
-	}
+	if ((rc = tokenizer_cache_get(t, w, n, &h, out)) != 0)
+		return rc < 0 ? rc : 0;
 	if (n > INT32_MAX)
 		return ERR_RANGE;
+	/* each merge pops one candidate and queues at most two: the queue
+	 * never holds more than 2n */
 	if (tokenizer_grow(&sc->sym, &sc->sym_cap, n, sizeof *sc->sym) != 0 ||
-	    tokenizer_grow(&sc->heap, &sc->heap_cap, n, sizeof *sc->heap) != 0)
+	    tokenizer_grow(&sc->heap, &sc->heap_cap, 2 * n + 2,
+	    sizeof *sc->heap) != 0)
 		return ERR_NOMEM;
 	s = sc->sym;
 	for (i = 0; i < n; i++) {
@@ -354,23 +400,24 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 		s[i].len = 1;
 	}
 	for (i = 0; i + 1 < n; i++)
-		try_pair(t, &nh, (int32_t)i);
+		try_pair(t, w, &nh, (int32_t)i);
 	while (nh > 0) {
 		struct tok_cand c = heap_pop(sc->heap, &nh);
 		int32_t l = c.left, r = s[l].next;
-		const struct tok_merge *m;
-
 		if (s[l].len == 0 || r < 0 || s[l].len + s[r].len != c.size)
 			continue;	/* stale */
-		m = merge_find(t, s[l].id, s[r].id);
+		if (s[l].len == 1 && s[r].len == 1)
+			s[l].id = t->byte_pair[(unsigned char)w[s[l].off] << 8 |
+			    (unsigned char)w[s[r].off]].result;
+		else
+			s[l].id = merge_find(t, s[l].id, s[r].id)->result;
 		s[l].len += s[r].len;
-		s[l].id = m->result;
 		s[r].len = 0;
 		s[l].next = s[r].next;
 		if (s[r].next >= 0)
 			s[s[r].next].prev = l;
-		try_pair(t, &nh, s[l].prev);
-		try_pair(t, &nh, l);
+		try_pair(t, w, &nh, s[l].prev);
+		try_pair(t, w, &nh, l);
 	}
 	for (i = 0; i < n; i = s[i].next < 0 ? n : (size_t)s[i].next) {
 		/* a symbol without a token is one byte missing from the
@@ -378,9 +425,7 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 		if (s[i].id >= 0 && tokenizer_ids_push(out, s[i].id) != 0)
 			return ERR_NOMEM;
 	}
-	if (h != 0 || n <= CACHE_MAX_WORD)
-		cache_put(t->cache, h, w, n, out->v + first_out,
-		    out->n - first_out);
+	tokenizer_cache_put(t, h, w, n, out->v + first_out, out->n - first_out);
 	return 0;
 }
 
