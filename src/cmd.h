@@ -51,6 +51,15 @@ int cmd_models_dir(char **dir, struct err *e);
  */
 int cmd_resolve_model(const char *arg, char **path, struct err *e);
 
+/*
+ * The embedded default model, used when a command is given no MODEL:
+ * $MOESCOPE_DEFAULT_MODEL if set, else the installed
+ * $(pkgdatadir)/models/default.gguf, else models/default.gguf in the
+ * source tree (for runs from the build tree). *path is malloc'd;
+ * ERR_NOTFOUND naming the places tried. (cmd-common.c)
+ */
+int cmd_default_model(char **path, struct err *e);
+
 /* ---- engine flags shared by run, logits, route, bench (cmd-opts.c) ---- */
 
 #include <stdint.h>
