@@ -15,8 +15,9 @@ libtokenizer_a_SOURCES = \
 	src/tokenizer/tokenizer-template.c
 libtokenizer_a_CPPFLAGS = $(AM_CPPFLAGS) $(PCRE2_CFLAGS)
 
-TOKENIZER_TEST_LIBS = libengine.a libcache.a libformats.a libquant.a \
-	libtokenizer.a libutil.a $(PCRE2_LIBS) $(PTHREAD_LIBS) -lm
+TOKENIZER_TEST_LIBS = libengine.a libcache.a $(KERN_LIB) libformats.a \
+	libquant.a libtokenizer.a libutil.a $(PCRE2_LIBS) $(KERN_EXT) \
+	$(PTHREAD_LIBS) -lm
 check_PROGRAMS += t/301-tokenizer-vectors.t
 t_301_tokenizer_vectors_t_SOURCES = t/301-tokenizer-vectors.c t/tap.h
 t_301_tokenizer_vectors_t_LDADD = $(TOKENIZER_TEST_LIBS)
