@@ -58,3 +58,4 @@ check_PROGRAMS += t/503-kernels-logits.t
 t_503_kernels_logits_t_SOURCES = t/503-kernels-logits.c t/tap.h
 t_503_kernels_logits_t_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 t_503_kernels_logits_t_LDADD = $(ENGINE_TEST_LIBS)
+EXTRA_DIST += scripts/bench-cuda
