@@ -16,6 +16,7 @@ struct cmd {
 int cmd_bench_main(int argc, char **argv);
 int cmd_cachesim_main(int argc, char **argv);
 int cmd_inspect_main(int argc, char **argv);
+int cmd_list_main(int argc, char **argv);
 int cmd_logits_main(int argc, char **argv);
 int cmd_route_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);

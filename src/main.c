@@ -19,6 +19,8 @@ const struct cmd cmd_table[] = {
 	    "route MODEL -p TEXT -o TRACE.jsonl    experts per token" },
 	{ "bench", cmd_bench_main,
 	    "bench MODEL [-p N] [-n N] [--json]    speed and roofline ratio" },
+	{ "list", cmd_list_main,
+	    "list [--json]                          models in the local store" },
 	{ "cachesim", cmd_cachesim_main,
 	    "cachesim TRACE.jsonl [--policy P] [--budget B]  replay a trace" },
 	{ "logits", cmd_logits_main,
