@@ -63,14 +63,16 @@ KQ_K(IQ4_XS, iq4_xs, block_iq4_xs)
 	case GGML_TYPE_Q5_0: { enum { KT = GGML_TYPE_Q5_0 }; STMT; } break; \
 	case GGML_TYPE_Q5_1: { enum { KT = GGML_TYPE_Q5_1 }; STMT; } break; \
 	case GGML_TYPE_Q8_0: { enum { KT = GGML_TYPE_Q8_0 }; STMT; } break; \
-	case GGML_TYPE_IQ4_NL: { enum { KT = GGML_TYPE_IQ4_NL }; STMT; } break; \
+	case GGML_TYPE_IQ4_NL:						\
+	    { enum { KT = GGML_TYPE_IQ4_NL }; STMT; } break;		\
 	case GGML_TYPE_MXFP4: { enum { KT = GGML_TYPE_MXFP4 }; STMT; } break; \
 	case GGML_TYPE_Q2_K: { enum { KT = GGML_TYPE_Q2_K }; STMT; } break; \
 	case GGML_TYPE_Q3_K: { enum { KT = GGML_TYPE_Q3_K }; STMT; } break; \
 	case GGML_TYPE_Q4_K: { enum { KT = GGML_TYPE_Q4_K }; STMT; } break; \
 	case GGML_TYPE_Q5_K: { enum { KT = GGML_TYPE_Q5_K }; STMT; } break; \
 	case GGML_TYPE_Q6_K: { enum { KT = GGML_TYPE_Q6_K }; STMT; } break; \
-	case GGML_TYPE_IQ4_XS: { enum { KT = GGML_TYPE_IQ4_XS }; STMT; } break; \
+	case GGML_TYPE_IQ4_XS:						\
+	    { enum { KT = GGML_TYPE_IQ4_XS }; STMT; } break;		\
 	default: DEFAULT; break;					\
 	}								\
 } while (0)

@@ -463,7 +463,8 @@ check_attn(void)
 		kern_free(dws);
 		dws = NULL;
 		if (dq == NULL || dk == NULL || dv == NULL || dout == NULL ||
-		    ds == NULL || kern_malloc(&dws, kern_attn_ws(&p), &ke) != 0 ||
+		    ds == NULL ||
+		    kern_malloc(&dws, kern_attn_ws(&p), &ke) != 0 ||
 		    kern_attention(dq, dk, dv, dout, &p, dws, NULL, &ke) != 0 ||
 		    down(g, dout, sizeof(float) * p.ntok * NH * HD) != 0) {
 			ok(0, "attention case %d: %s", k, ke.msg);

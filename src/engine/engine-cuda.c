@@ -27,9 +27,10 @@
  * its experts and the cost model says the CPU is cheaper for that many
  * tokens (bytes / measured CPU rate x passes of 16 tokens < bytes /
  * measured PCIe rate), left to the CPU, which computes those experts
- * while the GPU works. MOESCOPE_CUDA_MISS=copy|cpu overrides the model. Outputs come back through pinned
- * memory in eng_cuda_ffn_finish(). Any device error switches the device
- * off for the context with a note; the CPU recomputes what was lost.
+ * while the GPU works. MOESCOPE_CUDA_MISS=copy|cpu overrides the model.
+ * Outputs come back through pinned memory in eng_cuda_ffn_finish(). Any
+ * device error switches the device off for the context with a note; the
+ * CPU recomputes what was lost.
  */
 #include <stdio.h>
 #include <stdlib.h>

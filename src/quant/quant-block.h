@@ -88,7 +88,8 @@ qb_f2h(float f)
 	int shift;
 
 	if (x >= 0x7f800000u)
-		return (uint16_t)(sign | 0x7c00 | (x > 0x7f800000u ? 0x200 : 0));
+		return (uint16_t)(sign | 0x7c00 |
+		    (x > 0x7f800000u ? 0x200 : 0));
 	if (x >= 0x477ff000u)
 		return (uint16_t)(sign | 0x7c00);
 	if (x < 0x38800000u) {
