@@ -71,6 +71,7 @@ struct cmd_opts {
 	struct eng_sampler_params	sp;
 	int				max_tokens;	/* -n */
 	const char			*ram_budget;	/* SIZE or N% */
+	const char			*gpu_budget;	/* SIZE or N% */
 };
 
 void cmd_opts_init(struct cmd_opts *o);

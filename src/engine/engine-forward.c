@@ -27,11 +27,13 @@
  * thread count or on where experts live.
  */
 #include <float.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine-int.h"
+#include "engine/engine-cuda.h"
 #include "cache/cache.h"
 
 struct grp {			/* one expert's share of a batch */
@@ -88,6 +90,10 @@ struct eng_ctx {
 	eng_route_fn		 hook;
 	void			*hook_arg;
 	struct eng_timing	 timing;
+	/* --device cuda (engine-cuda.c; NULL: CPU only) */
+	struct eng_cuda		*cuda;
+	struct eng_cuda_grp	*cgrp;		/* [n_expert + 1] */
+	int			 il;		/* layer being computed */
 };
 
 /* ---- small kernels (reference-exact, as ggml computes them) ---- */
@@ -243,6 +249,9 @@ matmul(struct eng_ctx *c, const struct eng_w *w, int64_t mat,
 {
 	struct mm_job j;
 
+	if (c->cuda != NULL && eng_cuda_matmul(c->cuda, w, mat, x, xs, ntok,
+	    y, ys))
+		return;
 	j.type = w->type;
 	j.n = w->n;
 	j.w = w->data + (size_t)mat * w->mat_bytes;
@@ -568,9 +577,9 @@ add_grp_bias(float *y, const float *b, const struct grp *g, int ngrp,
 }
 
 static void
-ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
-    const struct eng_w *wd, const struct grp *g, int ngrp, const float *xin,
-    const struct ffn_bias *fb)
+ffn_groups_cpu(struct eng_ctx *c, const struct eng_w *wg,
+    const struct eng_w *wu, const struct eng_w *wd, const struct grp *g,
+    int ngrp, const float *xin, const struct ffn_bias *fb)
 {
 	int d = c->hp->n_embd, ff = (int)wg->rows;
 	int r0 = g[0].row0, nr = g[ngrp - 1].row0 + g[ngrp - 1].ntok - r0;
@@ -636,6 +645,46 @@ ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
 	    row_chunk(c, d));
 	if (fb != NULL)
 		add_grp_bias(c->yd, fb->down, g, ngrp, d);
+}
+
+/*
+ * --device cuda: the groups the device takes (engine-cuda.c) run there
+ * while the CPU computes the others; the rows land in c->yd either way.
+ */
+static void
+ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
+    const struct eng_w *wd, const struct grp *g, int ngrp, const float *xin,
+    const struct ffn_bias *fb)
+{
+	struct eng_cuda_grp *cg = c->cgrp;
+	int i, n;
+
+	if (c->cuda == NULL) {
+		ffn_groups_cpu(c, wg, wu, wd, g, ngrp, xin, fb);
+		return;
+	}
+	for (i = 0; i < ngrp; i++) {
+		cg[i].expert = g[i].expert;
+		cg[i].ntok = g[i].ntok;
+		cg[i].row0 = g[i].row0;
+		memcpy(cg[i].w, g[i].w, sizeof cg[i].w);
+	}
+	n = eng_cuda_ffn_start(c->cuda, c->il,
+	    wg == &c->m->layers[c->il].exp_gate, wg, wu, wd,
+	    fb ? fb->gate : NULL, fb ? fb->up : NULL, fb ? fb->down : NULL,
+	    fb ? fb->act : ENG_ACT_SILU, cg, ngrp, xin);
+	if (n == 0) {
+		ffn_groups_cpu(c, wg, wu, wd, g, ngrp, xin, fb);
+		return;
+	}
+	for (i = 0; i < ngrp; i++)
+		if (!cg[i].on_gpu)
+			ffn_groups_cpu(c, wg, wu, wd, &g[i], 1, xin, fb);
+	if (eng_cuda_ffn_finish(c->cuda, cg, ngrp, c->yd) != 0)
+		for (i = 0; i < ngrp; i++)
+			if (cg[i].on_gpu)
+				ffn_groups_cpu(c, wg, wu, wd, &g[i], 1, xin,
+				    fb);
 }
 
 /* Point a group at expert e's matrices in the mapped file. */
@@ -996,6 +1045,7 @@ forward(struct eng_ctx *c, const int32_t *tok, int ntok, float *out,
 
 		if (cancel != NULL && atomic_load(cancel))
 			return ERR_CANCELLED;
+		c->il = il;
 		for (t = 0; t < ntok; t++)
 			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
 			    L->attn_norm, d, hp->norm_eps);
@@ -1262,6 +1312,17 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 		eng_ctx_free(c);
 		return rc;
 	}
+	if (p != NULL && p->device == ENG_DEVICE_CUDA) {
+		struct err ce;
+
+		err_clear(&ce);
+		c->cgrp = zalloc((size_t)hp->n_expert + 1, sizeof *c->cgrp,
+		    &fail);
+		if (fail || eng_cuda_new(&c->cuda, m, c->n_batch, c->k,
+		    c->ff_max, p->gpu_budget, c->n_threads, &ce) != 0)
+			fprintf(stderr, "moescope: --device cuda: %s; using "
+			    "the CPU\n", fail ? "out of memory" : ce.msg);
+	}
 	eng_ctx_reset(c, 1);
 	*out = c;
 	return 0;
@@ -1272,6 +1333,8 @@ eng_ctx_free(struct eng_ctx *c)
 {
 	if (c == NULL)
 		return;
+	eng_cuda_free(c->cuda);
+	free(c->cgrp);
 	eng_pool_free(c->pool);
 	cache_free(c->cache);
 	free(c->psel); free(c->pselw); free(c->pred); free(c->pstat);

@@ -112,6 +112,16 @@ struct eng_params {
 	int	 cache_policy;	/* enum cache_policy (lru, lfu, gate) */
 	int	 prefetch;	/* ENG_PREFETCH_* */
 	int	 io_threads;	/* 0: 4 */
+	/* CUDA backend (engine-cuda.c) */
+	int	 device;	/* ENG_DEVICE_* */
+	uint64_t gpu_budget;	/* bytes of GPU expert slots (0: none) */
+};
+
+enum {
+	ENG_DEVICE_CPU = 0,
+	ENG_DEVICE_CUDA = 1	/* weights products on the GPU; falls back
+				 * to the CPU (with a note) when there is
+				 * no device */
 };
 
 enum {

@@ -5,6 +5,8 @@ libengine_a_SOURCES = \
 	src/engine/engine-int.h \
 	src/engine/engine-arch.c \
 	src/engine/engine-bench.c \
+	src/engine/engine-cuda.c \
+	src/engine/engine-cuda.h \
 	src/engine/engine-forward.c \
 	src/engine/engine-model.c \
 	src/engine/engine-pool.c \
@@ -17,9 +19,9 @@ libengine_a_SOURCES = \
 	src/engine/engine-vocab.c \
 	src/engine/engine-vocab.h
 
-ENGINE_TEST_LIBS = libengine.a libcache.a libformats.a libquant.a \
-	libtokenizer.a libutil.a $(PCRE2_LIBS) \
-	$(JANSSON_LIBS) $(PTHREAD_LIBS) -lm
+ENGINE_TEST_LIBS = libengine.a libcache.a $(KERN_LIB) libformats.a \
+	libquant.a libtokenizer.a libutil.a $(PCRE2_LIBS) \
+	$(JANSSON_LIBS) $(KERN_EXT) $(PTHREAD_LIBS) -lm
 
 check_PROGRAMS += t/601-engine-fixtures.t
 t_601_engine_fixtures_t_SOURCES = t/601-engine-fixtures.c t/tap.h

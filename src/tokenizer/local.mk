@@ -16,9 +16,9 @@ libtokenizer_a_SOURCES = \
 libtokenizer_a_CPPFLAGS = $(AM_CPPFLAGS) $(PCRE2_CFLAGS)
 
 # engine-vocab.c (the GGUF glue) lives in libengine.a
-TOKENIZER_TEST_LIBS = libengine.a libcache.a libformats.a libquant.a \
-	libtokenizer.a libutil.a $(PCRE2_LIBS) $(JANSSON_LIBS) \
-	$(PTHREAD_LIBS) -lm
+TOKENIZER_TEST_LIBS = libengine.a libcache.a $(KERN_LIB) libformats.a \
+	libquant.a libtokenizer.a libutil.a $(PCRE2_LIBS) $(JANSSON_LIBS) \
+	$(KERN_EXT) $(PTHREAD_LIBS) -lm
 check_PROGRAMS += t/301-tokenizer-vectors.t t/302-tokenizer-hostile.t \
 	t/304-tokenizer-decode.t
 t_301_tokenizer_vectors_t_SOURCES = t/301-tokenizer-vectors.c t/tap.h
