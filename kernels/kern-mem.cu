@@ -108,6 +108,13 @@ kern_info_get(struct kern_info *i, struct err *e)
 }
 
 int
+kern_mem_get(size_t *free_b, size_t *total_b, struct err *e)
+{
+	KCHECK(e, cudaMemGetInfo(free_b, total_b));
+	return 0;
+}
+
+int
 kern_malloc(void **dp, size_t n, struct err *e)
 {
 	cudaError_t rc;

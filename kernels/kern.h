@@ -51,6 +51,8 @@ void kern_fini(void);
 /* 1 when kern_init() would succeed (quiet probe), else 0. */
 int kern_have_device(void);
 int kern_info_get(struct kern_info *i, struct err *e);
+/* Free and total bytes of device memory now (cheap). */
+int kern_mem_get(size_t *free_b, size_t *total_b, struct err *e);
 
 typedef struct kern_stream kern_stream;	/* a cudaStream_t */
 typedef struct kern_event kern_event;	/* a cudaEvent_t */

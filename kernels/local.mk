@@ -3,16 +3,23 @@
 # tests below build either way and skip where there is no device (or no
 # CUDA backend). nvcc is slow: few .cu files, one template instance per
 # weight type, two architectures (A100 and H100/H200), one thread.
+# --fmad=false: no contraction into fused multiply-adds, as the quant
+# room's -ffp-contract=off, so the shared block math rounds on the device
+# as t/501 checks it on the CPU (the products are memory-bound anyway).
 NVCC_ARCH = -gencode arch=compute_80,code=sm_80 \
 	-gencode arch=compute_90,code=sm_90
-NVCCFLAGS = -O3 -std=c++17 --threads 1 $(NVCC_ARCH) \
+NVCCFLAGS = -O3 -std=c++17 --threads 1 --fmad=false $(NVCC_ARCH) \
 	-Xcompiler -Wall,-Wextra,-Wno-unused-parameter \
 	-include $(top_builddir)/config.h -I$(top_srcdir)/src \
 	-I$(top_srcdir)/kernels -I$(top_builddir)
-KERN_SOURCES = \
+KERN_HDRS = \
 	kernels/kern.h \
 	kernels/kern-int.h \
 	kernels/kern-qtypes.h \
+	src/quant/quant-block.h \
+	src/quant/quant-common.h \
+	src/util/util.h
+KERN_CU = \
 	kernels/kern-mem.cu \
 	kernels/kern-matmul.cu \
 	kernels/kern-dequant.cu \
@@ -22,6 +29,7 @@ KERN_SOURCES = \
 	kernels/kern-attn.cu \
 	kernels/kern-route.cu \
 	kernels/kern-ffn.cu
+KERN_SOURCES = $(KERN_HDRS) $(KERN_CU)
 
 SUFFIXES = .cu
 .cu.o:
@@ -32,6 +40,9 @@ noinst_LIBRARIES += libkernels.a
 libkernels_a_SOURCES = $(KERN_SOURCES)
 KERN_LIB = libkernels.a
 KERN_EXT = $(CUDA_LIBS) -lstdc++
+# the suffix rule has no dependency tracking: every kernel object depends
+# on every header the room includes
+$(KERN_CU:.cu=.$(OBJEXT)): $(KERN_HDRS) config.h
 else
 EXTRA_DIST += $(KERN_SOURCES)
 KERN_LIB =

@@ -6,8 +6,8 @@
  *
  *   resident   every expert in a GPU slot (--gpu-budget 100%)
  *   cpu        one GPU slot per layer, misses computed on the CPU
- *              (MOESCOPE_CUDA_MISS=cpu): dense weights on the device,
- *              experts on the CPU
+ *              (MOESCOPE_CUDA_MISS=cpu), the slots filled only by the
+ *              gate prefetch (--prefetch gate)
  *   tiered     one GPU slot per layer fed from a one-slot RAM cache,
  *              misses always copied (MOESCOPE_CUDA_MISS=copy), so both
  *              LRUs evict all the time
@@ -97,6 +97,7 @@ one(const char *fx, const char *arch, const char *var)
 		ep.n_ctx = 64;
 		ep.n_threads = 2;
 		ep.device = ENG_DEVICE_CUDA;
+		ep.prefetch = k == 1 ? ENG_PREFETCH_GATE : ENG_PREFETCH_NONE;
 		ep.gpu_budget = k == 0 ? eb : eb / eng_model_hparams(m)->
 		    n_expert;
 		if (k == 2)

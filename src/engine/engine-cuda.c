@@ -31,6 +31,12 @@
  * Outputs come back through pinned memory in eng_cuda_ffn_finish(). Any
  * device error switches the device off for the context with a note; the
  * CPU recomputes what was lost.
+ *
+ * Prefetch (--prefetch gate, no RAM cache): after layer L's attention the
+ * engine predicts layer L+1's experts (its router on the current hidden
+ * state) and eng_cuda_prefetch() starts their copies on the copy stream,
+ * so they travel while layer L's experts compute; the staging memcpy
+ * itself runs on the calling thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +89,20 @@ eng_cuda_ffn_finish(struct eng_cuda *g, const struct eng_cuda_grp *gr,
 {
 	(void)g; (void)gr; (void)ngrp; (void)y;
 	return 0;
+}
+
+int
+eng_cuda_slots(const struct eng_cuda *g)
+{
+	(void)g;
+	return 0;
+}
+
+void
+eng_cuda_prefetch(struct eng_cuda *g, int il, int e,
+    const struct eng_w *wg, const struct eng_w *wu, const struct eng_w *wd)
+{
+	(void)g; (void)il; (void)e; (void)wg; (void)wu; (void)wd;
 }
 
 void
@@ -196,13 +216,13 @@ ec_lookup(const struct eng_cuda *g, const void *p, size_t n)
 static int
 ec_put(struct eng_cuda *g, const void *h, size_t n, uint64_t keep)
 {
-	struct kern_info ki;
 	struct ec_dense *nd;
+	size_t fr = 0, tot = 0;
 	void *d = NULL;
 
 	if (h == NULL || n == 0 || ec_lookup(g, h, n) != NULL)
 		return 0;
-	if (kern_info_get(&ki, &g->err) != 0 || ki.mem_free < n + keep ||
+	if (kern_mem_get(&fr, &tot, &g->err) != 0 || fr < n + keep ||
 	    kern_malloc(&d, n, &g->err) != 0) {
 		g->st.dense_cpu += n;
 		return 0;
@@ -416,14 +436,15 @@ eng_cuda_free(struct eng_cuda *g)
 	if (g->st.hits + g->st.misses + g->st.cpu_experts > 0 ||
 	    g->st.busy_ns > 0)
 		fprintf(stderr, "moescope: cuda: expert hits %llu, misses "
-		    "%llu (hit rate %.3f), on the CPU %llu; %.3f GB copied "
-		    "(PCIe %.1f GB/s measured); stall %.3f of %.3f s on the "
-		    "device\n", (unsigned long long)g->st.hits,
+		    "%llu (hit rate %.3f), on the CPU %llu, prefetched %llu; "
+		    "%.3f GB copied (PCIe %.1f GB/s measured); stall %.3f "
+		    "of %.3f s on the device\n",
+		    (unsigned long long)g->st.hits,
 		    (unsigned long long)g->st.misses,
 		    g->st.hits + g->st.misses ? (double)g->st.hits /
 		    (double)(g->st.hits + g->st.misses) : 0.0,
 		    (unsigned long long)g->st.cpu_experts,
-		    g->st.h2d_bytes * 1e-9, g->st.pcie_bps * 1e-9,
+		    (unsigned long long)g->st.prefetched, g->st.h2d_bytes * 1e-9, g->st.pcie_bps * 1e-9,
 		    g->st.wait_ns * 1e-9, g->st.busy_ns * 1e-9);
 	nl = g->m->hp.n_layer;
 	if (g->s != NULL)
@@ -806,6 +827,36 @@ eng_cuda_ffn_finish(struct eng_cuda *g, const struct eng_cuda_grp *gr,
 			    (size_t)(gr[i].row0 - g->r0) * g->d,
 			    (size_t)gr[i].ntok * g->d * sizeof(float));
 	return 0;
+}
+
+int
+eng_cuda_slots(const struct eng_cuda *g)
+{
+	return g == NULL || g->failed ? 0 : g->nslot;
+}
+
+void
+eng_cuda_prefetch(struct eng_cuda *g, int il, int e,
+    const struct eng_w *wg, const struct eng_w *wu, const struct eng_w *wd)
+{
+	const struct eng_w *w3[3] = { wg, wu, wd };
+	struct eng_cuda_grp gr;
+	int si, j;
+
+	if (g == NULL || g->failed || g->nslot == 0 || g->smem == NULL ||
+	    g->smem[il] == NULL || ec_find(g, il, e) >= 0 ||
+	    (si = ec_victim(g, il)) < 0)
+		return;
+	memset(&gr, 0, sizeof gr);
+	gr.expert = e;
+	for (j = 0; j < 3; j++)
+		gr.w[j] = w3[j]->data + (size_t)e * w3[j]->mat_bytes;
+	if (ec_load(g, il, si, &gr, w3) != 0) {
+		ec_fail(g);
+		return;
+	}
+	g->slots[(size_t)il * g->nslot + si].used = g->tick;
+	g->st.prefetched++;
 }
 
 void

@@ -24,6 +24,7 @@ struct eng_cuda_grp {
 
 struct eng_cuda_stats {
 	uint64_t	 hits, misses;	/* GPU expert slots */
+	uint64_t	 prefetched;	/* copies started by a prediction */
 	uint64_t	 cpu_experts;	/* misses computed on the CPU */
 	uint64_t	 h2d_bytes;	/* expert bytes copied */
 	uint64_t	 wait_ns;	/* host blocked on the device */
@@ -72,6 +73,19 @@ int eng_cuda_ffn_start(struct eng_cuda *g, int il, int expert_layer,
  * on the CPU; the device is then off). */
 int eng_cuda_ffn_finish(struct eng_cuda *g, const struct eng_cuda_grp *gr,
     int ngrp, float *y);
+
+/* GPU expert slots per MoE layer (0: experts stay on the CPU). */
+int eng_cuda_slots(const struct eng_cuda *g);
+
+/*
+ * Start copying expert e of layer il (from the mapped file) into a GPU
+ * slot on the copy stream, so it arrives while the current layer
+ * computes (--prefetch gate). A no-op when it is already there, when
+ * there are no slots or the device is off. The slot counts as used now,
+ * so the prefetches of one layer do not evict each other.
+ */
+void eng_cuda_prefetch(struct eng_cuda *g, int il, int e,
+    const struct eng_w *wg, const struct eng_w *wu, const struct eng_w *wd);
 
 void eng_cuda_stats_get(const struct eng_cuda *g, struct eng_cuda_stats *s);
 

@@ -953,7 +953,8 @@ predict_next(struct eng_ctx *c, int il, int ntok)
 	const struct eng_layer *L;
 	uint8_t *pred;
 
-	if (nl >= hp->n_layer || !c->m->layers[nl].is_moe)
+	if (nl >= hp->n_layer || !c->m->layers[nl].is_moe ||
+	    (c->cache == NULL && eng_cuda_slots(c->cuda) == 0))
 		return;
 	L = &c->m->layers[nl];
 	pred = c->pred + (size_t)nl * E;
@@ -962,7 +963,9 @@ predict_next(struct eng_ctx *c, int il, int ntok)
 		rmsnorm(c->tmp + (size_t)t * d, c->x + (size_t)t * d,
 		    L->ffn_norm, d, hp->norm_eps);
 	matmul(c, &L->router, 0, c->tmp, d, ntok, c->rlog, E);
-	cap = cache_capacity(c->cache, nl);
+	/* --device cuda without a RAM cache: into the GPU expert slots */
+	cap = c->cache != NULL ? cache_capacity(c->cache, nl) :
+	    eng_cuda_slots(c->cuda);
 	for (t = 0; t < ntok; t++) {
 		route_token(c, L, c->rlog + (size_t)t * E, c->psel + t * K,
 		    c->pselw + t * K);
@@ -973,7 +976,11 @@ predict_next(struct eng_ctx *c, int il, int ntok)
 				continue;
 			pred[e] = 1;
 			n++;
-			cache_prefetch(c->cache, nl, e);
+			if (c->cache != NULL)
+				cache_prefetch(c->cache, nl, e);
+			else
+				eng_cuda_prefetch(c->cuda, nl, e,
+				    &L->exp_gate, &L->exp_up, &L->exp_down);
 		}
 	}
 }
@@ -1050,7 +1057,8 @@ forward(struct eng_ctx *c, const int32_t *tok, int ntok, float *out,
 			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
 			    L->attn_norm, d, hp->norm_eps);
 		attention(c, il, pos0, ntok);
-		if (c->cache != NULL && c->prefetch == ENG_PREFETCH_GATE)
+		if ((c->cache != NULL || c->cuda != NULL) &&
+		    c->prefetch == ENG_PREFETCH_GATE)
 			predict_next(c, il, ntok);
 		for (t = 0; t < ntok; t++)
 			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
@@ -1060,8 +1068,8 @@ forward(struct eng_ctx *c, const int32_t *tok, int ntok, float *out,
 
 			if (rc != 0)
 				return rc;
-			if (c->cache != NULL && c->prefetch ==
-			    ENG_PREFETCH_GATE)
+			if ((c->cache != NULL || c->cuda != NULL) &&
+			    c->prefetch == ENG_PREFETCH_GATE)
 				score_prediction(c, il, ntok);
 		} else
 			dense_ffn(c, il, ntok);
@@ -1322,6 +1330,8 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 		    c->ff_max, p->gpu_budget, c->n_threads, &ce) != 0)
 			fprintf(stderr, "moescope: --device cuda: %s; using "
 			    "the CPU\n", fail ? "out of memory" : ce.msg);
+		else if (c->cache == NULL)
+			c->prefetch = p->prefetch;
 	}
 	eng_ctx_reset(c, 1);
 	*out = c;
