@@ -27,7 +27,11 @@ const char cmd_opts_help[] =
     "  --cache-policy P    lru, lfu or gate (default lru)\n"
     "  --prefetch P        none or gate: load the next layer's likely\n"
     "                      experts early (default gate with a budget)\n"
-    "  --io-threads N      concurrent expert reads (default 4)\n";
+    "  --io-threads N      concurrent expert reads (default 4)\n"
+    "  --device D          cpu or cuda (default cpu; cuda falls back to the\n"
+    "                      CPU when there is no device)\n"
+    "  --gpu-budget SIZE|N%  GPU memory for expert weights with --device\n"
+    "                      cuda (default: none, experts on the CPU)\n";
 
 void
 cmd_opts_init(struct cmd_opts *o)
@@ -112,6 +116,26 @@ cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i)
 		o->ram_budget = argv[*i];
 		return 1;
 	}
+	if (strcmp(f, "--gpu-budget") == 0) {
+		if (need_val(argc, argv, i) != 0)
+			return -1;
+		o->gpu_budget = argv[*i];
+		return 1;
+	}
+	if (strcmp(f, "--device") == 0) {
+		if (need_val(argc, argv, i) != 0)
+			return -1;
+		if (strcmp(argv[*i], "cpu") == 0)
+			o->ep.device = ENG_DEVICE_CPU;
+		else if (strcmp(argv[*i], "cuda") == 0)
+			o->ep.device = ENG_DEVICE_CUDA;
+		else {
+			fprintf(stderr, "moescope: --device: '%s' is not cpu "
+			    "or cuda\n", argv[*i]);
+			return -1;
+		}
+		return 1;
+	}
 	if (strcmp(f, "--cache-policy") == 0) {
 		if (need_val(argc, argv, i) != 0)
 			return -1;
@@ -166,6 +190,15 @@ cmd_opts_resolve(struct cmd_opts *o, const struct eng_model *m)
 {
 	uint64_t total = eng_model_expert_bytes(m), v;
 
+	if (o->gpu_budget != NULL) {
+		if (util_parse_size(o->gpu_budget, total, &v) != 0) {
+			fprintf(stderr, "moescope: --gpu-budget: '%s' is not a "
+			    "size (e.g. 8G, 512M) or a percentage of the "
+			    "expert bytes\n", o->gpu_budget);
+			return -1;
+		}
+		o->ep.gpu_budget = v;
+	}
 	if (o->ram_budget == NULL)
 		return 0;
 	if (util_parse_size(o->ram_budget, total, &v) != 0) {

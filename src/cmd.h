@@ -13,11 +13,17 @@ struct cmd {
 };
 
 /* The subcommands (src/cmd-<name>.c). */
+/* batch: also what `moescope` and `moescope chat` run when stdin is not a
+ * terminal (argv[0] may then be "chat"). */
+int cmd_batch_main(int argc, char **argv);
 int cmd_bench_main(int argc, char **argv);
+int cmd_chat_main(int argc, char **argv);
 int cmd_cachesim_main(int argc, char **argv);
+int cmd_convert_main(int argc, char **argv);
 int cmd_inspect_main(int argc, char **argv);
 int cmd_list_main(int argc, char **argv);
 int cmd_logits_main(int argc, char **argv);
+int cmd_pull_main(int argc, char **argv);
 int cmd_route_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);
 int cmd_template_main(int argc, char **argv);
@@ -65,6 +71,7 @@ struct cmd_opts {
 	struct eng_sampler_params	sp;
 	int				max_tokens;	/* -n */
 	const char			*ram_budget;	/* SIZE or N% */
+	const char			*gpu_budget;	/* SIZE or N% */
 };
 
 void cmd_opts_init(struct cmd_opts *o);

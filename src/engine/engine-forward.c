@@ -27,11 +27,13 @@
  * thread count or on where experts live.
  */
 #include <float.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine-int.h"
+#include "engine/engine-cuda.h"
 #include "cache/cache.h"
 
 struct grp {			/* one expert's share of a batch */
@@ -88,6 +90,10 @@ struct eng_ctx {
 	eng_route_fn		 hook;
 	void			*hook_arg;
 	struct eng_timing	 timing;
+	/* --device cuda (engine-cuda.c; NULL: CPU only) */
+	struct eng_cuda		*cuda;
+	struct eng_cuda_grp	*cgrp;		/* [n_expert + 1] */
+	int			 il;		/* layer being computed */
 };
 
 /* ---- small kernels (reference-exact, as ggml computes them) ---- */
@@ -243,6 +249,9 @@ matmul(struct eng_ctx *c, const struct eng_w *w, int64_t mat,
 {
 	struct mm_job j;
 
+	if (c->cuda != NULL && eng_cuda_matmul(c->cuda, w, mat, x, xs, ntok,
+	    y, ys))
+		return;
 	j.type = w->type;
 	j.n = w->n;
 	j.w = w->data + (size_t)mat * w->mat_bytes;
@@ -568,9 +577,9 @@ add_grp_bias(float *y, const float *b, const struct grp *g, int ngrp,
 }
 
 static void
-ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
-    const struct eng_w *wd, const struct grp *g, int ngrp, const float *xin,
-    const struct ffn_bias *fb)
+ffn_groups_cpu(struct eng_ctx *c, const struct eng_w *wg,
+    const struct eng_w *wu, const struct eng_w *wd, const struct grp *g,
+    int ngrp, const float *xin, const struct ffn_bias *fb)
 {
 	int d = c->hp->n_embd, ff = (int)wg->rows;
 	int r0 = g[0].row0, nr = g[ngrp - 1].row0 + g[ngrp - 1].ntok - r0;
@@ -636,6 +645,46 @@ ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
 	    row_chunk(c, d));
 	if (fb != NULL)
 		add_grp_bias(c->yd, fb->down, g, ngrp, d);
+}
+
+/*
+ * --device cuda: the groups the device takes (engine-cuda.c) run there
+ * while the CPU computes the others; the rows land in c->yd either way.
+ */
+static void
+ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
+    const struct eng_w *wd, const struct grp *g, int ngrp, const float *xin,
+    const struct ffn_bias *fb)
+{
+	struct eng_cuda_grp *cg = c->cgrp;
+	int i, n;
+
+	if (c->cuda == NULL) {
+		ffn_groups_cpu(c, wg, wu, wd, g, ngrp, xin, fb);
+		return;
+	}
+	for (i = 0; i < ngrp; i++) {
+		cg[i].expert = g[i].expert;
+		cg[i].ntok = g[i].ntok;
+		cg[i].row0 = g[i].row0;
+		memcpy(cg[i].w, g[i].w, sizeof cg[i].w);
+	}
+	n = eng_cuda_ffn_start(c->cuda, c->il,
+	    wg == &c->m->layers[c->il].exp_gate, wg, wu, wd,
+	    fb ? fb->gate : NULL, fb ? fb->up : NULL, fb ? fb->down : NULL,
+	    fb ? fb->act : ENG_ACT_SILU, cg, ngrp, xin);
+	if (n == 0) {
+		ffn_groups_cpu(c, wg, wu, wd, g, ngrp, xin, fb);
+		return;
+	}
+	for (i = 0; i < ngrp; i++)
+		if (!cg[i].on_gpu)
+			ffn_groups_cpu(c, wg, wu, wd, &g[i], 1, xin, fb);
+	if (eng_cuda_ffn_finish(c->cuda, cg, ngrp, c->yd) != 0)
+		for (i = 0; i < ngrp; i++)
+			if (cg[i].on_gpu)
+				ffn_groups_cpu(c, wg, wu, wd, &g[i], 1, xin,
+				    fb);
 }
 
 /* Point a group at expert e's matrices in the mapped file. */
@@ -904,7 +953,8 @@ predict_next(struct eng_ctx *c, int il, int ntok)
 	const struct eng_layer *L;
 	uint8_t *pred;
 
-	if (nl >= hp->n_layer || !c->m->layers[nl].is_moe)
+	if (nl >= hp->n_layer || !c->m->layers[nl].is_moe ||
+	    (c->cache == NULL && eng_cuda_slots(c->cuda) == 0))
 		return;
 	L = &c->m->layers[nl];
 	pred = c->pred + (size_t)nl * E;
@@ -913,7 +963,9 @@ predict_next(struct eng_ctx *c, int il, int ntok)
 		rmsnorm(c->tmp + (size_t)t * d, c->x + (size_t)t * d,
 		    L->ffn_norm, d, hp->norm_eps);
 	matmul(c, &L->router, 0, c->tmp, d, ntok, c->rlog, E);
-	cap = cache_capacity(c->cache, nl);
+	/* --device cuda without a RAM cache: into the GPU expert slots */
+	cap = c->cache != NULL ? cache_capacity(c->cache, nl) :
+	    eng_cuda_slots(c->cuda);
 	for (t = 0; t < ntok; t++) {
 		route_token(c, L, c->rlog + (size_t)t * E, c->psel + t * K,
 		    c->pselw + t * K);
@@ -924,7 +976,11 @@ predict_next(struct eng_ctx *c, int il, int ntok)
 				continue;
 			pred[e] = 1;
 			n++;
-			cache_prefetch(c->cache, nl, e);
+			if (c->cache != NULL)
+				cache_prefetch(c->cache, nl, e);
+			else
+				eng_cuda_prefetch(c->cuda, nl, e,
+				    &L->exp_gate, &L->exp_up, &L->exp_down);
 		}
 	}
 }
@@ -996,11 +1052,13 @@ forward(struct eng_ctx *c, const int32_t *tok, int ntok, float *out,
 
 		if (cancel != NULL && atomic_load(cancel))
 			return ERR_CANCELLED;
+		c->il = il;
 		for (t = 0; t < ntok; t++)
 			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
 			    L->attn_norm, d, hp->norm_eps);
 		attention(c, il, pos0, ntok);
-		if (c->cache != NULL && c->prefetch == ENG_PREFETCH_GATE)
+		if ((c->cache != NULL || c->cuda != NULL) &&
+		    c->prefetch == ENG_PREFETCH_GATE)
 			predict_next(c, il, ntok);
 		for (t = 0; t < ntok; t++)
 			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
@@ -1010,8 +1068,8 @@ forward(struct eng_ctx *c, const int32_t *tok, int ntok, float *out,
 
 			if (rc != 0)
 				return rc;
-			if (c->cache != NULL && c->prefetch ==
-			    ENG_PREFETCH_GATE)
+			if ((c->cache != NULL || c->cuda != NULL) &&
+			    c->prefetch == ENG_PREFETCH_GATE)
 				score_prediction(c, il, ntok);
 		} else
 			dense_ffn(c, il, ntok);
@@ -1262,6 +1320,19 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 		eng_ctx_free(c);
 		return rc;
 	}
+	if (p != NULL && p->device == ENG_DEVICE_CUDA) {
+		struct err ce;
+
+		err_clear(&ce);
+		c->cgrp = zalloc((size_t)hp->n_expert + 1, sizeof *c->cgrp,
+		    &fail);
+		if (fail || eng_cuda_new(&c->cuda, m, c->n_batch, c->k,
+		    c->ff_max, p->gpu_budget, c->n_threads, &ce) != 0)
+			fprintf(stderr, "moescope: --device cuda: %s; using "
+			    "the CPU\n", fail ? "out of memory" : ce.msg);
+		else if (c->cache == NULL)
+			c->prefetch = p->prefetch;
+	}
 	eng_ctx_reset(c, 1);
 	*out = c;
 	return 0;
@@ -1272,6 +1343,8 @@ eng_ctx_free(struct eng_ctx *c)
 {
 	if (c == NULL)
 		return;
+	eng_cuda_free(c->cuda);
+	free(c->cgrp);
 	eng_pool_free(c->pool);
 	cache_free(c->cache);
 	free(c->psel); free(c->pselw); free(c->pred); free(c->pstat);
@@ -1306,6 +1379,20 @@ eng_ctx_reset_stats(struct eng_ctx *c)
 	memset(c->counts, 0, (size_t)c->hp->n_layer * (c->hp->n_expert + 1) *
 	    sizeof(uint64_t));
 	memset(&c->timing, 0, sizeof c->timing);
+}
+
+int
+eng_ctx_rewind(struct eng_ctx *c, int pos)
+{
+	int i;
+
+	if (pos < 0 || pos > c->pos)
+		return ERR_RANGE;
+	c->pos = pos;
+	for (i = 0; i < c->ring; i++)
+		if (c->r_pos[i] >= pos)
+			c->r_pos[i] = -1;
+	return 0;
 }
 
 int

@@ -112,6 +112,16 @@ struct eng_params {
 	int	 cache_policy;	/* enum cache_policy (lru, lfu, gate) */
 	int	 prefetch;	/* ENG_PREFETCH_* */
 	int	 io_threads;	/* 0: 4 */
+	/* CUDA backend (engine-cuda.c) */
+	int	 device;	/* ENG_DEVICE_* */
+	uint64_t gpu_budget;	/* bytes of GPU expert slots (0: none) */
+};
+
+enum {
+	ENG_DEVICE_CPU = 0,
+	ENG_DEVICE_CUDA = 1	/* weights products on the GPU; falls back
+				 * to the CPU (with a note) when there is
+				 * no device */
 };
 
 enum {
@@ -132,6 +142,15 @@ void eng_ctx_reset(struct eng_ctx *c, int reset_stats);
 /* Zero the telemetry counters (routing counts, timings, cache) and keep
  * the conversation. */
 void eng_ctx_reset_stats(struct eng_ctx *c);
+
+/*
+ * Keep only the first pos tokens of the conversation (0 <= pos <=
+ * eng_ctx_pos(c)): later evaluation continues at pos, so a caller that
+ * shares a prefix with what the cache holds need not evaluate it again.
+ * The routing records of the dropped positions are forgotten. 0 or
+ * ERR_RANGE.
+ */
+int eng_ctx_rewind(struct eng_ctx *c, int pos);
 
 /* Tokens in the KV cache (the next position). */
 int eng_ctx_pos(const struct eng_ctx *c);
