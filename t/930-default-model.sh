@@ -1,7 +1,8 @@
 # 930-default-model.sh - the embedded default model (models/default.gguf):
 # it loads and answers in chat format, and its last layer routes a Bible
 # verse, a line of C and a sum to different experts (the point of shipping
-# it: experts that visibly specialise).
+# it: experts that visibly specialise); run and batch use it when given
+# no MODEL.
 . "$top_srcdir/t/tap.sh"
 M="$top_srcdir/models/default.gguf"
 [ -f "$M" ] || skip_all "no models/default.gguf"
@@ -11,6 +12,14 @@ trap 'rm -rf "$H"' EXIT
 out=$("$MOESCOPE" run "$M" --chat -p "Hello" --temp 0 -n 24 --threads 1)
 ok $? "run --chat on the default model"
 [ -n "$out" ]; ok $? "it answers"
+
+# no MODEL: run and batch find it (installed copy, else the source tree)
+out=$(env -u MOESCOPE_DEFAULT_MODEL "$MOESCOPE" run --chat \
+    -p "What is 12 + 34?" --temp 0 -n 16 --threads 1)
+echo "$out" | grep -q "^12 + 34 = "; ok $? "run with no MODEL: the default model"
+out=$(echo "What is 5 + 3?" | env -u MOESCOPE_DEFAULT_MODEL "$MOESCOPE" \
+    batch --threads 1 -n 8)
+echo "$out" | grep -q '"text"'; ok $? "batch with no MODEL: the default model"
 
 # top expert of the last layer, most frequent over the prompt's tokens
 top() {
