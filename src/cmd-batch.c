@@ -1112,7 +1112,8 @@ read_line(struct reader *r, struct err *e)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: moescope batch MODEL [options] < REQUESTS\n\n"
+	fprintf(fp, "usage: moescope batch [MODEL] [options] < REQUESTS\n\n"
+	    "Without MODEL, the embedded default model (a tiny demo MoE).\n"
 	    "Reads one request per line from stdin, a prompt or a JSON "
 	    "object\n"
 	    "{\"id\", \"prompt\" | \"messages\", \"max_tokens\", "
@@ -1272,7 +1273,9 @@ batch_open(struct batch *b, const char *model, struct err *e)
 	char *path = NULL;
 	int rc;
 
-	if ((rc = cmd_resolve_model(model, &path, e)) != 0)
+	/* no MODEL: the embedded default model (models/README.md) */
+	if ((rc = model != NULL ? cmd_resolve_model(model, &path, e) :
+	    cmd_default_model(&path, e)) != 0)
 		return rc;
 	rc = eng_model_open(&b->m, path, e);
 	free(path);
@@ -1319,12 +1322,6 @@ cmd_batch_main(int argc, char **argv)
 	b.max_sessions = DEF_SESSIONS;
 	b.kv_sess = -1;
 	if (parse_args(&b, argc, argv, &model) != 0) {
-		usage(stderr);
-		batch_fini(&b);
-		return 2;
-	}
-	if (model == NULL) {
-		fprintf(stderr, "moescope batch: no MODEL given\n");
 		usage(stderr);
 		batch_fini(&b);
 		return 2;

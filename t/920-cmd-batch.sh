@@ -281,8 +281,10 @@ printf 'hi\n' | B -n 2 >&- 2>"$tmp/err"
 [ $? -eq 1 ] && [ ! -s "$tmp/err" ]; ok $? "closed stdout: exit 1, quietly"
 
 # -- usage --
-"$MOESCOPE" batch </dev/null >/dev/null 2>&1
-[ $? -eq 2 ]; ok $? "no MODEL: exit 2"
+MOESCOPE_DEFAULT_MODEL=$tmp/none.gguf "$MOESCOPE" batch </dev/null \
+    >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q MOESCOPE_DEFAULT_MODEL "$tmp/err"
+ok $? "no MODEL: the default model; missing, exit 1 saying where it looked"
 "$MOESCOPE" batch "$M" --format xml </dev/null >/dev/null 2>&1
 [ $? -eq 2 ]; ok $? "bad --format: exit 2"
 "$MOESCOPE" batch "$tmp/none.gguf" </dev/null >/dev/null 2>"$tmp/err"
