@@ -1,9 +1,10 @@
 /*
  * engine-cuda.c - the CUDA side of a context (--device cuda): weight
- * products and expert FFNs on the GPU through kernels/kern.h; the rest
- * of the forward pass (embedding, norms, RoPE, attention over the KV
- * cache, routing, residuals) stays on the CPU, which hands activations
- * over per product.
+ * products, expert FFNs and standard attention over a device copy of the
+ * KV cache run on the GPU through kernels/kern.h; the rest of the
+ * forward pass (embedding, norms, q/k norms, RoPE, MLA attention,
+ * routing, residuals, sampling) stays on the CPU, which hands
+ * activations over per call.
  *
  * Placement, decided once in eng_cuda_new():
  *
@@ -15,6 +16,10 @@
  *                uploaded in forward order while the device keeps
  *                gpu_budget + 256 MiB free; what does not fit stays on
  *                the CPU (a note says how much)
+ *   KV cache     a device copy of the F32 KV cache (standard attention;
+ *                MLA stays on the CPU) when it fits: each layer's new
+ *                key/value rows are copied up after RoPE and the split-K
+ *                attention kernel runs there (eng_cuda_attn)
  *   experts      gpu_budget / (bytes of one expert) slots, split evenly
  *                over the MoE layers (at most n_expert per layer): a
  *                per-layer LRU cache keyed by expert id. When the device
@@ -92,6 +97,23 @@ eng_cuda_ffn_finish(struct eng_cuda *g, const struct eng_cuda_grp *gr,
 }
 
 int
+eng_cuda_kv_new(struct eng_cuda *g, int n_ctx, struct err *e)
+{
+	(void)g; (void)n_ctx;
+	return err_set(e, ERR_UNSUPPORTED, "built without the CUDA backend");
+}
+
+int
+eng_cuda_attn(struct eng_cuda *g, int il, int pos0, int ntok,
+    const float *q, const float *knew, const float *vnew, int window,
+    const float *sinks, float *att)
+{
+	(void)g; (void)il; (void)pos0; (void)ntok; (void)q; (void)knew;
+	(void)vnew; (void)window; (void)sinks; (void)att;
+	return 0;
+}
+
+int
 eng_cuda_slots(const struct eng_cuda *g)
 {
 	(void)g;
@@ -158,6 +180,11 @@ struct eng_cuda {
 	int			 r0, nr;	/* rows of the running batch */
 	int			 miss;		/* EC_MISS_* */
 	uint64_t		 t_start;
+	/* device KV cache: [n_layer][n_ctx][kd] and [..][vd] */
+	float			*dk, *dv, *dq, *datt;
+	void			*daws;
+	size_t			 aws_bytes;
+	int			 n_ctx;
 	struct eng_cuda_stats	 st;
 	struct err		 err;
 };
@@ -293,6 +320,7 @@ ec_upload_dense(struct eng_cuda *g, uint64_t keep)
 		ec_put(g, L->exp_gate_b, fb, keep);
 		ec_put(g, L->exp_up_b, fb, keep);
 		ec_put(g, L->exp_down_b, db, keep);
+		ec_put(g, L->sinks, (size_t)hp->n_head * sizeof(float), keep);
 	}
 	ec_put_w(g, &m->output, keep);
 }
@@ -466,6 +494,8 @@ eng_cuda_free(struct eng_cuda *g)
 		kern_host_free(g->stage[i]);
 		kern_event_free(g->stage_ev[i]);
 	}
+	kern_free(g->dk); kern_free(g->dv); kern_free(g->dq);
+	kern_free(g->datt); kern_free(g->daws);
 	kern_free(g->dx); kern_free(g->dy); kern_free(g->dhg);
 	kern_free(g->dhu); kern_free(g->dyd); kern_free(g->dws);
 	kern_host_free(g->hx);
@@ -604,6 +634,127 @@ eng_cuda_matmul(struct eng_cuda *g, const struct eng_w *w, int64_t mat,
 	}
 	g->st.busy_ns += util_now_ns() - t0;
 	return 1;
+}
+
+int
+eng_cuda_kv_new(struct eng_cuda *g, int n_ctx, struct err *e)
+{
+	const struct eng_hparams *hp = &g->m->hp;
+	size_t kd = (size_t)hp->n_head_kv * hp->head_dim_k;
+	size_t vd = (size_t)hp->n_head_kv * hp->head_dim_v;
+	size_t B = (size_t)g->n_batch, nl = (size_t)hp->n_layer;
+	struct kern_attn p;
+	size_t fr = 0, tot = 0, need;
+	int rc;
+
+	if (g->m->layers[0].is_mla || hp->n_head_kv <= 0)
+		return err_set(e, ERR_UNSUPPORTED, "MLA attention stays on "
+		    "the CPU");
+	memset(&p, 0, sizeof p);
+	p.ntok = 1;
+	p.n_head = hp->n_head;
+	p.hdv = hp->head_dim_v;
+	p.pos0 = n_ctx - 1;
+	/* workspace for one query at the longest context; more queries at
+	 * once when it holds them */
+	g->aws_bytes = kern_attn_ws(&p) * (B < 16 ? B : 16);
+	need = nl * (size_t)n_ctx * (kd + vd) * 4 + B * (size_t)hp->n_head *
+	    (hp->head_dim_k + hp->head_dim_v) * 4 + g->aws_bytes;
+	if ((rc = kern_mem_get(&fr, &tot, e)) != 0)
+		return rc;
+	if (fr < need + EC_RESERVE)
+		return err_set(e, ERR_NOMEM, "a device KV cache needs %zu "
+		    "MiB, %zu MiB free", need >> 20, fr >> 20);
+	if ((rc = kern_malloc((void **)&g->dk, nl * n_ctx * kd * 4, e)) != 0 ||
+	    (rc = kern_malloc((void **)&g->dv, nl * n_ctx * vd * 4, e)) != 0 ||
+	    (rc = kern_malloc((void **)&g->dq, B * hp->n_head *
+	    hp->head_dim_k * 4, e)) != 0 ||
+	    (rc = kern_malloc((void **)&g->datt, B * hp->n_head *
+	    hp->head_dim_v * 4, e)) != 0 ||
+	    (rc = kern_malloc(&g->daws, g->aws_bytes, e)) != 0) {
+		kern_free(g->dk); kern_free(g->dv); kern_free(g->dq);
+		kern_free(g->datt); kern_free(g->daws);
+		g->dk = g->dv = g->dq = g->datt = NULL;
+		g->daws = NULL;
+		return rc;
+	}
+	g->n_ctx = n_ctx;
+	return 0;
+}
+
+int
+eng_cuda_attn(struct eng_cuda *g, int il, int pos0, int ntok,
+    const float *q, const float *knew, const float *vnew, int window,
+    const float *sinks, float *att)
+{
+	const struct eng_hparams *hp;
+	struct kern_attn p;
+	size_t kd, vd, qd, od;
+	uint64_t t0, t1;
+	int t, tc, can;
+
+	if (g == NULL || g->dk == NULL || ntok <= 0)
+		return 0;
+	hp = &g->m->hp;
+	kd = (size_t)hp->n_head_kv * hp->head_dim_k;
+	vd = (size_t)hp->n_head_kv * hp->head_dim_v;
+	qd = (size_t)hp->n_head * hp->head_dim_k;
+	od = (size_t)hp->n_head * hp->head_dim_v;
+	/* once off, the device never serves again, so its cache may lag */
+	if (g->failed || pos0 + ntok > g->n_ctx || ntok > g->n_batch)
+		return 0;
+	t0 = util_now_ns();
+	memset(&p, 0, sizeof p);
+	p.n_head = hp->n_head;
+	p.n_head_kv = hp->n_head_kv;
+	p.hdk = hp->head_dim_k;
+	p.hdv = hp->head_dim_v;
+	p.ks = kd;
+	p.vs = vd;
+	p.window = window;
+	p.scale = hp->kq_scale;
+	p.dsinks = sinks != NULL ? ec_lookup(g, sinks,
+	    (size_t)hp->n_head * sizeof(float)) : NULL;
+	/* the new rows always go to the device cache, so it stays whole
+	 * even for a batch the device does not compute */
+	can = (sinks == NULL || p.dsinks != NULL) &&
+	    (size_t)ntok * od <= g->hycap;
+	if (kern_h2d(g->dk + ((size_t)il * g->n_ctx + pos0) * kd, knew,
+	    (size_t)ntok * kd * 4, g->s, &g->err) != 0 ||
+	    kern_h2d(g->dv + ((size_t)il * g->n_ctx + pos0) * vd, vnew,
+	    (size_t)ntok * vd * 4, g->s, &g->err) != 0)
+		goto fail;
+	if (!can)
+		return 0;
+	if (kern_h2d(g->dq, q, (size_t)ntok * qd * 4, g->s, &g->err) != 0)
+		goto fail;
+	for (t = 0; t < ntok; t += tc) {
+		p.pos0 = pos0 + t;
+		for (tc = ntok - t; tc > 1; tc = (tc + 1) / 2) {
+			p.ntok = tc;
+			if (kern_attn_ws(&p) <= g->aws_bytes)
+				break;
+		}
+		p.ntok = tc;
+		if (kern_attention(g->dq + (size_t)t * qd,
+		    g->dk + (size_t)il * g->n_ctx * kd,
+		    g->dv + (size_t)il * g->n_ctx * vd, g->datt +
+		    (size_t)t * od, &p, g->daws, g->s, &g->err) != 0)
+			goto fail;
+	}
+	if (kern_d2h(g->hy, g->datt, (size_t)ntok * od * 4, g->s, &g->err) !=
+	    0)
+		goto fail;
+	t1 = util_now_ns();
+	if (kern_stream_sync(g->s, &g->err) != 0)
+		goto fail;
+	g->st.wait_ns += util_now_ns() - t1;
+	memcpy(att, g->hy, (size_t)ntok * od * 4);
+	g->st.busy_ns += util_now_ns() - t0;
+	return 1;
+fail:
+	ec_fail(g);
+	return 0;
 }
 
 /* The slot of expert e in layer il, or -1. */
