@@ -472,7 +472,8 @@ eng_cuda_free(struct eng_cuda *g)
 		    g->st.hits + g->st.misses ? (double)g->st.hits /
 		    (double)(g->st.hits + g->st.misses) : 0.0,
 		    (unsigned long long)g->st.cpu_experts,
-		    (unsigned long long)g->st.prefetched, g->st.h2d_bytes * 1e-9, g->st.pcie_bps * 1e-9,
+		    (unsigned long long)g->st.prefetched,
+		    g->st.h2d_bytes * 1e-9, g->st.pcie_bps * 1e-9,
 		    g->st.wait_ns * 1e-9, g->st.busy_ns * 1e-9);
 	nl = g->m->hp.n_layer;
 	if (g->s != NULL)
