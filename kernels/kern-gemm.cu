@@ -42,11 +42,11 @@ kern_gemm(int type, int64_t n, int64_t rows, const void *dw,
 		return 0;
 	if (n > 0x7fffffff || ys > 0x7fffffff)
 		return err_set(e, ERR_RANGE, "CUDA gemm: sizes too large");
-	if (ws_bytes < xb + (size_t)n * 2 * 16)
+	if (ws_bytes < xb + (size_t)n * 2 * (size_t)(rows < 16 ? rows : 16))
 		return err_set(e, ERR_RANGE, "CUDA gemm: workspace of %zu "
 		    "bytes is too small", ws_bytes);
 	tile = (int64_t)((ws_bytes - xb) / ((size_t)n * 2));
-	tile = tile > rows ? rows : tile & ~(int64_t)15;
+	tile = tile >= rows ? rows : tile & ~(int64_t)15;
 	wh = (__half *)((uint8_t *)dws + xb);
 	kg_x16<<<kblocks(n * ntok, 256), 256, 0, kstream(s)>>>(dx, xs, n,
 	    ntok, xh);
