@@ -365,6 +365,10 @@ ec_slots(struct eng_cuda *g, uint64_t budget)
 	if (n_moe == 0 || sb == 0 || budget == 0)
 		return;
 	want = (int)(budget / sb / (uint64_t)n_moe);
+	/* the whole expert bytes (--gpu-budget 100%) hold every expert,
+	 * whatever the slots' alignment padding */
+	if (budget >= eng_model_expert_bytes(g->m))
+		want = hp->n_expert;
 	if (want > hp->n_expert)
 		want = hp->n_expert;
 	if (want < 1) {
