@@ -202,6 +202,27 @@ check_matmul(int type)
 		    "%.3g of |w||x|", ti->name, nt, gemm ? " (cuBLAS)" : "",
 		    md);
 	}
+	/* activations past F16's range (x 2^16, exact for the Q8 blocks):
+	 * the cuBLAS path scales them down and back */
+	if (ti->blck > 1) {
+		for (t = 0; t < MAXTOK * n; t++)
+			x[t] *= 65536.0f;
+		for (t = 0; t < MAXTOK * ROWS; t++) {
+			ref[t] *= 65536.0f;
+			mag[t] *= 65536.0f;
+		}
+		if (kern_h2d(dx, x, sizeof(float) * MAXTOK * n, NULL, &ke) !=
+		    0 || kern_matmul(type, n, ROWS, dw, rb, dx, n, MAXTOK, dy,
+		    ROWS, dws, wsb, NULL, &ke) != 0 || down(got, dy,
+		    sizeof(float) * MAXTOK * ROWS) != 0)
+			ok(0, "%s: large activations: %s", ti->name, ke.msg);
+		else {
+			md = maxdiff(got, ref, (size_t)MAXTOK * ROWS, mag, 0);
+			ok(md <= 2e-3, "%s x %d tokens (cuBLAS), activations up "
+			    "to 2^18: max error %.3g of |w||x|", ti->name,
+			    MAXTOK, md);
+		}
+	}
 	/* dequantization of the same rows */
 	if (kern_malloc(&ddq, sizeof(float) * ROWS * n, &ke) == 0 &&
 	    kern_dequant(type, n, ROWS, dw, rb, ddq, NULL, &ke) == 0 &&
