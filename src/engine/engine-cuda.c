@@ -185,6 +185,8 @@ struct eng_cuda {
 	void			*daws;
 	size_t			 aws_bytes;
 	int			 n_ctx;
+	int			 dry;		/* ec_put only counts */
+	uint64_t		 dry_bytes;
 	struct eng_cuda_stats	 st;
 	struct err		 err;
 };
@@ -249,6 +251,10 @@ ec_put(struct eng_cuda *g, const void *h, size_t n, uint64_t keep)
 
 	if (h == NULL || n == 0 || ec_lookup(g, h, n) != NULL)
 		return 0;
+	if (g->dry) {
+		g->dry_bytes += n;
+		return 0;
+	}
 	if (kern_mem_get(&fr, &tot, &g->err) != 0 || fr < n + keep ||
 	    kern_malloc(&d, n, &g->err) != 0) {
 		g->st.dense_cpu += n;
@@ -524,6 +530,7 @@ eng_cuda_new(struct eng_cuda **out, const struct eng_model *m, int n_batch,
 	const struct eng_hparams *hp = &m->hp;
 	struct eng_cuda *g;
 	struct kern_info ki;
+	size_t fr = 0, tot = 0;
 	int64_t maxn = hp->n_embd, maxr = hp->n_embd, bk;
 	int il, rc;
 
@@ -584,6 +591,27 @@ eng_cuda_new(struct eng_cuda **out, const struct eng_model *m, int n_batch,
 	if (kern_measure_h2d(&g->st.pcie_bps, &g->err) != 0)
 		g->st.pcie_bps = 12e9;
 	g->st.cpu_bps = ec_cpu_rate(m, n_threads);
+	/* dense weights first; the expert budget gets what is left when the
+	 * device cannot hold both (a smaller plan, said below) */
+	g->dry = 1;
+	ec_upload_dense(g, 0);
+	g->dry = 0;
+	if (kern_mem_get(&fr, &tot, &g->err) == 0 && gpu_budget > 0) {
+		uint64_t avail = fr > EC_RESERVE ? fr - EC_RESERVE : 0;
+
+		if (avail < g->dry_bytes + gpu_budget) {
+			uint64_t left = avail > g->dry_bytes ? avail -
+			    g->dry_bytes : 0;
+
+			fprintf(stderr, "moescope: cuda: --gpu-budget %llu MiB "
+			    "does not fit next to the dense weights (%llu "
+			    "MiB); %llu MiB for experts\n",
+			    (unsigned long long)(gpu_budget >> 20),
+			    (unsigned long long)(g->dry_bytes >> 20),
+			    (unsigned long long)(left >> 20));
+			gpu_budget = left;
+		}
+	}
 	ec_upload_dense(g, gpu_budget + EC_RESERVE);
 	ec_slots(g, gpu_budget);
 	if (kern_info_get(&ki, &g->err) != 0)
