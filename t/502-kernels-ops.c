@@ -218,9 +218,9 @@ check_matmul(int type)
 			ok(0, "%s: large activations: %s", ti->name, ke.msg);
 		else {
 			md = maxdiff(got, ref, (size_t)MAXTOK * ROWS, mag, 0);
-			ok(md <= 2e-3, "%s x %d tokens (cuBLAS), activations up "
-			    "to 2^18: max error %.3g of |w||x|", ti->name,
-			    MAXTOK, md);
+			ok(md <= 2e-3, "%s x %d tokens (cuBLAS), activations "
+			    "up to 2^18: max error %.3g of |w||x|",
+			    ti->name, MAXTOK, md);
 		}
 	}
 	/* dequantization of the same rows */
