@@ -19,6 +19,40 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Add the *.gguf names in dir to names (prefixed "prefix/" if any). */
+static void
+collect(const char *dir, const char *prefix, char ***names, size_t *n,
+    size_t *cap)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		char *s;
+
+		if (l < 6 || strcmp(de->d_name + l - 5, ".gguf") != 0)
+			continue;
+		if (*n == *cap) {
+			char **nn;
+			size_t c = *cap ? *cap * 2 : 16;
+
+			if ((nn = realloc(*names, c * sizeof **names)) == NULL)
+				break;
+			*names = nn;
+			*cap = c;
+		}
+		s = malloc(strlen(prefix) + l + 2);
+		if (s == NULL)
+			break;
+		sprintf(s, "%s%s%s", prefix, prefix[0] ? "/" : "", de->d_name);
+		(*names)[(*n)++] = s;
+	}
+	closedir(d);
+}
+
 int
 cmd_list_main(int argc, char **argv)
 {
@@ -46,23 +80,17 @@ cmd_list_main(int argc, char **argv)
 	}
 	if (cmd_models_dir(&dir, &e) != 0)
 		return cmd_fail(&e);
+	collect(dir, "", &names, &n, &cap);
+	/* pulled models: ORG/NAME.gguf, one level down */
 	if ((d = opendir(dir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
-			size_t l = strlen(de->d_name);
+			struct stat sb;
 
-			if (l < 6 || strcmp(de->d_name + l - 5, ".gguf") != 0)
+			if (de->d_name[0] == '.')
 				continue;
-			if (n == cap) {
-				char **nn;
-
-				cap = cap ? cap * 2 : 16;
-				nn = realloc(names, cap * sizeof *names);
-				if (nn == NULL)
-					break;
-				names = nn;
-			}
-			if ((names[n] = strdup(de->d_name)) != NULL)
-				n++;
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+				collect(path, de->d_name, &names, &n, &cap);
 		}
 		closedir(d);
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "engine/engine-gen.h"
 
 static atomic_int run_cancel;
 
@@ -33,6 +34,20 @@ usage(FILE *fp)
 	    cmd_prompt_help, cmd_opts_help);
 }
 
+/* Print each generated token as it comes: its text, or its id. */
+static int
+run_token(void *arg, int32_t tok, const char *text, size_t len)
+{
+	const int *want_ids = arg;
+
+	if (*want_ids && tok >= 0)
+		printf("%d\n", tok);
+	else if (!*want_ids && text != NULL)
+		fwrite(text, 1, len, stdout);
+	fflush(stdout);
+	return 0;
+}
+
 int
 cmd_run_main(int argc, char **argv)
 {
@@ -42,13 +57,13 @@ cmd_run_main(int argc, char **argv)
 	struct eng_ctx *c = NULL;
 	struct eng_sampler *s = NULL;
 	struct eng_chat chat = { 0 };
-	struct tok_stream ts;
-	const char *model = NULL, *out;
-	int32_t *ids = NULL, tok;
+	struct eng_gen_params gp = { 0 };
+	struct eng_gen_result gr = { 0 };
+	const char *model = NULL;
+	char *path = NULL;
+	int32_t *ids = NULL;
 	struct err e = { 0 };
-	size_t len;
 	int i, n = 0, rc = 1, r, want_ids = 0, stats = 0, have_chat = 0;
-	int stream = 0, gen = 0;
 
 	if (cmd_wants_help(argc, argv)) {
 		usage(stdout);
@@ -78,7 +93,9 @@ cmd_run_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (eng_model_open(&m, model, &e) != 0)
+	/* a file, or a name in the local store (e.g. ORG/NAME after pull) */
+	if (cmd_resolve_model(model, &path, &e) != 0 ||
+	    eng_model_open(&m, path, &e) != 0)
 		goto out;
 	if (cmd_opts_resolve(&o, m) != 0) {
 		rc = 2;
@@ -97,33 +114,14 @@ cmd_run_main(int argc, char **argv)
 	if (eng_ctx_new(&c, m, &o.ep, &e) != 0 ||
 	    eng_sampler_new(&s, eng_model_hparams(m)->n_vocab, &o.sp, &e) != 0)
 		goto out;
-	if (have_chat && !want_ids) {
-		tokenizer_stream_init(&ts, chat.tok, 0);
-		stream = 1;
-	}
 	signal(SIGINT, on_sigint);
-	for (i = 0; i < n; i++)
-		eng_sampler_accept(s, ids[i]);
-	if (eng_eval(c, ids, n, 0, NULL, &run_cancel, &e) != 0)
+	gp.max_tokens = o.max_tokens;
+	gp.cancel = &run_cancel;
+	gp.on_token = run_token;
+	gp.arg = &want_ids;
+	if (eng_gen_run(c, s, have_chat ? chat.tok : NULL, ids, n, 0, &gp,
+	    &gr, &e) != 0)
 		goto out;
-	for (gen = 0; gen < o.max_tokens && !atomic_load(&run_cancel);) {
-		tok = eng_sampler_sample(s, eng_last_logits(c));
-		eng_sampler_accept(s, tok);
-		gen++;
-		if (have_chat && tokenizer_vocab_is_eog(chat.tok, tok))
-			break;
-		if (want_ids)
-			printf("%d\n", tok);
-		else if (tokenizer_stream_push(&ts, tok, &out, &len) == 0)
-			fwrite(out, 1, len, stdout);
-		fflush(stdout);
-		if (gen == o.max_tokens)
-			break;
-		if (eng_eval(c, &tok, 1, 0, NULL, &run_cancel, &e) != 0)
-			goto out;
-	}
-	if (stream && tokenizer_stream_flush(&ts, &out, &len) == 0)
-		fwrite(out, 1, len, stdout);
 	if (!want_ids)
 		putchar('\n');
 	if (stats) {
@@ -132,16 +130,16 @@ cmd_run_main(int argc, char **argv)
 		fprintf(stderr, "prompt %d tokens, %.2f tok/s; generated %d "
 		    "tokens, %.2f tok/s\n", n, t->prefill_ns ?
 		    (double)t->prefill_tokens * 1e9 / (double)t->prefill_ns :
-		    0, gen, t->decode_ns ? (double)t->decode_tokens * 1e9 /
-		    (double)t->decode_ns : 0);
+		    0, gr.n_gen, t->decode_ns ? (double)t->decode_tokens *
+		    1e9 / (double)t->decode_ns : 0);
 	}
 	rc = 0;
 out:
 	if (rc == 1)
 		cmd_fail(&e);
-	if (stream)
-		tokenizer_stream_fini(&ts);
+	eng_gen_result_fini(&gr);
 	free(ids);
+	free(path);
 	if (have_chat)
 		eng_chat_fini(&chat);
 	eng_sampler_free(s);

@@ -13,11 +13,17 @@ struct cmd {
 };
 
 /* The subcommands (src/cmd-<name>.c). */
+/* batch: also what `moescope` and `moescope chat` run when stdin is not a
+ * terminal (argv[0] may then be "chat"). */
+int cmd_batch_main(int argc, char **argv);
 int cmd_bench_main(int argc, char **argv);
+int cmd_chat_main(int argc, char **argv);
 int cmd_cachesim_main(int argc, char **argv);
+int cmd_convert_main(int argc, char **argv);
 int cmd_inspect_main(int argc, char **argv);
 int cmd_list_main(int argc, char **argv);
 int cmd_logits_main(int argc, char **argv);
+int cmd_pull_main(int argc, char **argv);
 int cmd_route_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);
 int cmd_template_main(int argc, char **argv);
@@ -44,6 +50,15 @@ int cmd_models_dir(char **dir, struct err *e);
  * fetched here. ERR_NOTFOUND with a message saying where it looked.
  */
 int cmd_resolve_model(const char *arg, char **path, struct err *e);
+
+/*
+ * The embedded default model, used when a command is given no MODEL:
+ * $MOESCOPE_DEFAULT_MODEL if set, else the installed
+ * $(pkgdatadir)/models/default.gguf, else models/default.gguf in the
+ * source tree (for runs from the build tree). *path is malloc'd;
+ * ERR_NOTFOUND naming the places tried. (cmd-common.c)
+ */
+int cmd_default_model(char **path, struct err *e);
 
 /* ---- engine flags shared by run, logits, route, bench (cmd-opts.c) ---- */
 

@@ -157,7 +157,8 @@ invalid_utf8(const char *fx)
 			if (encode(t, bad[i].s, bad[i].n, &a) != 0 ||
 			    !all_in_range(t, &a))
 				fails++;
-		ok(fails == 0, "%s: invalid UTF-8 encodes, ids in range", bpe[k]);
+		ok(fails == 0, "%s: invalid UTF-8 encodes, ids in range",
+		    bpe[k]);
 		/* llama.cpp turns each invalid byte into U+FFFD */
 		encode(t, "a\xff" "b", 3, &a);
 		encode(t, "a\xef\xbf\xbd" "b", 5, &b);
@@ -202,8 +203,8 @@ invalid_utf8(const char *fx)
 		for (k = 0; k < 300; k++) {
 			size_t n = random_utf8(buf, rnd() % sizeof buf);
 
-			if (encode(t, buf, n, &a) != 0 || !round_trip(t, &a, buf,
-			    n))
+			if (encode(t, buf, n, &a) != 0 ||
+			    !round_trip(t, &a, buf, n))
 				fails++;
 		}
 		ok(fails == 0, "llama-spm: 300 random UTF-8 texts round-trip "
@@ -232,8 +233,8 @@ invalid_utf8(const char *fx)
 		for (k = 0; k < 300; k++) {
 			size_t n = random_utf8(buf, rnd() % sizeof buf);
 
-			if (encode(t, buf, n, &a) != 0 || !round_trip(t, &a, buf,
-			    n))
+			if (encode(t, buf, n, &a) != 0 ||
+			    !round_trip(t, &a, buf, n))
 				fails++;
 		}
 		ok(fails == 0, "qwen2: 300 random UTF-8 texts round-trip (%zu "

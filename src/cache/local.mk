@@ -14,4 +14,4 @@ check_PROGRAMS += t/402-cache-sim.t
 t_402_cache_sim_t_SOURCES = t/402-cache-sim.c t/tap.h
 t_402_cache_sim_t_LDADD = libcache.a libutil.a $(PTHREAD_LIBS) -lm
 
-SH_TESTS += t/920-cmd-list.sh
+SH_TESTS += t/921-cmd-list.sh

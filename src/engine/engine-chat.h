@@ -39,6 +39,17 @@ int eng_chat_encode(struct eng_chat *c, const struct tokenizer_chat_msg *msgs,
     size_t n, int add_gen, struct tok_ids *out, char **text, struct err *e);
 
 /*
+ * Like eng_chat_encode, but the messages' contents are data: text in a
+ * content that spells a special token ("<|im_start|>") is tokenized as
+ * text, never as the token; only the template's own markup becomes
+ * special tokens. Without such text the result is eng_chat_encode's.
+ * (engine-chatsafe.c)
+ */
+int eng_chat_encode_safe(struct eng_chat *c,
+    const struct tokenizer_chat_msg *msgs, size_t n, int add_gen,
+    struct tok_ids *out, char **text, struct err *e);
+
+/*
  * Tokenize plain text as a raw completion prompt: BOS as the vocabulary
  * says, special-token text left as text unless parse_special.
  */

@@ -1391,6 +1391,20 @@ eng_ctx_reset_stats(struct eng_ctx *c)
 }
 
 int
+eng_ctx_rewind(struct eng_ctx *c, int pos)
+{
+	int i;
+
+	if (pos < 0 || pos > c->pos)
+		return ERR_RANGE;
+	c->pos = pos;
+	for (i = 0; i < c->ring; i++)
+		if (c->r_pos[i] >= pos)
+			c->r_pos[i] = -1;
+	return 0;
+}
+
+int
 eng_ctx_pos(const struct eng_ctx *c)
 {
 	return c->pos;

@@ -143,6 +143,15 @@ void eng_ctx_reset(struct eng_ctx *c, int reset_stats);
  * the conversation. */
 void eng_ctx_reset_stats(struct eng_ctx *c);
 
+/*
+ * Keep only the first pos tokens of the conversation (0 <= pos <=
+ * eng_ctx_pos(c)): later evaluation continues at pos, so a caller that
+ * shares a prefix with what the cache holds need not evaluate it again.
+ * The routing records of the dropped positions are forgotten. 0 or
+ * ERR_RANGE.
+ */
+int eng_ctx_rewind(struct eng_ctx *c, int pos);
+
 /* Tokens in the KV cache (the next position). */
 int eng_ctx_pos(const struct eng_ctx *c);
 int eng_ctx_n_ctx(const struct eng_ctx *c);

@@ -13,6 +13,9 @@ libengine_a_SOURCES = \
 	src/engine/engine-sample.c \
 	src/engine/engine-chat.c \
 	src/engine/engine-chat.h \
+	src/engine/engine-chatsafe.c \
+	src/engine/engine-gen.c \
+	src/engine/engine-gen.h \
 	src/engine/engine-vocab.c \
 	src/engine/engine-vocab.h
 
@@ -42,3 +45,10 @@ t_603_engine_errors_t_LDADD = $(ENGINE_TEST_LIBS)
 check_PROGRAMS += t/604-engine-sample.t
 t_604_engine_sample_t_SOURCES = t/604-engine-sample.c t/tap.h
 t_604_engine_sample_t_LDADD = $(ENGINE_TEST_LIBS)
+
+# the session thread the TUI drives
+libengine_a_SOURCES += src/engine/engine-session.h \
+	src/engine/engine-session.c
+check_PROGRAMS += t/610-engine-session.t
+t_610_engine_session_t_SOURCES = t/610-engine-session.c t/tap.h
+t_610_engine_session_t_LDADD = $(ENGINE_TEST_LIBS)

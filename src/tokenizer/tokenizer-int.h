@@ -20,11 +20,11 @@ struct tok_map {
 	const uint32_t	*len;		/* [n] key length; UINT32_MAX = none */
 };
 
-/* A BPE merge: (left id, right id) -> rank and result id. */
+/* A BPE merge: (left id, right id) -> rank (the result id is
+ * merge_result[rank]). */
 struct tok_merge {
-	uint64_t	 key;		/* left << 32 | right; ~0 = empty */
+	int32_t		 l, r;		/* l = -1: empty slot */
 	int32_t		 rank;
-	int32_t		 result;
 };
 
 /* A symbol while merging: a run of bytes of the word being encoded. */
@@ -50,6 +50,7 @@ struct tok_scratch {
 	size_t		 heap_cap;
 	char		*norm;		/* text as llama.cpp re-encodes it */
 	char		*subj;		/* the regex subject */
+	char		*subj_p;	/* the same for regexes using \p{..} */
 	uint32_t	*map;		/* subj offset -> norm offset */
 	size_t		 text_cap;
 	uint32_t	*cut[2];	/* piece boundaries, pairs */
@@ -83,6 +84,8 @@ struct tok {
 
 	struct tok_merge *merge;	/* BPE merges, open addressing */
 	size_t		 merge_mask;
+	int32_t		*merge_result;	/* [n_merges] by rank */
+	uint64_t	*merge_filter;	/* bit set of hashed (l, r) pairs */
 	struct {
 		int32_t	 rank, result;
 	}		*byte_pair;	/* [65536] merges of two bytes */
@@ -95,7 +98,8 @@ struct tok {
 	size_t		 n_special;
 	uint32_t	*sx2_start;	/* [65537] by first two bytes: range
 					 * of sx_ent */
-	uint32_t	*sx1_start;	/* [257] one-byte tokens, from sx1_base */
+	uint32_t	*sx1_start;	/* [257] one-byte tokens (after
+					 * sx1_base) */
 	uint32_t	*sx_ent;	/* ranks in special[] */
 	uint32_t	 sx1_base;
 
@@ -155,10 +159,13 @@ int tokenizer_pre_new(struct tok_pre **out, const char *pre,
 void tokenizer_pre_free(struct tok_pre *p);
 /*
  * Split subj[0..len) into pieces with the regex set: on return
- * sc->cut[*which] holds *n boundary pairs (start, end), in order.
+ * sc->cut[*which] holds *n boundary pairs (start, end), in order. subj_p
+ * is the same text as the regexes that use \p{..} must see it (same
+ * length, same character boundaries).
  */
 int tokenizer_pre_split(struct tok_pre *p, struct tok_scratch *sc,
-    const char *subj, size_t len, int *which, size_t *n, struct err *e);
+    const char *subj, const char *subj_p, size_t len, int *which,
+    size_t *n, struct err *e);
 
 /* Per-name flags of the pre-tokenizer (llama.cpp's table). */
 struct tok_pre_flags {

@@ -86,8 +86,9 @@ map_build(struct tok_map *m, size_t n, int32_t dup[2])
 		while (m->slot[j] >= 0) {
 			int32_t o = m->slot[j];
 
-			if (m->len[o] == m->len[i] && memcmp(m->blob + m->off[o],
-			    m->blob + m->off[i], m->len[i]) == 0) {
+			if (m->len[o] == m->len[i] &&
+			    memcmp(m->blob + m->off[o], m->blob + m->off[i],
+			    m->len[i]) == 0) {
 				if (dup != NULL) {
 					dup[0] = o;
 					dup[1] = (int32_t)i;
@@ -235,9 +236,10 @@ build_pieces(struct tok *t)
 					rc = piece_append(&buf, &cap, &n,
 					    "[UNK_BYTE_0x", 12);
 					for (q = 0; q < m && rc == 0; q++) {
-						char hx[2] = {
-						    hex[(unsigned char)u[q] >> 4],
-						    hex[u[q] & 15] };
+						unsigned char b8 =
+						    (unsigned char)u[q];
+						char hx[2] = { hex[b8 >> 4],
+						    hex[b8 & 15] };
 
 						rc = piece_append(&buf, &cap,
 						    &n, hx, 2);
@@ -313,7 +315,12 @@ static const char *const eog_texts[] = {
 	"[e~[", NULL
 };
 
-/* First id (in id order) whose text is in list, or -1. */
+/*
+ * The token of list that llama.cpp picks: it takes the first match of a
+ * walk over its hash map, which in practice meets later-inserted (higher)
+ * ids first - <|eot_id|> rather than <|end_of_text|> for Llama 3. So: the
+ * highest id whose text is in list, or -1.
+ */
 static int32_t
 first_of(const struct tok *t, const char *const *list)
 {
@@ -321,7 +328,7 @@ first_of(const struct tok *t, const char *const *list)
 
 	for (; *list != NULL; list++) {
 		id = find_text(t, *list);
-		if (id >= 0 && (best < 0 || id < best))
+		if (id > best)
 			best = id;
 	}
 	return best;
@@ -553,7 +560,8 @@ load_bytes(struct tok *t, struct err *e)
 		t->bytes_off[i] = (uint32_t)o;
 		for (j = 0; j < k; j += adv) {
 			int64_t c = tokenizer_cpt_decode(s + j, k - j, &adv);
-			int b = c < 0 ? -1 : tokenizer_bpe_cpt_byte((uint32_t)c);
+			int b = c < 0 ? -1 :
+			    tokenizer_bpe_cpt_byte((uint32_t)c);
 
 			if (b < 0)
 				break;
@@ -624,7 +632,6 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 	struct tok *t;
 	struct tok_pre_flags pf = { 0, 0, 0 };
 	const char *canon = "default";
-	int32_t id;
 	int rc;
 	size_t i;
 
@@ -768,8 +775,6 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 			t->info.nl = ids.v[0];
 		free(ids.v);
 	}
-	id = t->info.nl;
-	(void)id;
 	*out = t;
 	return 0;
 fail:
@@ -810,6 +815,7 @@ tokenizer_vocab_free(struct tok *t)
 	free(sc->heap);
 	free(sc->norm);
 	free(sc->subj);
+	free(sc->subj_p);
 	free(sc->map);
 	free(sc->cut[0]);
 	free(sc->cut[1]);
@@ -868,7 +874,7 @@ tokenizer_vocab_is_eog(const struct tok *t, int32_t id)
 static int
 build_special_index(struct tok *t)
 {
-	size_t k, n2 = 0, n1 = 0;
+	size_t k, n2 = 0;
 	uint32_t *pos2, *pos1;
 
 	t->sx2_start = calloc(65536 + 1, sizeof(uint32_t));
@@ -885,7 +891,6 @@ build_special_index(struct tok *t)
 			n2++;
 		} else {
 			t->sx1_start[s[0] + 1]++;
-			n1++;
 		}
 	}
 	for (k = 0; k < 65536; k++)
@@ -911,7 +916,6 @@ build_special_index(struct tok *t)
 			t->sx_ent[n2 + pos1[s[0]]++] = (uint32_t)k;
 	}
 	t->sx1_base = (uint32_t)n2;
-	(void)n1;
 	free(pos2);
 	free(pos1);
 	return 0;
@@ -985,7 +989,8 @@ partition(const struct tok *t, const char *text, size_t len,
 			size_t l = t->text_len[id];
 
 			if (l <= len - i && allowed(t, k, flags) &&
-			    memcmp(text + i, t->text + t->text_off[id], l) == 0) {
+			    memcmp(text + i, t->text + t->text_off[id],
+			    l) == 0) {
 				if (tokenizer_grow(&occ, &cap_occ, n_occ + 1,
 				    sizeof *occ) != 0)
 					goto done;

@@ -65,7 +65,7 @@ struct tok_str {
  */
 struct tok_desc {
 	int			 model;		/* enum tok_model */
-	const char		*pre;		/* tokenizer.ggml.pre, or NULL */
+	const char		*pre;		/* tokenizer.ggml.pre or NULL */
 	const char		*name;		/* general.name, or NULL */
 	size_t			 n_tokens;
 	const struct tok_str	*tokens;	/* [n_tokens] */

@@ -1,4 +1,4 @@
-# 920-cmd-list.sh - `moescope list`: an empty store says how to add a
+# 921-cmd-list.sh - `moescope list`: an empty store says how to add a
 # model; models are listed with their architecture; a broken file is
 # listed with its error; --json is valid JSON. Also `cachesim` on a real
 # trace and its errors.
