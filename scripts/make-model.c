@@ -45,20 +45,40 @@ struct shape {
 	int		 ctx;
 	int		 qk_norm;	/* 0 none, 1 per head, 2 whole */
 	const char	*vocab;		/* fixture vocabulary file */
+	/* DeepSeek-V2 (MLA): kv_lora, rope dims, nope dims, v dims, dense
+	 * lead layers and their FFN width; gpt-oss: sliding window */
+	int		 kv_lora, qk_rope, qk_nope, v_head, n_dense, ff_dense;
+	int		 swa;
 };
 
 static const struct shape shapes[] = {
 	{ "olmoe-1b-7b", "olmoe", 16, 2048, 16, 16, 128, 64, 8, 1024, 0,
-	    10000.0f, 1e-5f, 4096, 2, "tokenizer/ggml-vocab-gpt-neox.gguf" },
+	    10000.0f, 1e-5f, 4096, 2, "tokenizer/ggml-vocab-gpt-neox.gguf",
+	    0, 0, 0, 0, 0, 0, 0 },
 	{ "qwen3-30b-a3b", "qwen3moe", 48, 2048, 32, 4, 128, 128, 8, 768, 0,
-	    1000000.0f, 1e-6f, 40960, 1, "tokenizer/ggml-vocab-qwen2.gguf" },
+	    1000000.0f, 1e-6f, 40960, 1, "tokenizer/ggml-vocab-qwen2.gguf",
+	    0, 0, 0, 0, 0, 0, 0 },
 	{ "mixtral-8x7b", "llama", 32, 4096, 32, 8, 128, 8, 2, 14336, 0,
-	    1000000.0f, 1e-5f, 32768, 0, "tokenizer/ggml-vocab-llama-spm.gguf" },
+	    1000000.0f, 1e-5f, 32768, 0, "tokenizer/ggml-vocab-llama-spm.gguf",
+	    0, 0, 0, 0, 0, 0, 0 },
 	{ "qwen1.5-moe-a2.7b", "qwen2moe", 24, 2048, 16, 16, 128, 60, 4, 1408,
 	    5632, 1000000.0f, 1e-6f, 8192, 0,
-	    "tokenizer/ggml-vocab-qwen2.gguf" },
+	    "tokenizer/ggml-vocab-qwen2.gguf", 0, 0, 0, 0, 0, 0, 0 },
 	{ "tiny", "qwen3moe", 2, 256, 4, 1, 128, 8, 4, 32, 0, 1000000.0f,
-	    1e-6f, 4096, 1, "tokenizer/ggml-vocab-qwen2.gguf" },
+	    1e-6f, 4096, 1, "tokenizer/ggml-vocab-qwen2.gguf",
+	    0, 0, 0, 0, 0, 0, 0 },
+	/* DeepSeek-V2-Lite: MLA without q-LoRA, 2 shared experts, a dense
+	 * first layer, YaRN x40 */
+	{ "deepseek-v2-lite", "deepseek2", 27, 2048, 16, 1, 0, 64, 6, 1408,
+	    2816, 10000.0f, 1e-6f, 163840, 0,
+	    "tokenizer/ggml-vocab-deepseek-llm.gguf", 512, 64, 128, 128, 1,
+	    10944, 0 },
+	/* gpt-oss-20b: sinks, sliding window 128 on even layers, biases,
+	 * MXFP4 experts (vocabulary: qwen2's 151936 stands in for
+	 * o200k-harmony's 201088) */
+	{ "gpt-oss-20b", "gpt-oss", 24, 2880, 64, 8, 64, 32, 4, 2880, 0,
+	    150000.0f, 1e-5f, 131072, 0, "tokenizer/ggml-vocab-qwen2.gguf",
+	    0, 0, 0, 0, 0, 0, 128 },
 };
 
 static uint64_t rng_state = 88172645463325252ull;
@@ -213,12 +233,74 @@ wtype(struct maker *m, const char *role, int il, int64_t n)
 		    strcmp(role, "attn_k") == 0))
 			t = GGML_TYPE_Q8_0;
 	}
+	/* gpt-oss ships its experts in MXFP4 (the published layout) */
+	if (strcmp(m->s->arch, "gpt-oss") == 0 && strncmp(role, "ffn_", 4)
+	    == 0)
+		t = GGML_TYPE_MXFP4;
 	/* rows that are not whole K-blocks fall back */
 	if (n % quant_type_info(t)->blck != 0)
 		t = GGML_TYPE_Q8_0;
 	if (n % 32 != 0)
 		t = GGML_TYPE_F16;
 	return t;
+}
+
+/* DeepSeek-V2-style layers: MLA attention (no q-LoRA, as V2-Lite), a
+ * dense FFN in the first n_dense layers, routed + shared experts. */
+static int
+declare_mla(struct maker *m)
+{
+	const struct shape *s = m->s;
+	int64_t d = s->d, nh = s->n_head, hk = s->qk_nope + s->qk_rope;
+	float lin = 0.02f;
+	int il, rc;
+
+#define A(...) if ((rc = add(m, __VA_ARGS__)) != 0) return rc
+	for (il = 0; il < s->n_layer; il++) {
+		A(K_NORM, GGML_TYPE_F32, 0.1f, il, 1, d, 1, 1,
+		    "blk.%d.attn_norm.weight", il);
+		A(K_MAT, wtype(m, "attn_q", il, d), lin, il, 2, d, nh * hk, 1,
+		    "blk.%d.attn_q.weight", il);
+		A(K_MAT, wtype(m, "attn_kv_a_mqa", il, d), lin, il, 2, d,
+		    s->kv_lora + s->qk_rope, 1, "blk.%d.attn_kv_a_mqa.weight",
+		    il);
+		A(K_NORM, GGML_TYPE_F32, 0.1f, il, 1, s->kv_lora, 1, 1,
+		    "blk.%d.attn_kv_a_norm.weight", il);
+		A(K_MAT, wtype(m, "attn_k_b", il, s->qk_nope), lin, il, 3,
+		    s->qk_nope, s->kv_lora, nh, "blk.%d.attn_k_b.weight", il);
+		A(K_MAT, wtype(m, "attn_v_b", il, s->kv_lora), lin, il, 3,
+		    s->kv_lora, s->v_head, nh, "blk.%d.attn_v_b.weight", il);
+		A(K_MAT, wtype(m, "attn_output", il, nh * s->v_head), lin, il,
+		    2, nh * s->v_head, d, 1, "blk.%d.attn_output.weight", il);
+		A(K_NORM, GGML_TYPE_F32, 0.1f, il, 1, d, 1, 1,
+		    "blk.%d.ffn_norm.weight", il);
+		if (il < s->n_dense) {
+			A(K_MAT, wtype(m, "ffn_gate", il, d), lin, il, 2, d,
+			    s->ff_dense, 1, "blk.%d.ffn_gate.weight", il);
+			A(K_MAT, wtype(m, "ffn_up", il, d), lin, il, 2, d,
+			    s->ff_dense, 1, "blk.%d.ffn_up.weight", il);
+			A(K_MAT, wtype(m, "ffn_down", il, s->ff_dense), lin, il,
+			    2, s->ff_dense, d, 1, "blk.%d.ffn_down.weight", il);
+			continue;
+		}
+		A(K_ROUTER, GGML_TYPE_F32, 0.1f, il, 2, d, s->n_expert, 1,
+		    "blk.%d.ffn_gate_inp.weight", il);
+		A(K_MAT, wtype(m, "ffn_gate", il, d), lin, il, 3, d, s->ff_exp,
+		    s->n_expert, "blk.%d.ffn_gate_exps.weight", il);
+		A(K_MAT, wtype(m, "ffn_up", il, d), lin, il, 3, d, s->ff_exp,
+		    s->n_expert, "blk.%d.ffn_up_exps.weight", il);
+		A(K_MAT, wtype(m, "ffn_down", il, s->ff_exp), lin, il, 3,
+		    s->ff_exp, d, s->n_expert, "blk.%d.ffn_down_exps.weight",
+		    il);
+		A(K_MAT, wtype(m, "ffn_gate", il, d), lin, il, 2, d,
+		    s->ff_shexp, 1, "blk.%d.ffn_gate_shexp.weight", il);
+		A(K_MAT, wtype(m, "ffn_up", il, d), lin, il, 2, d, s->ff_shexp,
+		    1, "blk.%d.ffn_up_shexp.weight", il);
+		A(K_MAT, wtype(m, "ffn_down", il, s->ff_shexp), lin, il, 2,
+		    s->ff_shexp, d, 1, "blk.%d.ffn_down_shexp.weight", il);
+	}
+#undef A
+	return 0;
 }
 
 static int
@@ -236,11 +318,33 @@ declare(struct maker *m)
 	A(K_NORM, GGML_TYPE_F32, 0.1f, -1, 1, d, 1, 1, "output_norm.weight");
 	A(K_MAT, wtype(m, "output", 0, d), lin, -1, 2, d, m->n_vocab, 1,
 	    "output.weight");
+	if (strcmp(s->arch, "deepseek2") == 0)
+		return declare_mla(m);
 	for (il = 0; il < s->n_layer; il++) {
 		A(K_NORM, GGML_TYPE_F32, 0.1f, il, 1, d, 1, 1,
 		    "blk.%d.attn_norm.weight", il);
 		A(K_MAT, wtype(m, "attn_q", il, d), lin, il, 2, d, qd, 1,
 		    "blk.%d.attn_q.weight", il);
+		if (strcmp(s->arch, "gpt-oss") == 0) {
+			A(K_F32RAND, GGML_TYPE_F32, lin, il, 1, qd, 1, 1,
+			    "blk.%d.attn_q.bias", il);
+			A(K_F32RAND, GGML_TYPE_F32, lin, il, 1, kd, 1, 1,
+			    "blk.%d.attn_k.bias", il);
+			A(K_F32RAND, GGML_TYPE_F32, lin, il, 1, kd, 1, 1,
+			    "blk.%d.attn_v.bias", il);
+			A(K_F32RAND, GGML_TYPE_F32, lin, il, 1, d, 1, 1,
+			    "blk.%d.attn_output.bias", il);
+			A(K_F32RAND, GGML_TYPE_F32, 1.0f, il, 1, s->n_head, 1,
+			    1, "blk.%d.attn_sinks.weight", il);
+			A(K_F32RAND, GGML_TYPE_F32, lin, il, 1, s->n_expert, 1,
+			    1, "blk.%d.ffn_gate_inp.bias", il);
+			A(K_F32RAND, GGML_TYPE_F32, lin, il, 2, s->ff_exp,
+			    s->n_expert, 1, "blk.%d.ffn_gate_exps.bias", il);
+			A(K_F32RAND, GGML_TYPE_F32, lin, il, 2, s->ff_exp,
+			    s->n_expert, 1, "blk.%d.ffn_up_exps.bias", il);
+			A(K_F32RAND, GGML_TYPE_F32, lin, il, 2, d,
+			    s->n_expert, 1, "blk.%d.ffn_down_exps.bias", il);
+		}
 		A(K_MAT, wtype(m, "attn_k", il, d), lin, il, 2, d, kd, 1,
 		    "blk.%d.attn_k.weight", il);
 		A(K_MAT, wtype(m, "attn_v", il, d), lin, il, 2, d, kd, 1,
@@ -264,6 +368,8 @@ declare(struct maker *m)
 			    il);
 		}
 		A(K_NORM, GGML_TYPE_F32, 0.1f, il, 1, d, 1, 1,
+		    strcmp(s->arch, "gpt-oss") == 0 ?
+		    "blk.%d.post_attention_norm.weight" :
 		    "blk.%d.ffn_norm.weight", il);
 		A(K_ROUTER, GGML_TYPE_F32, 0.1f, il, 2, d, s->n_expert, 1,
 		    "blk.%d.ffn_gate_inp.weight", il);
@@ -335,6 +441,49 @@ metadata(struct maker *m, const struct gguf *vocab)
 		rc |= gguf_writer_set_u32(m->w,
 		    KEY("expert_shared_feed_forward_length"),
 		    (uint32_t)s->ff_shexp, &m->e);
+	if (strcmp(s->arch, "deepseek2") == 0) {
+		rc |= gguf_writer_set_u32(m->w, KEY("attention.key_length"),
+		    (uint32_t)(s->kv_lora + s->qk_rope), &m->e);
+		rc |= gguf_writer_set_u32(m->w, KEY("attention.value_length"),
+		    (uint32_t)s->kv_lora, &m->e);
+		rc |= gguf_writer_set_u32(m->w, KEY("attention.key_length_mla"),
+		    (uint32_t)(s->qk_nope + s->qk_rope), &m->e);
+		rc |= gguf_writer_set_u32(m->w,
+		    KEY("attention.value_length_mla"), (uint32_t)s->v_head,
+		    &m->e);
+		rc |= gguf_writer_set_u32(m->w, KEY("attention.kv_lora_rank"),
+		    (uint32_t)s->kv_lora, &m->e);
+		rc |= gguf_writer_set_u32(m->w, KEY("rope.dimension_count"),
+		    (uint32_t)s->qk_rope, &m->e);
+		rc |= gguf_writer_set_u32(m->w, KEY("feed_forward_length"),
+		    (uint32_t)s->ff_dense, &m->e);
+		rc |= gguf_writer_set_u32(m->w, KEY("leading_dense_block_count"),
+		    (uint32_t)s->n_dense, &m->e);
+		rc |= gguf_writer_set_u32(m->w, KEY("expert_shared_count"),
+		    (uint32_t)(s->ff_shexp / s->ff_exp), &m->e);
+		rc |= gguf_writer_set_f32(m->w, KEY("expert_weights_scale"), 1.0f,
+		    &m->e);
+		rc |= gguf_writer_set_u32(m->w, KEY("expert_gating_func"), 1,
+		    &m->e);
+		rc |= gguf_writer_set_str(m->w, KEY("rope.scaling.type"), "yarn",
+		    &m->e);
+		rc |= gguf_writer_set_f32(m->w, KEY("rope.scaling.factor"), 40.0f,
+		    &m->e);
+		rc |= gguf_writer_set_u32(m->w,
+		    KEY("rope.scaling.original_context_length"), 4096, &m->e);
+		rc |= gguf_writer_set_f32(m->w,
+		    KEY("rope.scaling.yarn_log_multiplier"), 0.0707f, &m->e);
+	}
+	if (strcmp(s->arch, "gpt-oss") == 0) {
+		rc |= gguf_writer_set_u32(m->w, KEY("attention.sliding_window"),
+		    (uint32_t)s->swa, &m->e);
+		rc |= gguf_writer_set_str(m->w, KEY("rope.scaling.type"), "yarn",
+		    &m->e);
+		rc |= gguf_writer_set_f32(m->w, KEY("rope.scaling.factor"), 32.0f,
+		    &m->e);
+		rc |= gguf_writer_set_u32(m->w,
+		    KEY("rope.scaling.original_context_length"), 4096, &m->e);
+	}
 	rc |= gguf_writer_set_u32(m->w, "general.file_type", 15, &m->e);
 	if (rc)
 		return ERR_FORMAT;
@@ -471,7 +620,7 @@ usage(FILE *fp)
 	for (i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
 		fprintf(fp, " %s", shapes[i].name);
 	fprintf(fp, "\ntypes: q4_k_m q5_k_m q8_0 q4_0 q4_k q5_k q6_k f16 "
-	    "f32\n");
+	    "f32 (gpt-oss experts are always MXFP4)\n");
 }
 
 int
@@ -561,7 +710,7 @@ main(int argc, char **argv)
 	for (a = 0; a < m.s->d; a++)
 		dir[a] = gauss();
 	shared_u = dir;
-	shared_k = m.skew > 0 ? 1.0f : 0;
+	shared_k = m.skew * 0.25f;	/* the shared component grows with S */
 	if (metadata(&m, vocab) != 0 || declare(&m) != 0 ||
 	    gguf_writer_begin(m.w, out, &m.e) != 0)
 		goto fail;

@@ -182,6 +182,7 @@ cmd_bench_main(int argc, char **argv)
 	const char *model = NULL, *sweep = NULL;
 	struct bench_row rows[16];
 	struct err e = { 0 };
+	char *mpath = NULL;
 	double bw = 0, dbw = 0, load0;
 	int32_t *toks = NULL;
 	uint64_t rng = 12345, bpt;
@@ -222,8 +223,6 @@ cmd_bench_main(int argc, char **argv)
 		else
 			goto bad;
 	}
-	if (model == NULL)
-		goto bad;
 	if (o.max_tokens < 1)
 		o.max_tokens = 1;
 	if (o.ep.n_threads == 0)
@@ -231,8 +230,10 @@ cmd_bench_main(int argc, char **argv)
 	if (o.ep.n_ctx == 0)
 		o.ep.n_ctx = (int)np + o.max_tokens;
 	load0 = loadavg();
-	if (eng_model_open(&m, model, &e) != 0)
+	if (cmd_model_path(model, &mpath, &e) != 0 ||
+	    eng_model_open(&m, mpath, &e) != 0)
 		goto out;
+	model = mpath;
 	hp = eng_model_hparams(m);
 	toks = malloc((size_t)(np + o.max_tokens) * sizeof *toks);
 	if (toks == NULL) {
@@ -355,6 +356,7 @@ out:
 		cmd_fail(&e);
 	free(toks);
 	eng_model_free(m);
+	free(mpath);
 	return rc;
 bad:
 	fprintf(stderr, "moescope bench: bad arguments\n");

@@ -135,3 +135,11 @@ cmd_default_model(char **path, struct err *e)
 	    "as %s nor in the source tree as %s (give a MODEL, or set "
 	    "MOESCOPE_DEFAULT_MODEL)", cand[0], cand[1]);
 }
+
+int
+cmd_model_path(const char *arg, char **path, struct err *e)
+{
+	if (arg == NULL)
+		return cmd_default_model(path, e);
+	return cmd_resolve_model(arg, path, e);
+}

@@ -30,6 +30,7 @@ cmd_logits_main(int argc, char **argv)
 	int32_t *ids = NULL;
 	float *lg = NULL;
 	struct err e = { 0 };
+	char *mpath = NULL;
 	int i, n = 0, rc = 1, r;
 
 	if (cmd_wants_help(argc, argv)) {
@@ -55,7 +56,7 @@ cmd_logits_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (model == NULL || toks == NULL || outp == NULL) {
+	if (toks == NULL || outp == NULL) {
 		usage(stderr);
 		return 2;
 	}
@@ -63,7 +64,8 @@ cmd_logits_main(int argc, char **argv)
 		return 2;
 	if (o.ep.n_ctx == 0)
 		o.ep.n_ctx = n;
-	if (eng_model_open(&m, model, &e) != 0)
+	if (cmd_model_path(model, &mpath, &e) != 0 ||
+	    eng_model_open(&m, mpath, &e) != 0)
 		goto out;
 	if (cmd_opts_resolve(&o, m) != 0) {
 		rc = 2;
@@ -90,5 +92,6 @@ out:
 	free(ids);
 	eng_ctx_free(c);
 	eng_model_free(m);
+	free(mpath);
 	return rc;
 }

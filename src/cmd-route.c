@@ -77,6 +77,7 @@ cmd_route_main(int argc, char **argv)
 	const char *model = NULL, *outp = NULL;
 	int32_t *ids = NULL, tok;
 	struct err e = { 0 };
+	char *mpath = NULL;
 	int i, n = 0, rc = 1, r, opened = 0, have_chat = 0;
 
 	if (cmd_wants_help(argc, argv)) {
@@ -102,11 +103,12 @@ cmd_route_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (model == NULL || !cmd_prompt_given(&pr) || outp == NULL) {
+	if (!cmd_prompt_given(&pr) || outp == NULL) {
 		usage(stderr);
 		return 2;
 	}
-	if (eng_model_open(&m, model, &e) != 0)
+	if (cmd_model_path(model, &mpath, &e) != 0 ||
+	    eng_model_open(&m, mpath, &e) != 0)
 		goto done;
 	if (cmd_opts_resolve(&o, m) != 0) {
 		rc = 2;
@@ -155,5 +157,6 @@ done:
 	eng_sampler_free(s);
 	eng_ctx_free(c);
 	eng_model_free(m);
+	free(mpath);
 	return rc;
 }

@@ -51,6 +51,10 @@ int cmd_models_dir(char **dir, struct err *e);
  */
 int cmd_resolve_model(const char *arg, char **path, struct err *e);
 
+/* MODEL as given (cmd_resolve_model), or the embedded default model when
+ * arg is NULL (cmd_default_model). */
+int cmd_model_path(const char *arg, char **path, struct err *e);
+
 /*
  * The embedded default model, used when a command is given no MODEL:
  * $MOESCOPE_DEFAULT_MODEL if set, else the installed
