@@ -7,9 +7,10 @@
  *
  *   scripts/bench-quant [-m MB] [-n ROWLEN] [-t TOKENS] [TYPE ...]
  *
- * Weights are random bytes (speed does not depend on the values); the
- * decode matrix is MB megabytes (default 64, larger than the caches), the
- * prefill one 1/8 of that.
+ * Weights are random bytes (speed does not depend on the values, except
+ * that MXFP4 gets realistic exponents: tiny scales would make denormal
+ * floats). The decode matrix is MB megabytes (default 64, larger than
+ * the caches), the prefill one its first 1024 rows.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -126,7 +127,7 @@ main(int argc, char **argv)
 		quant_row_bytes(type, n, &ws);
 		quant_row_bytes(vt, n, &xs);
 		rows = (int64_t)((size_t)mb * 1024 * 1024 / ws);
-		prows = rows / 8 > 0 ? rows / 8 : 1;
+		prows = rows < 1024 ? rows : 1024;
 		w = malloc(ws * (size_t)rows);
 		x = malloc(xs * (size_t)ntok);
 		y = malloc(sizeof(float) * (size_t)rows * (size_t)ntok);
@@ -136,6 +137,10 @@ main(int argc, char **argv)
 		if (type == GGML_TYPE_F32)
 			for (t = 0; t < (int)(ws * rows / 4); t++)
 				((float *)w)[t] = 0.001f * (t % 100);
+		if (type == GGML_TYPE_MXFP4)	/* realistic E8M0 scales */
+			for (t = 0; t < (int)(ws * rows / 17); t++)
+				((block_mxfp4 *)w)[t].e =
+				    (uint8_t)(118 + t % 13);
 		for (t = 0; t < ntok; t++)
 			quant_quantize_act(vt, xf + (size_t)t * n,
 			    x + (size_t)t * xs, n);

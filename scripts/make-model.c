@@ -12,11 +12,16 @@
  * random from the pool: the values have the distribution a quantized
  * N(0, s^2) tensor has, at disk speed.
  *
- * --skew S (0 = uniform, the default) gives the routers structure: expert
- * e's router row gets a component along a direction the hidden states
- * share, weighted by a Zipf law (popularity ~ 1/rank^S, rank permuted per
- * layer), so some experts are chosen far more often than others, and
- * consecutive tokens (which share that direction) tend to reuse experts.
+ * --skew S (0 = uniform, the default) gives routing structure like a
+ * trained model's: every token embedding carries a shared component u
+ * (so every hidden state does, through the residual stream), and expert
+ * e's router row gets S * log(1/rank(e)) * u, a Zipf-like popularity by
+ * rank. Ranks are a random permutation in layer 0 and, from layer to
+ * layer, the previous permutation with a quarter of its entries swapped
+ * (popular experts stay fairly popular one layer down, as in trained
+ * models). Consecutive tokens share most of their attention output, so
+ * they tend to reuse experts. The scale of S is calibrated against real
+ * routing traces (see the offloading notes in doc/design.md).
  *
  * Tokenizer metadata is copied from a vocabulary GGUF (default: the
  * fixture vocabulary of the shape's family), and the vocabulary size is
@@ -81,16 +86,22 @@ gauss(void)
 struct pool {
 	int		 type;
 	float		 sigma;
+	int		 colblk;	/* -1, or the column block whose values
+					 * carry the shared direction */
 	uint8_t		*blocks;	/* POOL_BLOCKS blocks */
 	size_t		 bsize;
 	int		 blck;
 };
 
-static struct pool pools[16];
+#define MAX_POOLS 256
+
+static struct pool pools[MAX_POOLS];
 static int npools;
+static float *shared_u;		/* [d] unit-variance shared direction */
+static float shared_k;		/* its weight in the embeddings */
 
 static struct pool *
-pool_get(int type, float sigma)
+pool_get(int type, float sigma, int colblk)
 {
 	const struct quant_type_info *ti = quant_type_info(type);
 	struct pool *p;
@@ -98,13 +109,15 @@ pool_get(int type, float sigma)
 	int i, n;
 
 	for (i = 0; i < npools; i++)
-		if (pools[i].type == type && pools[i].sigma == sigma)
+		if (pools[i].type == type && pools[i].sigma == sigma &&
+		    pools[i].colblk == colblk)
 			return &pools[i];
-	if (npools == 16)
+	if (npools == MAX_POOLS)
 		return NULL;
 	p = &pools[npools];
 	p->type = type;
 	p->sigma = sigma;
+	p->colblk = colblk;
 	p->blck = (int)ti->blck;
 	p->bsize = ti->size;
 	n = POOL_BLOCKS * p->blck;
@@ -113,7 +126,8 @@ pool_get(int type, float sigma)
 	if (x == NULL || p->blocks == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
-		x[i] = gauss() * sigma;
+		x[i] = gauss() * sigma + (colblk >= 0 ? shared_k *
+		    shared_u[colblk * p->blck + i % p->blck] : 0);
 	if (quant_quantize_row(type, x, p->blocks, n) != 0) {
 		free(x);
 		return NULL;
@@ -353,28 +367,39 @@ write_tensor(struct maker *m, uint64_t idx, uint8_t *buf, float *fbuf,
 			v[i] = t->kind == K_NORM ? 1.0f + gauss() * t->sigma :
 			    gauss() * t->sigma;
 		if (t->kind == K_ROUTER && m->skew > 0) {
-			int E = (int)t->ne[1], d = (int)t->ne[0], e, r, j;
-			int *perm = malloc((size_t)E * sizeof *perm);
+			int E = (int)t->ne[1], d = (int)t->ne[0], e, r, j, tmp;
+			static int *perm, perm_e;
 
-			for (e = 0; e < E; e++)
-				perm[e] = e;
-			for (e = E - 1; e > 0; e--) {
-				j = (int)(rnd() % (uint64_t)(e + 1));
-				r = perm[e];
-				perm[e] = perm[j];
-				perm[j] = r;
-			}
-			/* popularity along the shared direction: Zipf by
-			 * rank, so the same few experts win most tokens */
+			if (perm == NULL || perm_e != E) {
+				/* layer 0: a random ranking */
+				free(perm);
+				perm = malloc((size_t)E * sizeof *perm);
+				perm_e = E;
+				for (e = 0; e < E; e++)
+					perm[e] = e;
+				for (e = E - 1; e > 0; e--) {
+					r = (int)(rnd() % (uint64_t)(e + 1));
+					tmp = perm[e];
+					perm[e] = perm[r];
+					perm[r] = tmp;
+				}
+			} else
+				/* next layers: E/4 random swaps */
+				for (j = 0; j < E / 4; j++) {
+					e = (int)(rnd() % (uint64_t)E);
+					r = (int)(rnd() % (uint64_t)E);
+					tmp = perm[e];
+					perm[e] = perm[r];
+					perm[r] = tmp;
+				}
 			for (e = 0; e < E; e++) {
 				float pop = m->skew * logf(1.0f /
-				    (float)(perm[e] + 1)) + m->skew * 2.0f;
+				    (float)(perm[e] + 1));
 
 				for (j = 0; j < d; j++)
 					v[(size_t)e * d + j] += pop *
-					    shared_dir[j] * 0.05f;
+					    shared_dir[j] / (float)d;
 			}
-			free(perm);
 		}
 		rc = gguf_writer_write_data(m->w, idx, v, nel * sizeof *v,
 		    &m->e);
@@ -398,21 +423,34 @@ write_tensor(struct maker *m, uint64_t idx, uint8_t *buf, float *fbuf,
 		return 0;
 	}
 	{
-		struct pool *p = pool_get(t->type, t->sigma);
-		uint64_t nblk, b;
+		/* embeddings of a skewed model: block j of every row comes
+		 * from the pool of column block j (values + shared_k * u) */
+		int shared = m->skew > 0 && strcmp(t->name,
+		    "token_embd.weight") == 0;
+		struct pool *p = pool_get(t->type, t->sigma, shared ? 0 : -1);
+		uint64_t nblk, b, rowblk;
 
 		(void)fbuf;
 		if (p == NULL)
 			return err_set(&m->e, ERR_NOMEM, "cannot build a block "
 			    "pool for %s", quant_type_info(t->type)->name);
+		rowblk = t->ne[0] / (uint64_t)p->blck;
 		while (done < nbytes) {
 			uint64_t n = nbytes - done < CHUNK ? nbytes - done :
 			    CHUNK;
 
 			nblk = n / p->bsize;
-			for (b = 0; b < nblk; b++)
-				memcpy(buf + b * p->bsize, p->blocks +
+			for (b = 0; b < nblk; b++) {
+				struct pool *q = p;
+
+				if (shared && (q = pool_get(t->type, t->sigma,
+				    (int)((done / p->bsize + b) % rowblk))) ==
+				    NULL)
+					return err_set(&m->e, ERR_NOMEM,
+					    "cannot build a block pool");
+				memcpy(buf + b * p->bsize, q->blocks +
 				    (rnd() % POOL_BLOCKS) * p->bsize, p->bsize);
+			}
 			if ((rc = gguf_writer_write_data(m->w, idx, buf,
 			    nblk * p->bsize, &m->e)) != 0)
 				return rc;
@@ -522,6 +560,8 @@ main(int argc, char **argv)
 		goto fail;
 	for (a = 0; a < m.s->d; a++)
 		dir[a] = gauss();
+	shared_u = dir;
+	shared_k = m.skew > 0 ? 1.0f : 0;
 	if (metadata(&m, vocab) != 0 || declare(&m) != 0 ||
 	    gguf_writer_begin(m.w, out, &m.e) != 0)
 		goto fail;

@@ -92,3 +92,46 @@ cmd_resolve_model(const char *arg, char **path, struct err *e)
 	free(dir);
 	return rc;
 }
+
+/*
+ * The embedded default model (models/default.gguf, issue 9): the first
+ * that exists of $MOESCOPE_DEFAULT_MODEL, the installed copy under
+ * $(pkgdatadir)/models, and the source tree's models/ (runs from a build
+ * tree). The Makefile defines MOESCOPE_PKGDATADIR and MOESCOPE_SRCDIR.
+ */
+#ifndef MOESCOPE_PKGDATADIR
+#define MOESCOPE_PKGDATADIR "/usr/local/share/moescope"
+#endif
+#ifndef MOESCOPE_SRCDIR
+#define MOESCOPE_SRCDIR "."
+#endif
+
+int
+cmd_default_model(char **path, struct err *e)
+{
+	const char *env = getenv("MOESCOPE_DEFAULT_MODEL");
+	const char *const cand[] = {
+		MOESCOPE_PKGDATADIR "/models/default.gguf",
+		MOESCOPE_SRCDIR "/models/default.gguf",
+	};
+	size_t i;
+
+	*path = NULL;
+	if (env != NULL && env[0] != '\0') {
+		if (!exists(env))
+			return err_set(e, ERR_NOTFOUND, "MOESCOPE_DEFAULT_MODEL="
+			    "%s: %s", env, strerror(ENOENT));
+		if ((*path = strdup(env)) == NULL)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		return 0;
+	}
+	for (i = 0; i < sizeof cand / sizeof cand[0]; i++)
+		if (exists(cand[i])) {
+			if ((*path = strdup(cand[i])) == NULL)
+				return err_set(e, ERR_NOMEM, "out of memory");
+			return 0;
+		}
+	return err_set(e, ERR_NOTFOUND, "no default model: not installed "
+	    "as %s nor in the source tree as %s (give a MODEL, or set "
+	    "MOESCOPE_DEFAULT_MODEL)", cand[0], cand[1]);
+}

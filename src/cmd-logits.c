@@ -63,8 +63,13 @@ cmd_logits_main(int argc, char **argv)
 		return 2;
 	if (o.ep.n_ctx == 0)
 		o.ep.n_ctx = n;
-	if (eng_model_open(&m, model, &e) != 0 ||
-	    eng_ctx_new(&c, m, &o.ep, &e) != 0)
+	if (eng_model_open(&m, model, &e) != 0)
+		goto out;
+	if (cmd_opts_resolve(&o, m) != 0) {
+		rc = 2;
+		goto out;
+	}
+	if (eng_ctx_new(&c, m, &o.ep, &e) != 0)
 		goto out;
 	lg = malloc((size_t)n * eng_model_hparams(m)->n_vocab * sizeof *lg);
 	if (lg == NULL) {
@@ -79,7 +84,7 @@ cmd_logits_main(int argc, char **argv)
 		goto out;
 	rc = 0;
 out:
-	if (rc != 0)
+	if (rc == 1)
 		cmd_fail(&e);
 	free(lg);
 	free(ids);

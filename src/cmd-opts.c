@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cache/cache.h"
 
 const char cmd_opts_help[] =
     "engine options:\n"
@@ -18,7 +19,19 @@ const char cmd_opts_help[] =
     "  --seed N            sampling seed\n"
     "  --temp T            temperature; 0 = greedy\n"
     "  --top-k N  --top-p P  --min-p P\n"
-    "  --repeat-penalty R  --repeat-last-n N\n";
+    "  --repeat-penalty R  --repeat-last-n N\n"
+    "expert placement:\n"
+    "  --ram-budget SIZE|N%  RAM for expert weights (K/M/G suffixes, or a\n"
+    "                      share of all expert bytes); the rest is read from\n"
+    "                      disk on demand (default: all in place, mmap)\n"
+    "  --cache-policy P    lru, lfu or gate (default lru)\n"
+    "  --prefetch P        none or gate: load the next layer's likely\n"
+    "                      experts early (default gate with a budget)\n"
+    "  --io-threads N      concurrent expert reads (default 4)\n"
+    "  --device D          cpu or cuda (default cpu; cuda falls back to the\n"
+    "                      CPU when there is no device)\n"
+    "  --gpu-budget SIZE|N%  GPU memory for expert weights with --device\n"
+    "                      cuda (default: none, experts on the CPU)\n";
 
 void
 cmd_opts_init(struct cmd_opts *o)
@@ -26,6 +39,7 @@ cmd_opts_init(struct cmd_opts *o)
 	memset(o, 0, sizeof *o);
 	eng_sampler_defaults(&o->sp);
 	o->max_tokens = 128;
+	o->ep.prefetch = ENG_PREFETCH_GATE;
 }
 
 static int
@@ -95,6 +109,57 @@ cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i)
 	INTFLAG("--max-tokens", 0, 1 << 24, o->max_tokens)
 	INTFLAG("--top-k", 0, 1 << 24, o->sp.top_k)
 	INTFLAG("--repeat-last-n", 0, 1 << 16, o->sp.repeat_last_n)
+	INTFLAG("--io-threads", 1, 64, o->ep.io_threads)
+	if (strcmp(f, "--ram-budget") == 0) {
+		if (need_val(argc, argv, i) != 0)
+			return -1;
+		o->ram_budget = argv[*i];
+		return 1;
+	}
+	if (strcmp(f, "--gpu-budget") == 0) {
+		if (need_val(argc, argv, i) != 0)
+			return -1;
+		o->gpu_budget = argv[*i];
+		return 1;
+	}
+	if (strcmp(f, "--device") == 0) {
+		if (need_val(argc, argv, i) != 0)
+			return -1;
+		if (strcmp(argv[*i], "cpu") == 0)
+			o->ep.device = ENG_DEVICE_CPU;
+		else if (strcmp(argv[*i], "cuda") == 0)
+			o->ep.device = ENG_DEVICE_CUDA;
+		else {
+			fprintf(stderr, "moescope: --device: '%s' is not cpu "
+			    "or cuda\n", argv[*i]);
+			return -1;
+		}
+		return 1;
+	}
+	if (strcmp(f, "--cache-policy") == 0) {
+		if (need_val(argc, argv, i) != 0)
+			return -1;
+		if ((o->ep.cache_policy = cache_policy_parse(argv[*i])) < 0) {
+			fprintf(stderr, "moescope: --cache-policy: '%s' is not "
+			    "lru, lfu or gate\n", argv[*i]);
+			return -1;
+		}
+		return 1;
+	}
+	if (strcmp(f, "--prefetch") == 0) {
+		if (need_val(argc, argv, i) != 0)
+			return -1;
+		if (strcmp(argv[*i], "none") == 0)
+			o->ep.prefetch = ENG_PREFETCH_NONE;
+		else if (strcmp(argv[*i], "gate") == 0)
+			o->ep.prefetch = ENG_PREFETCH_GATE;
+		else {
+			fprintf(stderr, "moescope: --prefetch: '%s' is not "
+			    "none or gate\n", argv[*i]);
+			return -1;
+		}
+		return 1;
+	}
 	FLTFLAG("--temp", o->sp.temp)
 	FLTFLAG("--top-p", o->sp.top_p)
 	FLTFLAG("--min-p", o->sp.min_p)
@@ -117,6 +182,39 @@ cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i)
 	}
 #undef INTFLAG
 #undef FLTFLAG
+	return 0;
+}
+
+int
+cmd_opts_resolve(struct cmd_opts *o, const struct eng_model *m)
+{
+	uint64_t total = eng_model_expert_bytes(m), v;
+
+	if (o->gpu_budget != NULL) {
+		if (util_parse_size(o->gpu_budget, total, &v) != 0) {
+			fprintf(stderr, "moescope: --gpu-budget: '%s' is not a "
+			    "size (e.g. 8G, 512M) or a percentage of the "
+			    "expert bytes\n", o->gpu_budget);
+			return -1;
+		}
+		o->ep.gpu_budget = v;
+	}
+	if (o->ram_budget == NULL)
+		return 0;
+	if (util_parse_size(o->ram_budget, total, &v) != 0) {
+		fprintf(stderr, "moescope: --ram-budget: '%s' is not a size "
+		    "(e.g. 8G, 512M) or a percentage of the expert bytes\n",
+		    o->ram_budget);
+		return -1;
+	}
+	if (total == 0) {
+		fprintf(stderr, "moescope: --ram-budget: the model has no "
+		    "experts to place\n");
+		return -1;
+	}
+	/* a budget covering everything still goes through the cache, so
+	 * placement can be compared at 100% too */
+	o->ep.ram_budget = v > 0 ? v : 1;
 	return 0;
 }
 

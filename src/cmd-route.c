@@ -108,6 +108,10 @@ cmd_route_main(int argc, char **argv)
 	}
 	if (eng_model_open(&m, model, &e) != 0)
 		goto done;
+	if (cmd_opts_resolve(&o, m) != 0) {
+		rc = 2;
+		goto done;
+	}
 	if (pr.tokens == NULL) {
 		if (eng_chat_load(&chat, eng_model_gguf(m), pr.tmpl, &e) != 0)
 			goto done;
@@ -143,7 +147,7 @@ cmd_route_main(int argc, char **argv)
 done:
 	if (opened)
 		util_atomic_abort(&out);
-	if (rc != 0)
+	if (rc == 1)
 		cmd_fail(&e);
 	free(ids);
 	if (have_chat)

@@ -60,6 +60,7 @@ cmd_run_main(int argc, char **argv)
 	struct eng_gen_params gp = { 0 };
 	struct eng_gen_result gr = { 0 };
 	const char *model = NULL;
+	char *path = NULL;
 	int32_t *ids = NULL;
 	struct err e = { 0 };
 	int i, n = 0, rc = 1, r, want_ids = 0, stats = 0, have_chat = 0;
@@ -92,8 +93,14 @@ cmd_run_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (eng_model_open(&m, model, &e) != 0)
+	/* a file, or a name in the local store (e.g. ORG/NAME after pull) */
+	if (cmd_resolve_model(model, &path, &e) != 0 ||
+	    eng_model_open(&m, path, &e) != 0)
 		goto out;
+	if (cmd_opts_resolve(&o, m) != 0) {
+		rc = 2;
+		goto out;
+	}
 	/* text needs the tokenizer; ids alone do not */
 	if (pr.tokens == NULL || !want_ids) {
 		if (eng_chat_load(&chat, eng_model_gguf(m), pr.tmpl, &e) != 0)
@@ -128,10 +135,11 @@ cmd_run_main(int argc, char **argv)
 	}
 	rc = 0;
 out:
-	if (rc != 0)
+	if (rc == 1)
 		cmd_fail(&e);
 	eng_gen_result_fini(&gr);
 	free(ids);
+	free(path);
 	if (have_chat)
 		eng_chat_fini(&chat);
 	eng_sampler_free(s);

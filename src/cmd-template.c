@@ -5,8 +5,9 @@
  * makes of a conversation, with no newline added.
  *
  * The template comes from --template (raw Jinja text), else from
- * --chat-template (a built-in name such as "chatml", or a file), else
- * from the model's tokenizer.chat_template, else the built-in ChatML.
+ * --chat-template (a built-in name such as "chatml", the model's named
+ * template tokenizer.chat_template.NAME, or a file), else from the
+ * model's tokenizer.chat_template, else the built-in ChatML.
  * BOS/EOS strings come from --bos/--eos, else from the model's
  * tokenizer.ggml.{bos,eos}_token_id looked up in tokenizer.ggml.tokens.
  * The messages file is a JSON array of message objects (any JSON values:
@@ -40,8 +41,10 @@ usage(FILE *fp)
 	    "\n"
 	    "  --template FILE          use this template instead of a "
 	    "model's\n"
-	    "  --chat-template FILE|NAME  override the model's template "
-	    "(built-in: chatml)\n"
+	    "  --chat-template FILE|NAME  override the model's template: "
+	    "a built-in (chatml),\n"
+	    "                           the model's "
+	    "tokenizer.chat_template.NAME, or a file\n"
 	    "  --messages FILE.json     the conversation\n"
 	    "  --no-generation-prompt   add_generation_prompt = false\n"
 	    "  --bos S, --eos S         the bos_token / eos_token strings\n"
@@ -132,8 +135,8 @@ special_token(const struct gguf *g, const char *which)
 
 	snprintf(key, sizeof key, "tokenizer.ggml.%s_token_id", which);
 	if (gguf_get_u32(g, key, &id, NULL) != 0 ||
-	    gguf_get_str_arr(g, "tokenizer.ggml.tokens", &toks, &n, NULL) != 0 ||
-	    id >= n)
+	    gguf_get_str_arr(g, "tokenizer.ggml.tokens", &toks, &n,
+	    NULL) != 0 || id >= n)
 		return NULL;
 	if ((s = malloc(toks[id].len + 1)) == NULL)
 		return NULL;
@@ -196,15 +199,22 @@ cmd_template_main(int argc, char **argv)
 	} else if (ctmpl != NULL &&
 	    (src = tokenizer_template_builtin(ctmpl)) != NULL) {
 		len = strlen(src);
-	} else if (ctmpl != NULL) {
-		if (util_read_file(ctmpl, &text, &len, &e) != 0)
-			goto fail;
-		src = text;
 	} else
 		src = NULL;
-	if (model != NULL) {
-		if (gguf_open(&g, model, &e) != 0)
+	if (model != NULL && gguf_open(&g, model, &e) != 0)
+		goto fail;
+	if (src == NULL && ctmpl != NULL) {
+		char key[256];
+
+		snprintf(key, sizeof key, "tokenizer.chat_template.%s", ctmpl);
+		if (g != NULL && strlen(ctmpl) < 200 &&
+		    gguf_get_strdup(g, key, &text, NULL) == 0)
+			len = strlen(text);
+		else if (util_read_file(ctmpl, &text, &len, &e) != 0)
 			goto fail;
+		src = text;
+	}
+	if (g != NULL) {
 		if (src == NULL) {
 			int r = gguf_get_strdup(g, "tokenizer.chat_template",
 			    &text, &e);

@@ -17,8 +17,13 @@ struct cmd {
  * terminal (argv[0] may then be "chat"). */
 int cmd_batch_main(int argc, char **argv);
 int cmd_bench_main(int argc, char **argv);
+int cmd_chat_main(int argc, char **argv);
+int cmd_cachesim_main(int argc, char **argv);
+int cmd_convert_main(int argc, char **argv);
 int cmd_inspect_main(int argc, char **argv);
+int cmd_list_main(int argc, char **argv);
 int cmd_logits_main(int argc, char **argv);
+int cmd_pull_main(int argc, char **argv);
 int cmd_route_main(int argc, char **argv);
 int cmd_run_main(int argc, char **argv);
 int cmd_template_main(int argc, char **argv);
@@ -46,6 +51,15 @@ int cmd_models_dir(char **dir, struct err *e);
  */
 int cmd_resolve_model(const char *arg, char **path, struct err *e);
 
+/*
+ * The embedded default model, used when a command is given no MODEL:
+ * $MOESCOPE_DEFAULT_MODEL if set, else the installed
+ * $(pkgdatadir)/models/default.gguf, else models/default.gguf in the
+ * source tree (for runs from the build tree). *path is malloc'd;
+ * ERR_NOTFOUND naming the places tried. (cmd-common.c)
+ */
+int cmd_default_model(char **path, struct err *e);
+
 /* ---- engine flags shared by run, logits, route, bench (cmd-opts.c) ---- */
 
 #include <stdint.h>
@@ -56,6 +70,8 @@ struct cmd_opts {
 	struct eng_params		ep;
 	struct eng_sampler_params	sp;
 	int				max_tokens;	/* -n */
+	const char			*ram_budget;	/* SIZE or N% */
+	const char			*gpu_budget;	/* SIZE or N% */
 };
 
 void cmd_opts_init(struct cmd_opts *o);
@@ -67,6 +83,12 @@ void cmd_opts_init(struct cmd_opts *o);
  * 0 if it is not one of ours; -1 after printing a usage error.
  */
 int cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i);
+
+/*
+ * Settle what needs the model: --ram-budget N% of its expert bytes.
+ * 0, or -1 after printing a usage error.
+ */
+int cmd_opts_resolve(struct cmd_opts *o, const struct eng_model *m);
 
 /* The help text of the common engine flags. */
 extern const char cmd_opts_help[];

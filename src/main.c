@@ -11,6 +11,10 @@
 #include "cmd.h"
 
 const struct cmd cmd_table[] = {
+	{ "chat", cmd_chat_main,
+	    "[chat] [MODEL]                        the terminal chat (default)" },
+	{ "convert", cmd_convert_main,
+	    "convert HF_DIR -o OUT.gguf [--type T]  Hugging Face -> GGUF" },
 	{ "inspect", cmd_inspect_main,
 	    "inspect MODEL [--json]   architecture, hyper-parameters, tensors" },
 	{ "run", cmd_run_main,
@@ -19,10 +23,17 @@ const struct cmd cmd_table[] = {
 	    "batch MODEL [--chat] [--format json|text] < REQUESTS\n"
 	    "                                        one answer per stdin line "
 	    "(JSON lines)" },
+	{ "pull", cmd_pull_main,
+	    "pull ORG/NAME[@REV] [--type T] [--file F.gguf]  download, "
+	    "convert" },
 	{ "route", cmd_route_main,
 	    "route MODEL -p TEXT -o TRACE.jsonl    experts per token" },
 	{ "bench", cmd_bench_main,
 	    "bench MODEL [-p N] [-n N] [--json]    speed and roofline ratio" },
+	{ "list", cmd_list_main,
+	    "list [--json]                          models in the local store" },
+	{ "cachesim", cmd_cachesim_main,
+	    "cachesim TRACE.jsonl [--policy P] [--budget B]  replay a trace" },
 	{ "logits", cmd_logits_main,
 	    "logits MODEL --tokens 1,2,3 -o FILE  float32 logits per position" },
 	{ "template", cmd_template_main,
@@ -84,13 +95,15 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
+	/* no command, or flags first: the chat, the default command */
+	if (argc < 2 || argv[1][0] == '-')
+		return cmd_chat_main(argc, argv);
 	for (c = cmd_table; c->name != NULL; c++)
 		if (strcmp(c->name, argv[1]) == 0)
 			return c->main(argc - 1, argv + 1);
+	/* `moescope MODEL.gguf`: chat is the default command */
+	if (strchr(argv[1], '/') != NULL || strstr(argv[1], ".gguf") != NULL)
+		return cmd_chat_main(argc, argv);
 	fprintf(stderr, "moescope: unknown command '%s' (see moescope --help)\n",
 	    argv[1]);
 	return 2;

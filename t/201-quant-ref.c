@@ -228,6 +228,31 @@ test_hand_blocks(void)
 		    "IQ4_XS hand block");
 	}
 	{
+		block_q8_1 b;
+
+		b.d = h(0.5f);
+		b.s = h(3.0f);
+		for (j = 0; j < 32; j++)
+			b.qs[j] = (int8_t)(j - 16);
+		quant_dequant_row_ref(GGML_TYPE_Q8_1, &b, y, 32);
+		ok(y[0] == -8 && y[31] == 7.5f, "Q8_1 hand block");
+	}
+	{
+		static block_q8_K b;
+
+		b.d = -0.25f;
+		for (j = 0; j < 256; j++)
+			b.qs[j] = (int8_t)(j % 200 - 100);
+		quant_dequant_row_ref(GGML_TYPE_Q8_K, &b, y, 256);
+		ok(y[0] == 25 && y[255] == -0.25f * -45, "Q8_K hand block");
+	}
+	{
+		float f[3] = { 1.5f, -2, 3e-39f };
+
+		quant_dequant_row_ref(GGML_TYPE_F32, f, y, 3);
+		ok(memcmp(f, y, sizeof f) == 0, "F32 dequant is a copy");
+	}
+	{
 		uint16_t a[2] = { 0x3c00, 0xc000 }, bb[2] = { 0x3f80, 0x4040 };
 		float o[2];
 
@@ -299,12 +324,17 @@ test_roundtrip(void)
 	x[3] = NAN;
 	x[40] = INFINITY;
 	x[300] = -INFINITY;
-	for (k = 0; k < sizeof t / sizeof t[0]; k++) {
+	for (k = 0; k < sizeof t / sizeof t[0]; k++)
 		quant_quantize_row(t[k].type, x, q, 512);
+	for (k = 0; k <= QUANT_ISA_AVX512; k++) {
+		quant_set_isa((enum quant_isa)k);
 		quant_quantize_act(GGML_TYPE_Q8_0, x, q, 512);
 		quant_quantize_act(GGML_TYPE_Q8_1, x, q, 512);
 		quant_quantize_act(GGML_TYPE_Q8_K, x, q, 512);
+		quant_quantize_act(GGML_TYPE_F16, x, q, 512);
+		quant_quantize_act(GGML_TYPE_BF16, x, q, 512);
 	}
+	quant_set_isa(QUANT_ISA_AVX512);
 	ok(1, "zero, NaN and infinite inputs quantize without trapping");
 }
 
@@ -437,7 +467,8 @@ test_dot_vs_dequant(void)
 	    quant_vec_dot_type(GGML_TYPE_BF16) == GGML_TYPE_BF16 &&
 	    quant_vec_dot_type(GGML_TYPE_IQ2_XXS) == -1,
 	    "vec_dot types as ggml-cpu");
-	ok(quant_supported(GGML_TYPE_Q6_K) && !quant_supported(GGML_TYPE_Q8_K) &&
+	ok(quant_supported(GGML_TYPE_Q6_K) &&
+	    !quant_supported(GGML_TYPE_Q8_K) &&
 	    !quant_supported(GGML_TYPE_IQ2_XS) && !quant_supported(-1) &&
 	    !quant_supported(400), "supported weight types");
 }

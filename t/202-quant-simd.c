@@ -12,6 +12,7 @@
  */
 #include <immintrin.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +193,7 @@ test_act_model(void)
 				x[i] = i % 32 == 0 ? 127.f :
 				    (float)((int)(v * 100)) + 0.5f;
 				break;
-			case 2:		/* amax 63.5: id = 2, ties after *2 */
+			case 2:		/* amax 63.5: ties after x2 */
 				x[i] = i % 32 == 5 ? -63.5f :
 				    (float)((int)(v * 120)) * 0.25f;
 				break;
@@ -223,6 +224,35 @@ test_level(enum quant_isa isa)
 		ok(1, "# skip %s not available on this CPU",
 		    quant_isa_name(isa));
 		return;
+	}
+	{
+		static const int acts[] = { GGML_TYPE_Q8_0, GGML_TYPE_Q8_1,
+		    GGML_TYPE_Q8_K, GGML_TYPE_F16, GGML_TYPE_BF16 };
+		int a, bad;
+		int64_t i;
+		size_t rb = 0;
+
+		for (a = 0; a < 5; a++) {
+			bad = 0;
+			for (t = 0; t < 8; t++) {
+				for (i = 0; i < MAXN; i++)
+					xf[0][i] = t == 0 && i < 512 ? 0.0f :
+					    t == 1 ? (float)((int)(frand() *
+					    40)) + 0.5f : t == 2 && i % 256 ==
+					    7 ? 50.0f : t == 2 && i % 256 == 9 ?
+					    -50.0f : frand() * (1 + t);
+				quant_set_isa(isa);
+				quant_quantize_act(acts[a], xf[0], xq[0], MAXN);
+				quant_set_isa(QUANT_ISA_REF);
+				quant_quantize_act(acts[a], xf[0], xq[1], MAXN);
+				quant_set_isa(isa);
+				quant_row_bytes(acts[a], MAXN, &rb);
+				bad += memcmp(xq[0], xq[1], rb) != 0;
+			}
+			ok(!bad, "%s %s activations byte-identical to ref",
+			    quant_isa_name(isa),
+			    quant_type_info(acts[a])->name);
+		}
 	}
 	for (k = 0; k < NTYPES; k++) {
 		int type = types[k];
@@ -293,6 +323,56 @@ test_level(enum quant_isa isa)
 	}
 }
 
+/* ---------------------------------------------------------------- */
+/* Two threads on disjoint row ranges = one thread on all rows        */
+
+struct mt_job {
+	int	 type;
+	int64_t	 n, r0, r1;
+	float	*y;
+};
+
+static void *
+mt_run(void *arg)
+{
+	struct mt_job *j = arg;
+
+	quant_matmul(j->type, j->n, wq, sizeof wq[0], j->r0, j->r1, xq,
+	    sizeof xq[0], 5, j->y, ROWS);
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	static const int mt_types[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q8_0,
+	    GGML_TYPE_MXFP4, GGML_TYPE_BF16 };
+	static float one[5][ROWS], two[5][ROWS];
+	int k, bad = 0;
+
+	for (k = 0; k < 4; k++) {
+		int type = mt_types[k];
+		int64_t n = row_len(type);
+		struct mt_job a = { type, n, 0, 20, &two[0][0] };
+		struct mt_job b = { type, n, 20, ROWS, &two[0][0] };
+		pthread_t ta, tb;
+
+		make_data(type, n, 5);
+		quant_matmul(type, n, wq, sizeof wq[0], 0, ROWS, xq,
+		    sizeof xq[0], 5, &one[0][0], ROWS);
+		if (pthread_create(&ta, NULL, mt_run, &a) != 0 ||
+		    pthread_create(&tb, NULL, mt_run, &b) != 0) {
+			ok(1, "# skip cannot start threads");
+			return;
+		}
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		bad += memcmp(one, two, sizeof one) != 0;
+	}
+	ok(!bad, "two threads on disjoint row ranges give the one-thread "
+	    "result bit for bit");
+}
+
 int
 main(void)
 {
@@ -309,6 +389,7 @@ main(void)
 	test_level(QUANT_ISA_AVX512);
 	ok(quant_set_isa(QUANT_ISA_AVX512) == top,
 	    "set_isa never goes above the CPU");
+	test_threads();
 	/* unsupported and malformed requests are harmless */
 	for (i = 0; i < 64; i++)
 		x[i] = frand();
@@ -317,6 +398,23 @@ main(void)
 	    quant_vec_dot(GGML_TYPE_Q4_0, 33, a, a) == 0 &&
 	    quant_vec_dot(-3, 32, a, a) == 0,
 	    "vec_dot of unsupported type or partial block returns 0");
+	{
+		float yy[2][4] = { { 5, 5, 5, 5 }, { 5, 5, 5, 5 } }, d[32];
+
+		quant_matmul(GGML_TYPE_IQ2_XXS, 256, a, 0, 1, 3, a, 0, 2,
+		    &yy[0][0], 4);
+		quant_matmul(GGML_TYPE_Q4_0, 33, a, 0, 0, 1, a, 0, 1,
+		    &yy[0][0], 4);
+		quant_matmul(GGML_TYPE_Q4_0, 32, a, 0, 3, 3, a, 0, 1,
+		    &yy[0][0], 4);
+		d[0] = 9;
+		quant_dequant_row(GGML_TYPE_IQ2_XXS, a, d, 32);
+		ok(yy[0][0] == 0 && yy[0][1] == 0 && yy[0][2] == 0 &&
+		    yy[1][1] == 0 && yy[1][2] == 0 && yy[0][3] == 5 &&
+		    yy[1][0] == 5 && d[0] == 0,
+		    "matmul/dequant of unsupported type or partial block "
+		    "write zeros, only inside the row range");
+	}
 	ok(quant_quantize_act(GGML_TYPE_Q4_K, x, b, 256) == ERR_UNSUPPORTED &&
 	    quant_quantize_act(GGML_TYPE_Q8_0, x, b, 48) == ERR_RANGE,
 	    "quantize_act rejects non-activation types and partial blocks");

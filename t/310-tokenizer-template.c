@@ -283,6 +283,8 @@ units(void)
 	is_render("{# c #}\n{#- d -#}  x", NULL, "x");
 	is_render("  {%+ if true %}k{% endif %}", NULL, "  k");
 	is_render("{% raw %}{{ x }}{% endraw %}", NULL, "{{ x }}");
+	is_render("{% raw %}\n a\n\t{% endraw %}\nb", NULL, "\n a\nb");
+	is_render("{%- raw -%}  a  {%- endraw -%}  b", NULL, "ab");
 	is_render("a {{ 1 }}\n  {{ 2 }}", NULL, "a 1\n  2");
 	/* literals and printing */
 	is_render("{{ 1.0 }} {{ 2.5e-7 }} {{ 1e16 }} {{ 3 / 2 }} {{ 7 // 2 }}"
@@ -293,6 +295,8 @@ units(void)
 	is_render("{{ 'a\\tb\\u00e9\\n' }}|{{ \"it's\" ~ 'x' }}", NULL,
 	    "a\tb\xc3\xa9\n|it'sx");
 	is_render("{{ ['it\\'s'] }}", NULL, "[\"it's\"]");
+	is_render("{{ ['a\\xa0\\u200b\\x01 é'] }}", NULL,
+	    "['a\\xa0\\u200b\\x01 é']");
 	/* tojson */
 	is_render("{{ {'a': [1, 2.0, 'é\"\\n'], 'b': none} | tojson }}", NULL,
 	    "{\"a\": [1, 2.0, \"é\\\"\\n\"], \"b\": null}");
@@ -339,6 +343,10 @@ units(void)
 	    NULL, "[1BNone][1B3][xyNone]");
 	is_render("{% set g = 'G' %}{% macro f(n) %}{% if n > 0 %}{{ g }}"
 	    "{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }}", NULL, "GGG");
+	is_render("{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}"
+	    "{% endmacro %}{{ m(1, 2, 3, x=4) }}", NULL, "1(2, 3){'x': 4}");
+	is_error("{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}", NULL,
+	    "takes not more than 1 argument");
 	/* block set, filter block, generation */
 	is_render("{% set x %}  hi {{ 1 }}{% endset %}[{{ x }}]", NULL,
 	    "[  hi 1]");
@@ -365,7 +373,8 @@ units(void)
 	    "{{ [3,1,2] | sort | join(',') }}|{{ [1,2,3] | length }}|"
 	    "{{ [1,2,3] | first }}{{ [1,2,3] | last }}|{{ 'a-b' | replace('-',"
 	    " '+') }}|{{ '12' | int + 1 }}|{{ 'x' | int }}|{{ 3 | float }}|"
-	    "{{ -3 | abs }}|{{ 2.567 | round(2) }}|{{ [1,1,2] | unique | list }}"
+	    "{{ -3 | abs }}|{{ 2.567 | round(2) }}|"
+	    "{{ [1,1,2] | unique | list }}"
 	    "|{{ [1,2] | reverse | list }}|{{ 'a b  c' | wordcount }}", NULL,
 	    "x|axbAB|Hello World|Hello|1,2,3|3|13|a+b|13|0|3.0|3|2.57|[1, 2]|"
 	    "[2, 1]|3");
@@ -417,6 +426,21 @@ units(void)
 	    "{{ strftime_now('%Y-%m-%d') }}{{ dict(a=1) }}", NULL,
 	    "[0, 1, 2][1, 3, 5]2026-11-22{'a': 1}");
 	is_error("{{ raise_exception('boom') }}", NULL, "boom");
+	is_render("{% set j = joiner(', ') %}{% for x in [1,2,3] %}{{ j() }}"
+	    "{{ x }}{% endfor %}|{% set c = cycler('a', 'b') %}{{ c.next() }}"
+	    "{{ c.next() }}{{ c.current }}", NULL, "1, 2, 3|aba");
+	is_render("{{ '%s=%05.1f %d%%' % ('x', 2.25, 7) }}|{{ '%(k)s' % "
+	    "{'k': 1} }}|{{ '%s and %s' | format('a', 'b') }}|"
+	    "{{ 'hello world foo' | truncate(9) }}", NULL,
+	    "x=002.2 7%|1|a and b|hello...");
+	is_render("x\r\n{% if true %}\r\ny\r\n{% endif %}\r\n", NULL,
+	    "x\ny\n");
+	is_render("{{ {'a': {'b': 1}} }}", NULL, "{'a': {'b': 1}}");
+	/* select/map/... return generators: true even when empty, no len */
+	is_render("{{ 'y' if [1] | select('none') else 'n' }}|{{ [1, 2] | "
+	    "map('string') | join }}|{{ [3] | select is sequence }}", NULL,
+	    "y|12|False");
+	is_error("{{ [1] | select | length }}", NULL, "has no len()");
 	/* errors: syntax, unsupported, hostile */
 	is_error("{% if x %}no end", NULL, "line 1");
 	is_error("{% if x %}no end", NULL, "endif");
@@ -425,8 +449,15 @@ units(void)
 	    "'nosuchfilter'");
 	is_error("{{ x is nosuchtest }}", NULL, "no test named");
 	is_error("{% include 'x' %}", NULL, "unsupported construct");
+	is_render("{% macro each(l) %}{% for x in l %}[{{ caller(x) }}]"
+	    "{% endfor %}{% endmacro %}{% set k = 'k' %}"
+	    "{% call(v) each([1, 2]) %}"
+	    "{{ k }}{{ v }}{% endcall %}", NULL, "[k1][k2]");
 	is_error("{% frobnicate %}", NULL, "unknown tag 'frobnicate'");
 	is_error("{% break %}", NULL, "outside of a loop");
+	is_error("{% for x in y %}\n{% endif %}", NULL,
+	    "line 2: unexpected '{% endif %}', expected '{% endfor %}'");
+	is_error("{% endif %}", NULL, "no open block");
 	is_error("{{ 'abc }}", NULL, "unterminated string");
 	is_error("{# never closed", NULL, "unterminated comment");
 	is_error("{% for x in %}{% endfor %}", NULL, "expected");
@@ -443,6 +474,10 @@ units(void)
 	    "{% set ns.l = ns.l + ns.l %}{% endfor %}", NULL, "out of memory");
 	is_error("{{ 'x' * 100000000 }}", NULL, "larger than");
 	is_error("{{ range(100000000) }}", NULL, "too large");
+	is_error("{% macro m(n) %}{{ 'x' * 300000 }}{% if n %}{{ m(n - 1) }}"
+	    "{% endif %}{% endmacro %}{{ m(50) }}", NULL, "larger than");
+	is_render("{{ ('a' * 300000 ~ 'b') in ('a' * 900000 ~ 'b') }}", NULL,
+	    "True");
 	n = 0;
 	for (i = 0; i < 3000; i++)
 		deep[n++] = '(';
@@ -462,6 +497,33 @@ units(void)
 		free(src);
 	}
 	{
+		/* long flat chains: 1+1+..., x|trim|trim..., elif... */
+		static const char *const pre[] = { "{{ ", "{{ 'a'", "{{ x",
+		    "{% if 0 %}" };
+		static const char *const unit[] = { "1+", "|trim", ".y",
+		    "{% elif 0 %}" };
+		static const char *const post[] = { "1 }}", " }}", " }}",
+		    "{% endif %}" };
+		size_t u, ul, cap = 200000;
+		char *src = malloc(cap);
+
+		for (u = 0; u < 4; u++) {
+			ul = strlen(unit[u]);
+			n = strlen(pre[u]);
+			memcpy(src, pre[u], n);
+			for (i = 0; i < 20000 && n + ul + 32 < cap; i++) {
+				memcpy(src + n, unit[u], ul);
+				n += ul;
+			}
+			snprintf(src + n, cap - n, "%s", post[u]);
+			is_error(src, NULL, "too deeply");
+		}
+		free(src);
+	}
+	/* chains that legit templates use stay fine */
+	is_render("{{ 1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1"
+	    "+1+1+1 }}", NULL, "30");
+	{
 		struct tokenizer_chat_msg m[2] = {
 			{ "user", "hi" }, { "assistant", "yo" }
 		};
@@ -478,6 +540,10 @@ units(void)
 		    "assistant\nyo<|im_end|>\n<|im_start|>assistant\n",
 		    "chatml output");
 		free(out);
+		m[1].content = "\xff";
+		ok(tokenizer_template_render(tokenizer_template_builtin(
+		    "chatml"), m, 2, &o, &out, &len, &e) == ERR_USAGE,
+		    "invalid UTF-8 in a message is refused");
 	}
 }
 

@@ -27,16 +27,21 @@
  * thread count or on where experts live.
  */
 #include <float.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine-int.h"
+#include "engine/engine-cuda.h"
+#include "cache/cache.h"
 
 struct grp {			/* one expert's share of a batch */
 	int		 expert;
 	int		 ntok;
 	int		 row0;	/* first row in the gathered buffers */
+	float		 wsum;	/* sum of its gate weights (policy) */
+	const uint8_t	*w[3];	/* its gate, up, down matrices */
 };
 
 struct eng_ctx {
@@ -66,6 +71,16 @@ struct eng_ctx {
 	int			*cnt;		/* [n_expert] */
 	int			*slot;		/* [B*k]: t*k+s per row */
 	struct grp		*grps;		/* [n_expert] */
+	/* expert cache (NULL: experts read in place) */
+	struct cache		*cache;
+	int			 prefetch, policy;
+	uint64_t		 budget;
+	int			*psel;		/* [B][k] predicted experts */
+	float			*pselw;
+	uint8_t			*pred;		/* [n_layer][n_expert] */
+	uint64_t		*pstat;		/* [n_layer][3]: pred, hit,
+						 * actual */
+	struct err		*err;		/* of the running eval */
 	/* telemetry */
 	int			 ring;
 	int16_t			*r_exp;		/* [ring][n_layer][k] */
@@ -75,6 +90,10 @@ struct eng_ctx {
 	eng_route_fn		 hook;
 	void			*hook_arg;
 	struct eng_timing	 timing;
+	/* --device cuda (engine-cuda.c; NULL: CPU only) */
+	struct eng_cuda		*cuda;
+	struct eng_cuda_grp	*cgrp;		/* [n_expert + 1] */
+	int			 il;		/* layer being computed */
 };
 
 /* ---- small kernels (reference-exact, as ggml computes them) ---- */
@@ -230,6 +249,9 @@ matmul(struct eng_ctx *c, const struct eng_w *w, int64_t mat,
 {
 	struct mm_job j;
 
+	if (c->cuda != NULL && eng_cuda_matmul(c->cuda, w, mat, x, xs, ntok,
+	    y, ys))
+		return;
 	j.type = w->type;
 	j.n = w->n;
 	j.w = w->data + (size_t)mat * w->mat_bytes;
@@ -486,6 +508,7 @@ struct ffn_job {
 	size_t			 xs1, xs2;
 	float			*y1, *y2;
 	size_t			 ys;
+	int			 k1, k2;	/* which of grp.w */
 };
 
 static void
@@ -514,8 +537,8 @@ ffn_run(void *arg, int64_t i0, int64_t i1, int tid)
 			end = j->rows;
 		if (end - r > i1 - i0)
 			end = r + (i1 - i0);
-		quant_matmul(w->type, w->n, w->data + (size_t)g->expert *
-		    w->mat_bytes, w->row_bytes, r, end,
+		quant_matmul(w->type, w->n, g->w[w == j->w1 ? j->k1 :
+		    j->k2], w->row_bytes, r, end,
 		    x + (size_t)g->row0 * xs, xs, g->ntok,
 		    y + (size_t)g->row0 * j->ys, j->ys);
 		i0 += end - r;
@@ -554,30 +577,37 @@ add_grp_bias(float *y, const float *b, const struct grp *g, int ngrp,
 }
 
 static void
-ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
-    const struct eng_w *wd, const struct grp *g, int ngrp, const float *xin,
-    int nrows, const struct ffn_bias *fb)
+ffn_groups_cpu(struct eng_ctx *c, const struct eng_w *wg,
+    const struct eng_w *wu, const struct eng_w *wd, const struct grp *g,
+    int ngrp, const float *xin, const struct ffn_bias *fb)
 {
 	int d = c->hp->n_embd, ff = (int)wg->rows;
+	int r0 = g[0].row0, nr = g[ngrp - 1].row0 + g[ngrp - 1].ntok - r0;
+	int vg = quant_vec_dot_type(wg->type);
+	int vu = quant_vec_dot_type(wu->type);
 	struct ffn_job j;
 	size_t qs1, qs2;
-	int64_t i;
+	int64_t i, n;
 
-	/* inputs quantized once per distinct vec-dot type */
-	qs1 = quantize_rows(wg->type, xin, d, nrows, d, c->xq);
-	if (quant_vec_dot_type(wu->type) != quant_vec_dot_type(wg->type))
-		qs2 = quantize_rows(wu->type, xin, d, nrows, d, c->xq2);
-	else
-		qs2 = qs1;
+	/* the groups' input rows [r0, r0 + nr), quantized once per distinct
+	 * vec-dot type; row r stays at row r of the quantized buffers */
+	qs1 = qrow_bytes(wg->type, d);
+	qs2 = qrow_bytes(wu->type, d);
+	quantize_rows(wg->type, xin + (size_t)r0 * d, d, nr, d,
+	    c->xq + (size_t)r0 * qs1);
+	if (vu != vg)
+		quantize_rows(wu->type, xin + (size_t)r0 * d, d, nr, d,
+		    c->xq2 + (size_t)r0 * qs2);
 	j.c = c;
 	j.w1 = wg;
 	j.w2 = wu;
+	j.k1 = 0;
+	j.k2 = 1;
 	j.g = g;
 	j.ngrp = ngrp;
 	j.rows = ff;
 	j.x1 = c->xq;
-	j.x2 = quant_vec_dot_type(wu->type) == quant_vec_dot_type(wg->type) ?
-	    c->xq : c->xq2;
+	j.x2 = vu == vg ? c->xq : c->xq2;
 	j.xs1 = qs1;
 	j.xs2 = qs2;
 	j.y1 = c->hg;
@@ -589,21 +619,25 @@ ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
 		add_grp_bias(c->hg, fb->gate, g, ngrp, ff);
 		add_grp_bias(c->hu, fb->up, g, ngrp, ff);
 	}
+	n = (int64_t)(r0 + nr) * ff;
 	if (fb != NULL && fb->act == ENG_ACT_SWIGLU_OAI) {
 		/* gpt-oss: clamped gate and up, x * sigmoid(1.702 x) * (y+1) */
-		for (i = 0; i < (int64_t)nrows * ff; i++) {
+		for (i = (int64_t)r0 * ff; i < n; i++) {
 			float x = fminf(c->hg[i], 7.0f);
 			float y = fminf(fmaxf(c->hu[i], -7.0f), 7.0f);
 
 			c->hg[i] = x / (1.0f + expf(1.702f * -x)) * (y + 1.0f);
 		}
 	} else
-		for (i = 0; i < (int64_t)nrows * ff; i++)
+		for (i = (int64_t)r0 * ff; i < n; i++)
 			c->hg[i] = silu(c->hg[i]) * c->hu[i];
 	j.w1 = wd;
 	j.w2 = NULL;
+	j.k1 = 2;
 	j.rows = d;
-	j.xs1 = quantize_rows(wd->type, c->hg, ff, nrows, ff, c->gq);
+	j.xs1 = qrow_bytes(wd->type, ff);
+	quantize_rows(wd->type, c->hg + (size_t)r0 * ff, ff, nr, ff,
+	    c->gq + (size_t)r0 * j.xs1);
 	j.x1 = c->gq;
 	j.y1 = c->yd;
 	j.ys = (size_t)d;
@@ -611,6 +645,56 @@ ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
 	    row_chunk(c, d));
 	if (fb != NULL)
 		add_grp_bias(c->yd, fb->down, g, ngrp, d);
+}
+
+/*
+ * --device cuda: the groups the device takes (engine-cuda.c) run there
+ * while the CPU computes the others; the rows land in c->yd either way.
+ */
+static void
+ffn_groups(struct eng_ctx *c, const struct eng_w *wg, const struct eng_w *wu,
+    const struct eng_w *wd, const struct grp *g, int ngrp, const float *xin,
+    const struct ffn_bias *fb)
+{
+	struct eng_cuda_grp *cg = c->cgrp;
+	int i, n;
+
+	if (c->cuda == NULL) {
+		ffn_groups_cpu(c, wg, wu, wd, g, ngrp, xin, fb);
+		return;
+	}
+	for (i = 0; i < ngrp; i++) {
+		cg[i].expert = g[i].expert;
+		cg[i].ntok = g[i].ntok;
+		cg[i].row0 = g[i].row0;
+		memcpy(cg[i].w, g[i].w, sizeof cg[i].w);
+	}
+	n = eng_cuda_ffn_start(c->cuda, c->il,
+	    wg == &c->m->layers[c->il].exp_gate, wg, wu, wd,
+	    fb ? fb->gate : NULL, fb ? fb->up : NULL, fb ? fb->down : NULL,
+	    fb ? fb->act : ENG_ACT_SILU, cg, ngrp, xin);
+	if (n == 0) {
+		ffn_groups_cpu(c, wg, wu, wd, g, ngrp, xin, fb);
+		return;
+	}
+	for (i = 0; i < ngrp; i++)
+		if (!cg[i].on_gpu)
+			ffn_groups_cpu(c, wg, wu, wd, &g[i], 1, xin, fb);
+	if (eng_cuda_ffn_finish(c->cuda, cg, ngrp, c->yd) != 0)
+		for (i = 0; i < ngrp; i++)
+			if (cg[i].on_gpu)
+				ffn_groups_cpu(c, wg, wu, wd, &g[i], 1, xin,
+				    fb);
+}
+
+/* Point a group at expert e's matrices in the mapped file. */
+static void
+grp_mapped(struct grp *g, const struct eng_w *wg, const struct eng_w *wu,
+    const struct eng_w *wd)
+{
+	g->w[0] = wg->data + (size_t)g->expert * wg->mat_bytes;
+	g->w[1] = wu->data + (size_t)g->expert * wu->mat_bytes;
+	g->w[2] = wd->data + (size_t)g->expert * wd->mat_bytes;
 }
 
 static void
@@ -724,7 +808,7 @@ route_token(struct eng_ctx *c, const struct eng_layer *L, float *p,
 			w[s] *= hp->expert_scale;
 }
 
-static void
+static int
 moe(struct eng_ctx *c, int il, int ntok)
 {
 	const struct eng_hparams *hp = c->hp;
@@ -750,6 +834,7 @@ moe(struct eng_ctx *c, int il, int ntok)
 		c->grps[ngrp].expert = e;
 		c->grps[ngrp].ntok = 0;
 		c->grps[ngrp].row0 = row;
+		c->grps[ngrp].wsum = 0;
 		row += c->cnt[e];
 		c->cnt[e] = ngrp++;	/* now: group index of e */
 	}
@@ -757,6 +842,7 @@ moe(struct eng_ctx *c, int il, int ntok)
 		struct grp *g = &c->grps[c->cnt[c->sel[t]]];
 		int r = g->row0 + g->ntok++;
 
+		g->wsum += c->selw[t];
 		c->slot[r] = t;
 		memcpy(c->tmp + (size_t)r * d, c->xn + (size_t)(t / K) * d,
 		    (size_t)d * sizeof(float));
@@ -765,8 +851,38 @@ moe(struct eng_ctx *c, int il, int ntok)
 	fb.up = L->exp_up_b;
 	fb.down = L->exp_down_b;
 	fb.act = c->m->arch->act;
-	ffn_groups(c, &L->exp_gate, &L->exp_up, &L->exp_down, c->grps, ngrp,
-	    c->tmp, ntok * K, &fb);
+	if (c->cache == NULL) {
+		for (i = 0; i < ngrp; i++)
+			grp_mapped(&c->grps[i], &L->exp_gate, &L->exp_up,
+			    &L->exp_down);
+		ffn_groups(c, &L->exp_gate, &L->exp_up, &L->exp_down, c->grps,
+		    ngrp, c->tmp, &fb);
+	} else {
+		/* waves of at most the layer's slot count, each expert
+		 * pinned while its wave computes */
+		int cap = cache_capacity(c->cache, il), done, wave, rc = 0;
+
+		for (done = 0; done < ngrp && rc == 0; done += wave) {
+			wave = ngrp - done < cap ? ngrp - done : cap;
+			for (i = 0; i < wave; i++) {
+				struct grp *g = &c->grps[done + i];
+
+				rc = cache_acquire(c->cache, il, g->expert,
+				    g->wsum, g->w, c->err);
+				if (rc != 0)
+					break;
+			}
+			if (rc == 0)
+				ffn_groups(c, &L->exp_gate, &L->exp_up,
+				    &L->exp_down, c->grps + done, wave, c->tmp,
+				    &fb);
+			while (i-- > 0)
+				cache_release(c->cache, il,
+				    c->grps[done + i].expert);
+		}
+		if (rc != 0)
+			return rc;
+	}
 	/* weighted outputs back to (token, slot), summed in top-k order */
 	for (row = 0; row < ntok * K; row++) {
 		int ts = c->slot[row];
@@ -787,10 +903,11 @@ moe(struct eng_ctx *c, int il, int ntok)
 	}
 	/* shared expert, gated by a sigmoid when the file has the gate */
 	if (L->sh_up.data != NULL) {
-		struct grp g = { 0, ntok, 0 };
+		struct grp g = { 0, ntok, 0, 0, { NULL } };
 
+		grp_mapped(&g, &L->sh_gate, &L->sh_up, &L->sh_down);
 		ffn_groups(c, &L->sh_gate, &L->sh_up, &L->sh_down, &g, 1, c->xn,
-		    ntok, NULL);
+		    NULL);
 		if (L->sh_gate_inp.data != NULL)
 			matmul(c, &L->sh_gate_inp, 0, c->xn, d, ntok, c->shg,
 			    1);
@@ -803,18 +920,89 @@ moe(struct eng_ctx *c, int il, int ntok)
 				    c->yd[(size_t)t * d + i] * gt;
 		}
 	}
+	return 0;
 }
 
 static void
 dense_ffn(struct eng_ctx *c, int il, int ntok)
 {
 	const struct eng_layer *L = &c->m->layers[il];
-	struct grp g = { 0, ntok, 0 };
+	struct grp g = { 0, ntok, 0, 0, { NULL } };
 	size_t n = (size_t)ntok * c->hp->n_embd;
 
+	grp_mapped(&g, &L->ffn_gate, &L->ffn_up, &L->ffn_down);
 	ffn_groups(c, &L->ffn_gate, &L->ffn_up, &L->ffn_down, &g, 1, c->xn,
-	    ntok, NULL);
+	    NULL);
 	memcpy(c->moe, c->yd, n * sizeof(float));
+}
+
+/* ---- speculative prefetch ---- */
+
+/*
+ * After layer il's attention, guess layer il+1's experts: its router on
+ * the current hidden state (normalized with its own pre-FFN norm), the
+ * same selection rules, and start loading the guesses (at most the
+ * layer's slot count, so guesses do not evict each other).
+ */
+static void
+predict_next(struct eng_ctx *c, int il, int ntok)
+{
+	const struct eng_hparams *hp = c->hp;
+	int nl = il + 1, d = hp->n_embd, E = hp->n_expert;
+	int K = hp->n_expert_used, t, s, n = 0, cap;
+	const struct eng_layer *L;
+	uint8_t *pred;
+
+	if (nl >= hp->n_layer || !c->m->layers[nl].is_moe ||
+	    (c->cache == NULL && eng_cuda_slots(c->cuda) == 0))
+		return;
+	L = &c->m->layers[nl];
+	pred = c->pred + (size_t)nl * E;
+	memset(pred, 0, (size_t)E);
+	for (t = 0; t < ntok; t++)
+		rmsnorm(c->tmp + (size_t)t * d, c->x + (size_t)t * d,
+		    L->ffn_norm, d, hp->norm_eps);
+	matmul(c, &L->router, 0, c->tmp, d, ntok, c->rlog, E);
+	/* --device cuda without a RAM cache: into the GPU expert slots */
+	cap = c->cache != NULL ? cache_capacity(c->cache, nl) :
+	    eng_cuda_slots(c->cuda);
+	for (t = 0; t < ntok; t++) {
+		route_token(c, L, c->rlog + (size_t)t * E, c->psel + t * K,
+		    c->pselw + t * K);
+		for (s = 0; s < K; s++) {
+			int e = c->psel[t * K + s];
+
+			if (pred[e] || n >= cap)
+				continue;
+			pred[e] = 1;
+			n++;
+			if (c->cache != NULL)
+				cache_prefetch(c->cache, nl, e);
+			else
+				eng_cuda_prefetch(c->cuda, nl, e,
+				    &L->exp_gate, &L->exp_up, &L->exp_down);
+		}
+	}
+}
+
+/* Compare layer il's prediction with its routing (telemetry). */
+static void
+score_prediction(struct eng_ctx *c, int il, int ntok)
+{
+	int E = c->hp->n_expert, K = c->hp->n_expert_used, t, e;
+	uint8_t *pred = c->pred + (size_t)il * E, *act = c->pred +
+	    (size_t)c->hp->n_layer * E;
+	uint64_t *ps = c->pstat + (size_t)il * 3;
+
+	memset(act, 0, (size_t)E);
+	for (t = 0; t < ntok * K; t++)
+		act[c->sel[t]] = 1;
+	for (e = 0; e < E; e++) {
+		ps[0] += pred[e];
+		ps[1] += pred[e] && act[e];
+		ps[2] += act[e];
+	}
+	memset(pred, 0, (size_t)E);
 }
 
 /* ---- the pass ---- */
@@ -857,21 +1045,33 @@ forward(struct eng_ctx *c, const int32_t *tok, int ntok, float *out,
 	int d = hp->n_embd, pos0 = c->pos, il, t;
 
 	embed(c, tok, ntok);
+	if (c->cache != NULL)
+		cache_tick(c->cache);
 	for (il = 0; il < hp->n_layer; il++) {
 		const struct eng_layer *L = &c->m->layers[il];
 
 		if (cancel != NULL && atomic_load(cancel))
 			return ERR_CANCELLED;
+		c->il = il;
 		for (t = 0; t < ntok; t++)
 			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
 			    L->attn_norm, d, hp->norm_eps);
 		attention(c, il, pos0, ntok);
+		if ((c->cache != NULL || c->cuda != NULL) &&
+		    c->prefetch == ENG_PREFETCH_GATE)
+			predict_next(c, il, ntok);
 		for (t = 0; t < ntok; t++)
 			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
 			    L->ffn_norm, d, hp->norm_eps);
-		if (L->is_moe)
-			moe(c, il, ntok);
-		else
+		if (L->is_moe) {
+			int rc = moe(c, il, ntok);
+
+			if (rc != 0)
+				return rc;
+			if ((c->cache != NULL || c->cuda != NULL) &&
+			    c->prefetch == ENG_PREFETCH_GATE)
+				score_prediction(c, il, ntok);
+		} else
 			dense_ffn(c, il, ntok);
 		record_route(c, il, pos0, ntok);
 		for (t = 0; t < ntok * d; t++)
@@ -916,11 +1116,15 @@ eng_eval(struct eng_ctx *c, const int32_t *tokens, int n, int all_logits,
 		    c->n_ctx);
 	for (done = 0; done < n; done += chunk) {
 		chunk = n - done < c->n_batch ? n - done : c->n_batch;
+		c->err = e;
 		rc = forward(c, tokens + done, chunk, all_logits && out ?
 		    out + (size_t)done * c->hp->n_vocab : NULL,
 		    done + chunk == n, cancel);
-		if (rc != 0)
+		c->err = NULL;
+		if (rc == ERR_CANCELLED)
 			return err_set(e, rc, "evaluation cancelled");
+		if (rc != 0)
+			return rc;	/* the message is in e already */
 	}
 	if (!all_logits && out != NULL)
 		memcpy(out, c->logits, (size_t)c->hp->n_vocab * sizeof(float));
@@ -954,6 +1158,50 @@ zalloc(size_t n, size_t sz, int *fail)
 	if (p == NULL)
 		*fail = 1;
 	return p;
+}
+
+/* The expert cache: each MoE layer's experts as file ranges of their
+ * gate, up and down rows. */
+static int
+ctx_cache(struct eng_ctx *c, const struct eng_params *p, struct err *e)
+{
+	const struct eng_model *m = c->m;
+	const uint8_t *base = m->g->map.data;
+	struct cache_params cp;
+	struct cache_seg *segs;
+	int il, x, k, rc, E = c->hp->n_expert;
+
+	segs = calloc((size_t)c->hp->n_layer * E * 3, sizeof *segs);
+	if (segs == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (il = 0; il < c->hp->n_layer; il++) {
+		const struct eng_layer *L = &m->layers[il];
+		const struct eng_w *w[3] = { &L->exp_gate, &L->exp_up,
+		    &L->exp_down };
+
+		if (!L->is_moe)
+			continue;
+		for (x = 0; x < E; x++)
+			for (k = 0; k < 3; k++) {
+				struct cache_seg *sg = &segs[((size_t)il * E +
+				    x) * 3 + k];
+
+				sg->off = (uint64_t)(w[k]->data - base) +
+				    (uint64_t)x * w[k]->mat_bytes;
+				sg->len = w[k]->mat_bytes;
+			}
+	}
+	memset(&cp, 0, sizeof cp);
+	cp.ram_budget = p->ram_budget;
+	cp.policy = p->cache_policy;
+	cp.io_threads = p->io_threads;
+	rc = cache_new(&c->cache, m->g->path, c->hp->n_layer, E, 3, segs, &cp,
+	    e);
+	free(segs);
+	c->prefetch = p->prefetch;
+	c->policy = p->cache_policy;
+	c->budget = p->ram_budget;
+	return rc;
 }
 
 int
@@ -1054,9 +1302,36 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 		return err_set(e, ERR_NOMEM, "out of memory for a context of "
 		    "%d tokens (batch %d)", c->n_ctx, c->n_batch);
 	}
+	c->psel = zalloc(bk, sizeof(int), &fail);
+	c->pselw = zalloc(bk, sizeof(float), &fail);
+	c->pred = zalloc(((size_t)hp->n_layer + 1) * (hp->n_expert + 1), 1,
+	    &fail);
+	c->pstat = zalloc((size_t)hp->n_layer * 3, sizeof(uint64_t), &fail);
+	if (fail) {
+		eng_ctx_free(c);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	if ((rc = eng_pool_new(&c->pool, c->n_threads, e)) != 0) {
 		eng_ctx_free(c);
 		return rc;
+	}
+	if (p != NULL && p->ram_budget > 0 && hp->n_expert > 0 &&
+	    (rc = ctx_cache(c, p, e)) != 0) {
+		eng_ctx_free(c);
+		return rc;
+	}
+	if (p != NULL && p->device == ENG_DEVICE_CUDA) {
+		struct err ce;
+
+		err_clear(&ce);
+		c->cgrp = zalloc((size_t)hp->n_expert + 1, sizeof *c->cgrp,
+		    &fail);
+		if (fail || eng_cuda_new(&c->cuda, m, c->n_batch, c->k,
+		    c->ff_max, p->gpu_budget, c->n_threads, &ce) != 0)
+			fprintf(stderr, "moescope: --device cuda: %s; using "
+			    "the CPU\n", fail ? "out of memory" : ce.msg);
+		else if (c->cache == NULL)
+			c->prefetch = p->prefetch;
 	}
 	eng_ctx_reset(c, 1);
 	*out = c;
@@ -1068,7 +1343,11 @@ eng_ctx_free(struct eng_ctx *c)
 {
 	if (c == NULL)
 		return;
+	eng_cuda_free(c->cuda);
+	free(c->cgrp);
 	eng_pool_free(c->pool);
+	cache_free(c->cache);
+	free(c->psel); free(c->pselw); free(c->pred); free(c->pstat);
 	free(c->kc); free(c->vc); free(c->x); free(c->xn); free(c->q);
 	free(c->kb); free(c->vb); free(c->att); free(c->tmp); free(c->moe);
 	free(c->rlog); free(c->score); free(c->q2); free(c->qa); free(c->sel); free(c->selw); free(c->hg); free(c->hu);
@@ -1087,11 +1366,19 @@ eng_ctx_reset(struct eng_ctx *c, int reset_stats)
 	c->pos = 0;
 	for (i = 0; i < c->ring; i++)
 		c->r_pos[i] = -1;
-	if (reset_stats) {
-		memset(c->counts, 0, (size_t)c->hp->n_layer *
-		    (c->hp->n_expert + 1) * sizeof(uint64_t));
-		memset(&c->timing, 0, sizeof c->timing);
-	}
+	if (reset_stats)
+		eng_ctx_reset_stats(c);
+}
+
+void
+eng_ctx_reset_stats(struct eng_ctx *c)
+{
+	if (c->cache != NULL)
+		cache_stats_reset(c->cache);
+	memset(c->pstat, 0, (size_t)c->hp->n_layer * 3 * sizeof(uint64_t));
+	memset(c->counts, 0, (size_t)c->hp->n_layer * (c->hp->n_expert + 1) *
+	    sizeof(uint64_t));
+	memset(&c->timing, 0, sizeof c->timing);
 }
 
 int
@@ -1162,4 +1449,53 @@ const struct eng_timing *
 eng_timing(const struct eng_ctx *c)
 {
 	return &c->timing;
+}
+
+void
+eng_cache_info(const struct eng_ctx *c, struct eng_cache_info *i)
+{
+	memset(i, 0, sizeof *i);
+	i->expert_bytes = eng_model_expert_bytes(c->m);
+	if (c->cache == NULL)
+		return;
+	i->enabled = 1;
+	i->prefetch = c->prefetch;
+	i->policy = c->policy;
+	i->ram_budget = c->budget;
+	i->direct_io = cache_direct_io(c->cache);
+	i->slot_bytes = cache_slot_bytes(c->cache);
+}
+
+void
+eng_cache_layer(const struct eng_ctx *c, int layer,
+    struct eng_cache_layer *out, uint8_t *resident)
+{
+	struct cache_stats st;
+	const uint64_t *ps = c->pstat + (size_t)layer * 3;
+
+	memset(out, 0, sizeof *out);
+	if (c->cache == NULL) {
+		if (resident != NULL)
+			memset(resident, c->m->layers[layer].is_moe,
+			    (size_t)c->hp->n_expert);
+		out->resident = out->capacity = c->m->layers[layer].is_moe ?
+		    c->hp->n_expert : 0;
+		return;
+	}
+	cache_stats(c->cache, layer, &st);
+	out->hits = st.hits;
+	out->misses = st.misses;
+	out->prefetch_issued = st.prefetch_issued;
+	out->prefetch_hits = st.prefetch_hits;
+	out->prefetch_wasted = st.prefetch_wasted;
+	out->bytes_read = st.bytes_read;
+	out->read_ns = st.read_ns;
+	out->stall_ns = st.stall_ns;
+	out->resident = st.resident;
+	out->capacity = st.capacity;
+	out->pred = ps[0];
+	out->pred_hit = ps[1];
+	out->actual = ps[2];
+	if (resident != NULL)
+		cache_resident(c->cache, layer, resident);
 }

@@ -123,8 +123,9 @@ engine_vocab_load(struct tok **out, const struct gguf *g, struct err *e)
 		if (v->type != GGUF_TYPE_ARRAY ||
 		    (v->elem_type != GGUF_TYPE_FLOAT32 &&
 		    v->elem_type != GGUF_TYPE_INT32) || v->n < d.n_tokens) {
-			rc = err_set(e, ERR_FORMAT, "%s: tokenizer.ggml.scores: "
-			    "want %zu float32 values", g->path, d.n_tokens);
+			rc = err_set(e, ERR_FORMAT, "%s: "
+			    "tokenizer.ggml.scores: want %zu float32 values",
+			    g->path, d.n_tokens);
 			goto done;
 		}
 		scores = malloc((d.n_tokens + 1) * sizeof *scores);

@@ -107,6 +107,27 @@ struct eng_params {
 				 * chunk); 0: 256 */
 	int	 n_threads;	/* 0: number of cores */
 	int	 route_ring;	/* routing records kept; 0: n_ctx */
+	/* expert offloading: 0 = every expert read in place (mmap) */
+	uint64_t ram_budget;	/* bytes of expert slots in RAM */
+	int	 cache_policy;	/* enum cache_policy (lru, lfu, gate) */
+	int	 prefetch;	/* ENG_PREFETCH_* */
+	int	 io_threads;	/* 0: 4 */
+	/* CUDA backend (engine-cuda.c) */
+	int	 device;	/* ENG_DEVICE_* */
+	uint64_t gpu_budget;	/* bytes of GPU expert slots (0: none) */
+};
+
+enum {
+	ENG_DEVICE_CPU = 0,
+	ENG_DEVICE_CUDA = 1	/* weights products on the GPU; falls back
+				 * to the CPU (with a note) when there is
+				 * no device */
+};
+
+enum {
+	ENG_PREFETCH_NONE = 0,
+	ENG_PREFETCH_GATE = 1	/* next layer's router on the current
+				 * hidden state, after attention */
 };
 
 /* A context: KV cache, buffers and a thread pool for one model. */
@@ -117,6 +138,10 @@ void eng_ctx_free(struct eng_ctx *c);
 /* Forget the conversation (KV cache, position); telemetry counts stay
  * unless reset_stats. */
 void eng_ctx_reset(struct eng_ctx *c, int reset_stats);
+
+/* Zero the telemetry counters (routing counts, timings, cache) and keep
+ * the conversation. */
+void eng_ctx_reset_stats(struct eng_ctx *c);
 
 /*
  * Keep only the first pos tokens of the conversation (0 <= pos <=
@@ -205,6 +230,34 @@ void eng_sampler_reset(struct eng_sampler *s);
 int32_t eng_sampler_sample(struct eng_sampler *s, const float *logits);
 
 
+
+/* ---- expert cache telemetry ---- */
+
+struct eng_cache_info {
+	int		 enabled;	/* 0: experts read in place (mmap) */
+	int		 policy;
+	int		 prefetch;
+	int		 direct_io;	/* reads bypass the page cache */
+	uint64_t	 ram_budget;
+	uint64_t	 slot_bytes;
+	uint64_t	 expert_bytes;	/* all experts of the model */
+};
+
+/* Per-layer cache counters since the last stats reset. */
+struct eng_cache_layer {
+	uint64_t	 hits, misses;
+	uint64_t	 prefetch_issued, prefetch_hits, prefetch_wasted;
+	uint64_t	 bytes_read, read_ns, stall_ns;
+	int		 resident, capacity;
+	/* speculative prediction vs the routing that followed */
+	uint64_t	 pred, pred_hit, actual;
+};
+
+void eng_cache_info(const struct eng_ctx *c, struct eng_cache_info *i);
+/* Counters of one layer; resident (n_expert bytes, may be NULL) gets 1
+ * for experts in RAM now (all 1 when the cache is off). */
+void eng_cache_layer(const struct eng_ctx *c, int layer,
+    struct eng_cache_layer *out, uint8_t *resident);
 
 /* ---- benchmarking ---- */
 

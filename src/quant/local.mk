@@ -1,10 +1,14 @@
 # quant room: util only. SIMD files carry per-function target attributes,
-# never -march flags: one binary runs on any x86-64.
+# never -march flags: one binary runs on any x86-64. No FMA contraction:
+# the reference quantizers must round as llama.cpp's do even when CFLAGS
+# enable FMA.
 noinst_LIBRARIES += libquant.a
+libquant_a_CFLAGS = $(AM_CFLAGS) -ffp-contract=off
 libquant_a_SOURCES = \
 	src/quant/quant.h \
 	src/quant/quant-common.h \
 	src/quant/quant-int.h \
+	src/quant/quant-simd.h \
 	src/quant/quant-ref.c \
 	src/quant/quant-quantize.c \
 	src/quant/quant-avx2.c \

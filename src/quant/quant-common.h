@@ -163,7 +163,9 @@ QC_STATIC_ASSERT(sizeof(block_tq1_0) == 54, "tq1_0 size");
 QC_STATIC_ASSERT(sizeof(block_tq2_0) == 66, "tq2_0 size");
 QC_STATIC_ASSERT(sizeof(block_mxfp4) == 17, "mxfp4 size");
 
-/* Name, elements per block and bytes per block of a type id. */
+/* Name, elements per block and bytes per block of a type id (C only:
+ * C++ has no designated array initializers; kernels/ does not need it). */
+#if !defined(__cplusplus)
 struct quant_type_info {
 	const char	*name;		/* NULL: no such type id */
 	uint32_t	 blck;
@@ -212,5 +214,6 @@ quant_type_info(int type)
 		return NULL;
 	return &t[type];
 }
+#endif
 
 #endif

@@ -12,9 +12,11 @@
  * quant_matmul: rows are taken in panels of QUANT_PANEL_BYTES of weights
  * (they stay in L2 while every token passes over them); inside a panel,
  * tiles of QUANT_TILE_R rows x QUANT_TILE_T tokens go to the tile kernel,
- * which keeps the activations and partial sums in registers. With one
- * token the panel loop degenerates into a straight stream over the
- * weights.
+ * which decodes each weight row once per tile and multiplies the decoded
+ * values with the tile's tokens four at a time, sums in registers (see
+ * quant-simd.h). With one token the panel loop degenerates into a
+ * straight stream over the weights through the fused one-token kernels.
+ * Nothing here allocates: the kernels use fixed stack buffers.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -38,10 +40,11 @@ quant_init(void)
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_cpu_init();
 	avx2 = __builtin_cpu_supports("avx2") &&
-	    __builtin_cpu_supports("fma");
+	    __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 	avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
 	    __builtin_cpu_supports("avx512bw") &&
-	    __builtin_cpu_supports("avx512vl");
+	    __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("avx512dq");
 	vnni = avx512 && __builtin_cpu_supports("avx512vnni");
 	bf16 = avx512 && __builtin_cpu_supports("avx512bf16");
 #endif
@@ -199,7 +202,7 @@ quant_quantize_row(int type, const float *src, void *dst, int64_t n)
 		return ERR_UNSUPPORTED;
 	if (!n_ok(type, n))
 		return ERR_RANGE;
-	return quant_weight_ref(type, src, dst, n);
+	return quant_quantize_weight_ref(type, src, dst, n);
 }
 
 int

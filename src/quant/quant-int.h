@@ -30,7 +30,7 @@ typedef void quant_tile_fn(int64_t n, const void *w, size_t ws, int nr,
 typedef void quant_quant_fn(const float *src, void *dst, int64_t n);
 
 #define QUANT_TILE_R	4
-#define QUANT_TILE_T	4
+#define QUANT_TILE_T	16
 
 struct quant_kernels {
 	quant_dequant_fn	*dequant[GGML_TYPE_COUNT];
@@ -49,8 +49,10 @@ void quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16);
 
 /* Reference activation quantizers (x86 ggml-cpu rounding, see
  * quant-quantize.c) and weight quantizers (quantize_row_*_ref). */
-void quant_act_ref(int type, const float *src, void *dst, int64_t n);
-int quant_weight_ref(int type, const float *src, void *dst, int64_t n);
+void quant_quantize_act_ref(int type, const float *src, void *dst,
+    int64_t n);
+int quant_quantize_weight_ref(int type, const float *src, void *dst,
+    int64_t n);
 
 /* IQ4_NL / IQ4_XS code values, and MXFP4's e2m1 values doubled (the
  * E8M0 scale is halved to match: quant_e8m0_half()). */

@@ -2,18 +2,21 @@
  * quant-quantize.c - float -> quantized rows: the weight quantizers the
  * converter uses, and the activation quantizers the products use.
  *
- * Weights (quant_weight_ref) reproduce ggml's quantize_row_*_ref bit for
- * bit, so a file we convert equals one llama-quantize writes without an
- * importance matrix: the same scale searches (make_qx_quants for Q6_K,
- * make_q3_quants for Q3_K, make_qkx2_quants for Q2_K/Q4_K/Q5_K), the same
- * float expressions in the same order, the same rounding (nearest_int's
- * add-a-magic-number trick, which rounds half to even; roundf for Q8_0;
- * truncation of x + 8.5 for Q4_0 ...). The comparisons are checked
- * against llama.cpp-made files in t/201-quant-ref.c.
+ * Weights (quant_quantize_weight_ref) reproduce ggml's quantize_row_*_ref
+ * bit for bit, so a file we convert equals one llama-quantize writes
+ * without an importance matrix: the same scale searches (make_qx_quants
+ * for Q6_K, make_q3_quants for Q3_K, make_qkx2_quants for Q2_K/Q4_K/
+ * Q5_K), the same float expressions in the same order, the same rounding
+ * (nearest_int's add-a-magic-number trick, which rounds half to even;
+ * roundf for Q8_0; truncation of x + 8.5 for Q4_0 ...), and no fused
+ * multiply-adds (local.mk builds the room with -ffp-contract=off; with
+ * contraction 7-30% of the Q4_K/Q5_K rows come out different). The
+ * comparisons are checked against llama.cpp-made files in
+ * t/201-quant-ref.c.
  *
- * Activations (quant_act_ref) reproduce what llama.cpp's x86 CPU backend
- * does before a product (its from_float of the vec_dot type), which is
- * not always the reference:
+ * Activations (quant_quantize_act_ref) reproduce what llama.cpp's x86 CPU
+ * backend does before a product (its from_float of the vec_dot type),
+ * which is not always the reference:
  *
  *   Q8_0, Q8_1  ggml-cpu/arch/x86/quants.c quantize_row_q8_0/_q8_1 (AVX
  *               path): amax over the 32 values; d = amax / 127 stored as
@@ -26,7 +29,9 @@
  *               signed value of largest magnitude), nearest_int, clamp to
  *               127, d = 1 / iscale, bsums over 16s. (The repacked 4x8
  *               path gives the same products.)
- *   F16, BF16   round to nearest even (F16C / AVX512-BF16 conversions).
+ *   F16, BF16   round to nearest even (F16C / AVX512-BF16 conversions;
+ *               the latter also flush FP32 denormals to zero, which we
+ *               do not: a difference below 1e-38).
  *   F32         copied.
  *
  * Everything here is total: NaN or infinite inputs give some block, never
@@ -753,7 +758,8 @@ q_q4_k(const float *x, void *dst, int64_t n)
 		    y[i].scales);
 		for (j = 0; j < QK_K; j += 64, q += 32)
 			for (l = 0; l < 32; l++)
-				q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+				q[l] = (uint8_t)(L[j + l] |
+				    (L[j + l + 32] << 4));
 	}
 }
 
@@ -942,7 +948,7 @@ act_q8_block(const float *x, qc_half *dd, int8_t *qs, qc_half *ds)
 }
 
 void
-quant_act_ref(int type, const float *src, void *dst, int64_t n)
+quant_quantize_act_ref(int type, const float *src, void *dst, int64_t n)
 {
 	int64_t i;
 
@@ -979,7 +985,7 @@ quant_act_ref(int type, const float *src, void *dst, int64_t n)
 }
 
 int
-quant_weight_ref(int type, const float *src, void *dst, int64_t n)
+quant_quantize_weight_ref(int type, const float *src, void *dst, int64_t n)
 {
 	switch (type) {
 	case GGML_TYPE_F32:

@@ -197,9 +197,11 @@ dq_q2_k(const void *src, float *y, int64_t n)
 					float dl = d * (sc & 0xF);
 					float ml = dmin * (sc >> 4);
 
+					const uint8_t *p = q + 16 * half;
+
 					for (l = 0; l < 16; l++)
-						*y++ = dl * ((q[l + 16 * half] >>
-						    (2 * s)) & 3) - ml;
+						*y++ = dl * ((p[l] >> (2 * s)) &
+						    3) - ml;
 				}
 			}
 		}
@@ -383,7 +385,8 @@ dq_iq4_xs(const void *src, float *y, int64_t n)
 
 			for (j = 0; j < 16; j++) {
 				y[j] = dl * quant_kvalues_iq4nl[qs[j] & 0xF];
-				y[j + 16] = dl * quant_kvalues_iq4nl[qs[j] >> 4];
+				y[j + 16] = dl *
+				    quant_kvalues_iq4nl[qs[j] >> 4];
 			}
 		}
 	}
@@ -690,7 +693,8 @@ dot_q4_k(int64_t n, const void *w, const void *xv)
 
 			quant_scale_min_k4(g, a[i].scales, &sc, &m);
 			for (l = 0; l < 32; l++)
-				sum += ((g & 1) ? q[l] >> 4 : q[l] & 0xF) * y[l];
+				sum += ((g & 1) ? q[l] >> 4 : q[l] & 0xF) *
+				    y[l];
 			isum += sc * sum;
 			msum += m * (b[i].bsums[2 * g] + b[i].bsums[2 * g + 1]);
 		}
@@ -838,7 +842,7 @@ REF_TILE(tile_iq4_xs, dot_iq4_xs)
 static void								\
 name(const float *src, void *dst, int64_t n)				\
 {									\
-	quant_act_ref(type, src, dst, n);				\
+	quant_quantize_act_ref(type, src, dst, n);			\
 }
 
 ACT(act_f32, GGML_TYPE_F32)

@@ -23,11 +23,13 @@
  *        needs only the 16 bsums: dot = dy * (d * sum_g sc[g] *
  *        sum(q * y) - dm * sum_g c[g] * bsums[g]).
  *
- * A row is unpacked one chunk (QS_CHUNK elements) at a time into a stack
- * buffer and every token of the tile is dotted with the chunk, so the
- * unpacking is paid once per row and tile, not once per token. The
- * integer sums are exact; only the float accumulation order differs
- * from the reference.
+ * One token (decode) takes the fused qs_fdot_* kernels, which decode
+ * in registers and never touch a buffer. Several tokens (prefill) take
+ * the tiles: a row is unpacked one chunk (QS_CHUNK elements) at a time
+ * into a stack buffer and the chunk is multiplied with the tokens four
+ * at a time, so the unpacking is paid once per row and tile (K) or per
+ * row and four tokens (B32), not once per token. The integer sums are
+ * exact; only the float accumulation order differs from the reference.
  */
 
 #define QS_CHUNK	2048
@@ -302,8 +304,8 @@ qs_tile_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
 		m = nt - t0 < 4 ? nt - t0 : 4;
 		_Pragma("GCC unroll 4")
 		for (t = 0; t < 4; t++)
-			xt[t] = (const char *)x + (size_t)(t0 + (t < m ? t : 0)) *
-			    xs;
+			xt[t] = (const char *)x +
+			    (size_t)(t0 + (t < m ? t : 0)) * xs;
 		memset(out, 0, sizeof out);
 		for (c0 = 0; c0 < nb; c0 += cn) {
 			cn = nb - c0 < QS_CB32 ? nb - c0 : QS_CB32;
@@ -358,7 +360,8 @@ qs_tile_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
 		}
 		for (r = 0; r < nr; r++)
 			for (t = 0; t < m; t++)
-				y[(size_t)(t0 + t) * ys + (size_t)r] = out[r][t];
+				y[(size_t)(t0 + t) * ys + (size_t)r] =
+				    out[r][t];
 	}
 }
 
@@ -589,10 +592,51 @@ qs_pair_scale(__m256i sc16, int p)
 	    _mm256_set1_epi32(p)), pick);
 }
 
+/* Super-block i of an unpacked chunk . super-block j of four tokens. */
+QS_FN void
+qs_k_sb4(const struct qs_k *u, int64_t i, const block_q8_K *const *yt,
+    int64_t j, __m256 *acc)
+{
+	const uint8_t *q = u->q + QK_K * i;
+	__m256i sc = _mm256_loadu_si256((const __m256i *)(u->sc + 16 * i));
+	__m256i c16 = _mm256_loadu_si256((const __m256i *)(u->c + 16 * i));
+	__m256i isum[4];
+	int p, t;
+
+	_Pragma("GCC unroll 4")
+	for (t = 0; t < 4; t++)
+		isum[t] = _mm256_setzero_si256();
+	_Pragma("GCC unroll 8")
+	for (p = 0; p < 8; p++) {
+		__m256i s16 = qs_pair_scale(sc, p);
+		__m256i a = _mm256_loadu_si256((const __m256i *)(q + 32 * p));
+
+		_Pragma("GCC unroll 4")
+		for (t = 0; t < 4; t++) {
+			__m256i v = _mm256_maddubs_epi16(a, _mm256_loadu_si256(
+			    (const __m256i *)(yt[t][j].qs + 32 * p)));
+
+			isum[t] = _mm256_add_epi32(isum[t],
+			    _mm256_madd_epi16(v, s16));
+		}
+	}
+	_Pragma("GCC unroll 4")
+	for (t = 0; t < 4; t++) {
+		const block_q8_K *b = &yt[t][j];
+		__m256i cs = _mm256_madd_epi16(c16,
+		    _mm256_loadu_si256((const __m256i *)b->bsums));
+
+		acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(b->d * u->d[i]),
+		    _mm256_cvtepi32_ps(isum[t]), acc[t]);
+		acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(b->d * u->dm[i]),
+		    _mm256_cvtepi32_ps(cs), acc[t]);
+	}
+}
+
 /*
- * K tile: each row's chunk is unpacked once per group of four tokens;
- * every 32 unpacked levels are loaded once and multiplied with the four
- * tokens, whose int32 sums stay in registers for the super-block.
+ * K tile: each row's chunk is unpacked once for all the tile's tokens
+ * (at most QUANT_TILE_T); every 32 unpacked levels are loaded once per
+ * four tokens, whose int32 sums stay in registers for the super-block.
  */
 QS_FN void
 qs_tile_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
@@ -600,86 +644,45 @@ qs_tile_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
     size_t ys)
 {
 	struct qs_k u;
+	__m256 acc[QUANT_TILE_T];
 	int64_t nb = n / QK_K, c0, cn, i;
-	int r, t, m, t0, p;
+	int r, t, m, t0;
 
-	for (t0 = 0; t0 < nt; t0 += 4) {
-		const block_q8_K *yt[4];
+	while (nt > QUANT_TILE_T) {
+		qs_tile_k(up, bsz, n, w, ws, nr, x, xs, QUANT_TILE_T, y, ys);
+		x = (const char *)x + QUANT_TILE_T * xs;
+		y += QUANT_TILE_T * ys;
+		nt -= QUANT_TILE_T;
+	}
+	for (r = 0; r < nr; r++) {
+		const char *wr = (const char *)w + (size_t)r * ws;
 
-		m = nt - t0 < 4 ? nt - t0 : 4;
-		_Pragma("GCC unroll 4")
-		for (t = 0; t < 4; t++)
-			yt[t] = (const block_q8_K *)((const char *)x +
-			    (size_t)(t0 + (t < m ? t : 0)) * xs);
-		for (r = 0; r < nr; r++) {
-			const char *wr = (const char *)w + (size_t)r * ws;
-			__m256 acc[4];
+		for (t = 0; t < nt; t++)
+			acc[t] = _mm256_setzero_ps();
+		for (c0 = 0; c0 < nb; c0 += cn) {
+			cn = nb - c0 < QS_CK ? nb - c0 : QS_CK;
+			up(wr + (size_t)c0 * bsz, cn, &u);
+			for (t0 = 0; t0 < nt; t0 += 4) {
+				const block_q8_K *yt[4];
+				__m256 a4[4];
 
-			_Pragma("GCC unroll 4")
-			for (t = 0; t < 4; t++)
-				acc[t] = _mm256_setzero_ps();
-			for (c0 = 0; c0 < nb; c0 += cn) {
-				cn = nb - c0 < QS_CK ? nb - c0 : QS_CK;
-				up(wr + (size_t)c0 * bsz, cn, &u);
-				for (i = 0; i < cn; i++) {
-					const uint8_t *q = u.q + QK_K * i;
-					__m256i sc = _mm256_loadu_si256(
-					    (const __m256i *)(u.sc + 16 * i));
-					__m256i c16 = _mm256_loadu_si256(
-					    (const __m256i *)(u.c + 16 * i));
-					__m256i isum[4];
-
-					_Pragma("GCC unroll 4")
-					for (t = 0; t < 4; t++)
-						isum[t] = _mm256_setzero_si256();
-					_Pragma("GCC unroll 8")
-					for (p = 0; p < 8; p++) {
-						__m256i s16 = qs_pair_scale(sc,
-						    p);
-						__m256i a = _mm256_loadu_si256(
-						    (const __m256i *)(q +
-						    32 * p));
-
-						_Pragma("GCC unroll 4")
-						for (t = 0; t < 4; t++) {
-							const block_q8_K *b =
-							    yt[t] + c0 + i;
-							__m256i v =
-							    _mm256_maddubs_epi16(
-							    a, _mm256_loadu_si256(
-							    (const __m256i *)
-							    (b->qs + 32 * p)));
-
-							isum[t] =
-							    _mm256_add_epi32(
-							    isum[t],
-							    _mm256_madd_epi16(v,
-							    s16));
-						}
-					}
-					_Pragma("GCC unroll 4")
-					for (t = 0; t < 4; t++) {
-						const block_q8_K *b = yt[t] +
-						    c0 + i;
-						__m256i cs = _mm256_madd_epi16(
-						    c16, _mm256_loadu_si256(
-						    (const __m256i *)b->bsums));
-
-						acc[t] = _mm256_fmadd_ps(
-						    _mm256_set1_ps(b->d *
-						    u.d[i]), _mm256_cvtepi32_ps(
-						    isum[t]), acc[t]);
-						acc[t] = _mm256_fnmadd_ps(
-						    _mm256_set1_ps(b->d *
-						    u.dm[i]), _mm256_cvtepi32_ps(
-						    cs), acc[t]);
-					}
+				m = nt - t0 < 4 ? nt - t0 : 4;
+				_Pragma("GCC unroll 4")
+				for (t = 0; t < 4; t++) {
+					yt[t] = (const block_q8_K *)
+					    ((const char *)x + (size_t)(t0 +
+					    (t < m ? t : 0)) * xs);
+					a4[t] = t < m ? acc[t0 + t] :
+					    _mm256_setzero_ps();
 				}
+				for (i = 0; i < cn; i++)
+					qs_k_sb4(&u, i, yt, c0 + i, a4);
+				for (t = 0; t < m; t++)
+					acc[t0 + t] = a4[t];
 			}
-			for (t = 0; t < m; t++)
-				y[(size_t)(t0 + t) * ys + (size_t)r] =
-				    qs_hsum8(acc[t]);
 		}
+		for (t = 0; t < nt; t++)
+			y[(size_t)t * ys + (size_t)r] = qs_hsum8(acc[t]);
 	}
 }
 
@@ -813,10 +816,12 @@ qs_fdot_q4_k(int64_t n, const void *w, const void *x)
 			__m256i lo = _mm256_and_si256(q, mf);
 			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4),
 			    mf);
-			__m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256(
-			    (const __m256i *)(y[i].qs + 64 * j)));
-			__m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256(
-			    (const __m256i *)(y[i].qs + 64 * j + 32)));
+			__m256i p0 = _mm256_maddubs_epi16(lo,
+			    _mm256_loadu_si256((const __m256i *)
+			    (y[i].qs + 64 * j)));
+			__m256i p1 = _mm256_maddubs_epi16(hi,
+			    _mm256_loadu_si256((const __m256i *)
+			    (y[i].qs + 64 * j + 32)));
 
 			p0 = _mm256_madd_epi16(p0, QS_SC16(scv, 2 * j));
 			p1 = _mm256_madd_epi16(p1, QS_SC16(scv, 2 * j + 1));
@@ -859,10 +864,12 @@ qs_fdot_q5_k(int64_t n, const void *w, const void *x)
 			__m256i hi = _mm256_or_si256(_mm256_and_si256(
 			    _mm256_srli_epi16(q, 4), mf), _mm256_and_si256(
 			    _mm256_slli_epi16(hb, 3), m16));
-			__m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256(
-			    (const __m256i *)(y[i].qs + 64 * j)));
-			__m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256(
-			    (const __m256i *)(y[i].qs + 64 * j + 32)));
+			__m256i p0 = _mm256_maddubs_epi16(lo,
+			    _mm256_loadu_si256((const __m256i *)
+			    (y[i].qs + 64 * j)));
+			__m256i p1 = _mm256_maddubs_epi16(hi,
+			    _mm256_loadu_si256((const __m256i *)
+			    (y[i].qs + 64 * j + 32)));
 
 			p0 = _mm256_madd_epi16(p0, QS_SC16(scv, 2 * j));
 			p1 = _mm256_madd_epi16(p1, QS_SC16(scv, 2 * j + 1));

@@ -23,7 +23,7 @@
 enum quant_isa {
 	QUANT_ISA_REF = 0,	/* plain C */
 	QUANT_ISA_AVX2,		/* AVX2 + FMA + F16C */
-	QUANT_ISA_AVX512	/* AVX-512 F/BW/VL (+VNNI, BF16 when present) */
+	QUANT_ISA_AVX512	/* AVX-512 F/BW/VL/DQ (+VNNI, BF16 if there) */
 };
 
 /*
@@ -47,12 +47,14 @@ int quant_vec_dot_type(int type);
  * block size or the size overflows. */
 int quant_row_bytes(int type, int64_t n, size_t *bytes);
 
-/* Row of n elements -> float. n is a multiple of the block size. */
+/* Row of n elements -> float. n is a multiple of the block size (an
+ * unsupported type or a partial block gives zeros, never a crash). */
 void quant_dequant_row(int type, const void *src, float *dst, int64_t n);
 
 /* float -> row of n elements (reference rounding, as ggml's
  * quantize_row_*_ref). Types: F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1
- * Q2_K..Q6_K Q8_K MXFP4. Returns ERR_UNSUPPORTED for others. */
+ * Q2_K..Q6_K Q8_K MXFP4. Returns ERR_UNSUPPORTED for others, ERR_RANGE
+ * when n is not a multiple of the block size. */
 int quant_quantize_row(int type, const float *src, void *dst, int64_t n);
 
 /*
@@ -66,7 +68,8 @@ int quant_quantize_row(int type, const float *src, void *dst, int64_t n);
 int quant_quantize_act(int type, const float *src, void *dst, int64_t n);
 
 /* Dot product of a weight row (type) with activations already quantized
- * to quant_vec_dot_type(type); n elements. */
+ * to quant_vec_dot_type(type); n elements (0 for an unsupported type or
+ * a partial block). */
 float quant_vec_dot(int type, int64_t n, const void *w, const void *x);
 
 /*
@@ -76,7 +79,9 @@ float quant_vec_dot(int type, int64_t n, const void *w, const void *x);
  *    stride x_stride bytes.
  * Y: float, row stride y_stride floats (one row per token).
  * The engine splits [0, rows) across its threads; the kernel tiles rows
- * and tokens so each weight row is read once per call.
+ * and tokens so each weight row is read once per call. Only Y[t][r0..r1)
+ * is written (zeros for an unsupported type or partial block). No
+ * allocation; safe to call from several threads at once.
  */
 void quant_matmul(int type, int64_t n, const void *w, size_t w_stride,
     int64_t r0, int64_t r1, const void *x, size_t x_stride, int ntok,

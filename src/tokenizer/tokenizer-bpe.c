@@ -73,34 +73,59 @@ tokenizer_bpe_cpt_byte(uint32_t c)
 	return -1;
 }
 
-static void
-merge_put(struct tok *t, uint64_t key, int32_t rank, int32_t result)
+static size_t
+merge_slot(const struct tok *t, int32_t l, int32_t r)
 {
-	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) &
-	    t->merge_mask;
+	uint64_t key = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
 
-	while (t->merge[i].key != UINT64_MAX) {
-		if (t->merge[i].key == key)
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 24) & t->merge_mask;
+}
+
+static void
+merge_put(struct tok *t, int32_t l, int32_t r, int32_t rank)
+{
+	size_t i = merge_slot(t, l, r);
+
+	while (t->merge[i].l >= 0) {
+		if (t->merge[i].l == l && t->merge[i].r == r)
 			return;		/* the first rank wins */
 		i = (i + 1) & t->merge_mask;
 	}
-	t->merge[i].key = key;
+	t->merge[i].l = l;
+	t->merge[i].r = r;
 	t->merge[i].rank = rank;
-	t->merge[i].result = result;
 }
 
-static const struct tok_merge *
-merge_find(const struct tok *t, int32_t l, int32_t r)
+#define FILTER_BITS 22
+
+static uint64_t
+filter_bit(int32_t l, int32_t r)
 {
 	uint64_t key = (uint64_t)(uint32_t)l << 32 | (uint32_t)r;
-	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) &
-	    t->merge_mask;
+
+	return (key * 0xc2b2ae3d27d4eb4full) >> (64 - FILTER_BITS);
+}
+
+/* Rank of the merge (l, r), or -1. Most pairs are no merge: a bit set
+ * small enough to stay in cache answers those without touching the
+ * table. */
+static int32_t
+merge_find(const struct tok *t, int32_t l, int32_t r)
+{
+	uint64_t b = filter_bit(l, r);
+	size_t i;
+
+	if (!(t->merge_filter[b >> 6] >> (b & 63) & 1))
+		return -1;
+	i = merge_slot(t, l, r);
 
 	for (;;) {
-		if (t->merge[i].key == key)
-			return &t->merge[i];
-		if (t->merge[i].key == UINT64_MAX)
-			return NULL;
+		const struct tok_merge *m = &t->merge[i];
+
+		if (m->l == l && m->r == r)
+			return m->rank;
+		if (m->l < 0)
+			return -1;
 		i = (i + 1) & t->merge_mask;
 	}
 }
@@ -113,21 +138,21 @@ tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 	char *tmp = NULL;
 	size_t tmp_cap = 0;
 
-	while (cap < 2 * d->n_merges + 16)
-		cap <<= 1;
-	t->merge = malloc(cap * sizeof *t->merge);
-	t->cache = calloc(1, sizeof *t->cache);
-	if (t->merge == NULL || t->cache == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory (merges)");
-	t->cache->slot = calloc(CACHE_SLOTS, sizeof(uint32_t));
-	if (t->cache->slot == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory (merges)");
-	for (i = 0; i < cap; i++)
-		t->merge[i].key = UINT64_MAX;
-	t->merge_mask = cap - 1;
-	if (d->n_merges > INT32_MAX)
+	if (d->n_merges > INT32_MAX / 2)
 		return err_set(e, ERR_RANGE,
 		    "tokenizer.ggml.merges: %zu merges", d->n_merges);
+	/* load factor at most 2/3: 12-byte slots keep the table small */
+	while (cap < d->n_merges + d->n_merges / 2 + 16)
+		cap <<= 1;
+	t->merge = malloc(cap * sizeof *t->merge);
+	t->merge_result = malloc((d->n_merges + 1) * sizeof(int32_t));
+	t->merge_filter = calloc((1u << FILTER_BITS) / 64, sizeof(uint64_t));
+	if (t->merge == NULL || t->merge_result == NULL ||
+	    t->merge_filter == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory (merges)");
+	for (i = 0; i < cap; i++)
+		t->merge[i].l = -1;
+	t->merge_mask = cap - 1;
 	for (i = 0; i < d->n_merges; i++) {
 		const char *s = d->merges[i].s;
 		size_t n = d->merges[i].len;
@@ -154,7 +179,8 @@ tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 		memcpy(tmp + pos, s + pos + 1, n - pos - 1);
 		res = tokenizer_map_find(&t->by_text, tmp, n - 1);
 		if (l < 0 || r < 0 || res < 0) {
-			const char *what = l < 0 ? s : r < 0 ? s + pos + 1 : tmp;
+			const char *what = l < 0 ? s :
+			    r < 0 ? s + pos + 1 : tmp;
 			size_t wl = l < 0 ? pos : r < 0 ? n - pos - 1 : n - 1;
 
 			err_set(e, ERR_FORMAT,
@@ -165,11 +191,26 @@ tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 			free(tmp);
 			return ERR_FORMAT;
 		}
-		merge_put(t, (uint64_t)(uint32_t)l << 32 | (uint32_t)r,
-		    (int32_t)i, res);
+		t->merge_result[i] = res;
+		merge_put(t, l, r, (int32_t)i);
+		{
+			uint64_t b = filter_bit(l, r);
+
+			t->merge_filter[b >> 6] |= 1ull << (b & 63);
+		}
 	}
 	free(tmp);
 	t->info.n_merges = d->n_merges;
+	t->byte_pair = malloc(65536 * sizeof *t->byte_pair);
+	if (t->byte_pair == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory (merges)");
+	for (i = 0; i < 65536; i++) {
+		int32_t l = t->byte_tok[i >> 8], r = t->byte_tok[i & 255];
+		int32_t rank = l >= 0 && r >= 0 ? merge_find(t, l, r) : -1;
+
+		t->byte_pair[i].rank = rank;
+		t->byte_pair[i].result = rank >= 0 ? t->merge_result[rank] : -1;
+	}
 	return 0;
 }
 
@@ -184,9 +225,22 @@ tokenizer_bpe_free(struct tok *t)
 		free(t->cache);
 	}
 	free(t->merge);
+	free(t->merge_result);
+	free(t->merge_filter);
+	free(t->byte_pair);
 }
 
 /* ---- word cache ---- */
+
+int
+tokenizer_cache_new(struct tok *t)
+{
+	t->cache = calloc(1, sizeof *t->cache);
+	if (t->cache == NULL)
+		return ERR_NOMEM;
+	t->cache->slot = calloc(CACHE_SLOTS, sizeof(uint32_t));
+	return t->cache->slot != NULL ? 0 : ERR_NOMEM;
+}
 
 static void
 cache_reset(struct tok_cache *c)
@@ -241,6 +295,34 @@ cache_put(struct tok_cache *c, uint64_t h, const char *w, size_t n,
 	c->slot[i] = (uint32_t)++c->n_ent;
 }
 
+int
+tokenizer_cache_get(struct tok *t, const char *w, size_t n, uint64_t *h,
+    struct tok_ids *out)
+{
+	const struct cache_ent *ce;
+	size_t i;
+
+	*h = 0;
+	if (n > CACHE_MAX_WORD)
+		return 0;
+	*h = tokenizer_hash(w, n);
+	ce = cache_find(t->cache, *h, w, n);
+	if (ce == NULL)
+		return 0;
+	for (i = 0; i < ce->vlen; i++)
+		if (tokenizer_ids_push(out, t->cache->vbuf[ce->voff + i]) != 0)
+			return ERR_NOMEM;
+	return 1;
+}
+
+void
+tokenizer_cache_put(struct tok *t, uint64_t h, const char *w, size_t n,
+    const int32_t *ids, size_t k)
+{
+	if (h != 0)
+		cache_put(t->cache, h, w, n, ids, k);
+}
+
 /* ---- merging ---- */
 
 static int
@@ -288,19 +370,24 @@ heap_pop(struct tok_cand *h, size_t *n)
 }
 
 static void
-try_pair(struct tok *t, size_t *nh, int32_t l)
+try_pair(struct tok *t, const char *w, size_t *nh, int32_t l)
 {
 	struct tok_sym *s = t->sc.sym;
-	const struct tok_merge *m;
 	struct tok_cand c;
-	int32_t r;
+	int32_t r, rank;
 
 	if (l < 0 || (r = s[l].next) < 0 || s[l].id < 0 || s[r].id < 0)
 		return;
-	m = merge_find(t, s[l].id, s[r].id);
-	if (m == NULL)
+	if (s[l].len == 1 && s[r].len == 1) {
+		/* two single bytes: the dense table, no hashing */
+		rank = t->byte_pair[(unsigned char)w[s[l].off] << 8 |
+		    (unsigned char)w[s[r].off]].rank;
+	} else {
+		rank = merge_find(t, s[l].id, s[r].id);
+	}
+	if (rank < 0)
 		return;
-	c.key = (uint64_t)(uint32_t)m->rank << 32 | (uint32_t)l;
+	c.key = (uint64_t)(uint32_t)rank << 32 | (uint32_t)l;
 	c.size = s[l].len + s[r].len;
 	c.left = l;
 	heap_push(t->sc.heap, nh, c);
@@ -315,6 +402,7 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 	size_t i, nh = 0, first_out = out->n;
 	uint64_t h = 0;
 	int32_t id;
+	int rc;
 
 	if (n == 0)
 		return 0;
@@ -327,23 +415,15 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 		id = t->byte_tok[(unsigned char)w[0]];
 		return id >= 0 ? tokenizer_ids_push(out, id) : 0;
 	}
-	if (n <= CACHE_MAX_WORD) {
-		const struct cache_ent *ce;
-
-		h = tokenizer_hash(w, n);
-		ce = cache_find(t->cache, h, w, n);
-		if (ce != NULL) {
-			for (i = 0; i < ce->vlen; i++)
-				if (tokenizer_ids_push(out,
-				    t->cache->vbuf[ce->voff + i]) != 0)
-					return ERR_NOMEM;
-			return 0;
-		}
-	}
+	if ((rc = tokenizer_cache_get(t, w, n, &h, out)) != 0)
+		return rc < 0 ? rc : 0;
 	if (n > INT32_MAX)
 		return ERR_RANGE;
+	/* each merge pops one candidate and queues at most two: the queue
+	 * never holds more than 2n */
 	if (tokenizer_grow(&sc->sym, &sc->sym_cap, n, sizeof *sc->sym) != 0 ||
-	    tokenizer_grow(&sc->heap, &sc->heap_cap, n, sizeof *sc->heap) != 0)
+	    tokenizer_grow(&sc->heap, &sc->heap_cap, 2 * n + 2,
+	    sizeof *sc->heap) != 0)
 		return ERR_NOMEM;
 	s = sc->sym;
 	for (i = 0; i < n; i++) {
@@ -354,23 +434,25 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 		s[i].len = 1;
 	}
 	for (i = 0; i + 1 < n; i++)
-		try_pair(t, &nh, (int32_t)i);
+		try_pair(t, w, &nh, (int32_t)i);
 	while (nh > 0) {
 		struct tok_cand c = heap_pop(sc->heap, &nh);
 		int32_t l = c.left, r = s[l].next;
-		const struct tok_merge *m;
-
 		if (s[l].len == 0 || r < 0 || s[l].len + s[r].len != c.size)
 			continue;	/* stale */
-		m = merge_find(t, s[l].id, s[r].id);
+		if (s[l].len == 1 && s[r].len == 1)
+			s[l].id = t->byte_pair[(unsigned char)w[s[l].off] << 8 |
+			    (unsigned char)w[s[r].off]].result;
+		else
+			s[l].id = t->merge_result[merge_find(t, s[l].id,
+			    s[r].id)];
 		s[l].len += s[r].len;
-		s[l].id = m->result;
 		s[r].len = 0;
 		s[l].next = s[r].next;
 		if (s[r].next >= 0)
 			s[s[r].next].prev = l;
-		try_pair(t, &nh, s[l].prev);
-		try_pair(t, &nh, l);
+		try_pair(t, w, &nh, s[l].prev);
+		try_pair(t, w, &nh, l);
 	}
 	for (i = 0; i < n; i = s[i].next < 0 ? n : (size_t)s[i].next) {
 		/* a symbol without a token is one byte missing from the
@@ -378,9 +460,7 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 		if (s[i].id >= 0 && tokenizer_ids_push(out, s[i].id) != 0)
 			return ERR_NOMEM;
 	}
-	if (h != 0 || n <= CACHE_MAX_WORD)
-		cache_put(t->cache, h, w, n, out->v + first_out,
-		    out->n - first_out);
+	tokenizer_cache_put(t, h, w, n, out->v + first_out, out->n - first_out);
 	return 0;
 }
 
@@ -444,6 +524,80 @@ tokenizer_cpt_encode(uint32_t c, char *o)
 	return 4;
 }
 
+/*
+ * Code points whose general category PCRE2 (Unicode 14 in the 10.42
+ * tables) does not know but llama.cpp's Unicode 15.1 tables do: all were
+ * assigned in Unicode 15.0/15.1. For the regexes that use \p{..}, such a
+ * character is replaced in the subject by an old one of the same class
+ * and UTF-8 length, as llama.cpp's own regex path replaces every code
+ * point by one of its class.
+ */
+static const struct {
+	uint32_t	 lo, hi;
+	char		 cls;		/* L, N, P, M, S */
+} newer[] = {
+	{ 0xcf3, 0xcf3, 'M' }, { 0xece, 0xece, 'M' },
+	{ 0x2ffc, 0x2fff, 'S' }, { 0x31ef, 0x31ef, 'S' },
+	{ 0x10efd, 0x10eff, 'M' }, { 0x1123f, 0x11240, 'L' },
+	{ 0x11241, 0x11241, 'M' }, { 0x11b00, 0x11b09, 'P' },
+	{ 0x11f00, 0x11f01, 'M' }, { 0x11f02, 0x11f02, 'L' },
+	{ 0x11f03, 0x11f03, 'M' }, { 0x11f04, 0x11f10, 'L' },
+	{ 0x11f12, 0x11f33, 'L' }, { 0x11f34, 0x11f3a, 'M' },
+	{ 0x11f3e, 0x11f42, 'M' }, { 0x11f43, 0x11f4f, 'P' },
+	{ 0x11f50, 0x11f59, 'N' }, { 0x1342f, 0x1342f, 'L' },
+	{ 0x13440, 0x13440, 'M' }, { 0x13441, 0x13446, 'L' },
+	{ 0x13447, 0x13455, 'M' }, { 0x1b132, 0x1b132, 'L' },
+	{ 0x1b155, 0x1b155, 'L' }, { 0x1d2c0, 0x1d2d3, 'N' },
+	{ 0x1df25, 0x1df2a, 'L' }, { 0x1e030, 0x1e06d, 'L' },
+	{ 0x1e08f, 0x1e08f, 'M' }, { 0x1e4d0, 0x1e4eb, 'L' },
+	{ 0x1e4ec, 0x1e4ef, 'M' }, { 0x1e4f0, 0x1e4f9, 'N' },
+	{ 0x1f6dc, 0x1f6dc, 'S' }, { 0x1f774, 0x1f776, 'S' },
+	{ 0x1f77b, 0x1f77f, 'S' }, { 0x1f7d9, 0x1f7d9, 'S' },
+	{ 0x1fa75, 0x1fa77, 'S' }, { 0x1fa87, 0x1fa88, 'S' },
+	{ 0x1faad, 0x1faaf, 'S' }, { 0x1fabb, 0x1fabd, 'S' },
+	{ 0x1fabf, 0x1fabf, 'S' }, { 0x1face, 0x1facf, 'S' },
+	{ 0x1fada, 0x1fadb, 'S' }, { 0x1fae8, 0x1fae8, 'S' },
+	{ 0x1faf7, 0x1faf8, 'S' }, { 0x2b739, 0x2b739, 'L' },
+	{ 0x2ebf0, 0x2ee5d, 'L' }, { 0x31350, 0x323af, 'L' },
+
+};
+
+static int
+newer_class(uint32_t c)
+{
+	size_t lo = 0, hi = sizeof newer / sizeof newer[0];
+
+	if (c < newer[0].lo)
+		return 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c > newer[mid].hi)
+			lo = mid + 1;
+		else if (c < newer[mid].lo)
+			hi = mid;
+		else
+			return newer[mid].cls;
+	}
+	return 0;
+}
+
+/* A long-assigned code point of class cls whose UTF-8 is k bytes. */
+static const char *
+stand_in(int cls, size_t k)
+{
+	static const char *const rep[5][3] = {
+		{ "\xc2\xaa", "\xe0\xa0\x80", "\xf0\x90\x80\x80" },	/* L */
+		{ "\xc2\xb2", "\xe2\x91\xa0", "\xf0\x90\x84\x87" },	/* N */
+		{ "\xc2\xa1", "\xe2\x80\x90", "\xf0\x90\x84\x80" },	/* P */
+		{ "\xcc\x80", "\xe0\xa4\x80", "\xf0\x90\x87\xbd" },	/* M */
+		{ "\xc2\xa6", "\xe2\x86\x90", "\xf0\x9d\x80\x80" },	/* S */
+	};
+	const char *p = strchr("LNPMS", cls);
+
+	return rep[p - "LNPMS"][k - 2];
+}
+
 /* Unicode White_Space outside ASCII (llama.cpp's whitespace table). */
 static int
 cpt_wide_space(uint32_t c)
@@ -455,10 +609,12 @@ cpt_wide_space(uint32_t c)
 
 /*
  * Decode s as llama.cpp does. Returns 1 when the text needs no change
- * (valid UTF-8, no surrogates, no non-ASCII whitespace): then norm ==
- * subj == s. Otherwise fills sc->norm (llama.cpp's re-encoding, the
- * bytes BPE sees), sc->subj (the regex subject: non-ASCII whitespace as
- * U+000B, surrogates as U+E000) and sc->map (subj offset -> norm
+ * (valid UTF-8, no surrogates, no non-ASCII whitespace, nothing newer
+ * than PCRE2's tables): then norm == subj == s. Otherwise fills sc->norm
+ * (llama.cpp's re-encoding, the bytes BPE sees), sc->subj (the regex
+ * subject: non-ASCII whitespace as U+000B, surrogates as U+E000),
+ * sc->subj_p (the same with stand-ins for code points newer than PCRE2's
+ * tables, for the regexes using \p{..}) and sc->map (subj offset -> norm
  * offset) and returns 0; *nn / *ns are their lengths.
  */
 static int
@@ -469,6 +625,7 @@ normalise(struct tok_scratch *sc, const char *s, size_t n, size_t *nn,
 	size_t i, adv, on = 0, os = 0;
 	int64_t c;
 	char enc[4];
+	int cls;
 
 	for (i = 0; i < n; i += adv) {
 		if (u[i] < 0x80) {
@@ -477,7 +634,7 @@ normalise(struct tok_scratch *sc, const char *s, size_t n, size_t *nn,
 		}
 		c = tokenizer_cpt_decode(u + i, n - i, &adv);
 		if (c < 0 || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
-		    cpt_wide_space((uint32_t)c) ||
+		    cpt_wide_space((uint32_t)c) || newer_class((uint32_t)c) ||
 		    tokenizer_cpt_encode((uint32_t)c, enc) != adv)
 			break;
 	}
@@ -488,10 +645,12 @@ normalise(struct tok_scratch *sc, const char *s, size_t n, size_t *nn,
 	    tokenizer_grow(&sc->norm, &sc->text_cap, 3 * n + 8, 1) != 0)
 		return ERR_NOMEM;
 	free(sc->subj);
+	free(sc->subj_p);
 	free(sc->map);
 	sc->subj = malloc(3 * n + 8);
+	sc->subj_p = malloc(3 * n + 8);
 	sc->map = malloc((3 * n + 8) * sizeof(uint32_t));
-	if (sc->subj == NULL || sc->map == NULL)
+	if (sc->subj == NULL || sc->subj_p == NULL || sc->map == NULL)
 		return ERR_NOMEM;
 	for (i = 0; i < n; i += adv) {
 		size_t k;
@@ -501,12 +660,18 @@ normalise(struct tok_scratch *sc, const char *s, size_t n, size_t *nn,
 			c = 0xfffd;
 		k = tokenizer_cpt_encode((uint32_t)c, sc->norm + on);
 		sc->map[os] = (uint32_t)on;
+		cls = newer_class((uint32_t)c);
 		if (cpt_wide_space((uint32_t)c)) {
-			sc->subj[os++] = 0x0b;
+			sc->subj[os] = sc->subj_p[os] = 0x0b;
+			os++;
 		} else if (c >= 0xd800 && c <= 0xdfff) {
-			os += tokenizer_cpt_encode(0xe000, sc->subj + os);
+			tokenizer_cpt_encode(0xe000, sc->subj + os);
+			tokenizer_cpt_encode(0xe000, sc->subj_p + os);
+			os += 3;
 		} else {
 			memcpy(sc->subj + os, sc->norm + on, k);
+			memcpy(sc->subj_p + os, cls ? stand_in(cls, k) :
+			    sc->norm + on, k);
 			os += k;
 		}
 		on += k;
@@ -522,7 +687,7 @@ tokenizer_bpe_encode(struct tok *t, const char *s, size_t len,
     struct tok_ids *out, struct err *e)
 {
 	struct tok_scratch *sc = &t->sc;
-	const char *norm = s, *subj = s;
+	const char *norm = s, *subj = s, *subj_p = s;
 	const uint32_t *map = NULL;
 	size_t nn = len, ns = len, n_pieces, j;
 	int which, rc;
@@ -533,13 +698,16 @@ tokenizer_bpe_encode(struct tok *t, const char *s, size_t len,
 	if (rc == 0) {
 		norm = sc->norm;
 		subj = sc->subj;
+		subj_p = sc->subj_p;
 		map = sc->map;
 	}
-	rc = tokenizer_pre_split(t->pre, sc, subj, ns, &which, &n_pieces, e);
+	rc = tokenizer_pre_split(t->pre, sc, subj, subj_p, ns, &which,
+	    &n_pieces, e);
 	if (rc != 0)
 		return rc;
 	for (j = 0; j < n_pieces; j++) {
-		uint32_t a = sc->cut[which][2 * j], b = sc->cut[which][2 * j + 1];
+		uint32_t a = sc->cut[which][2 * j];
+		uint32_t b = sc->cut[which][2 * j + 1];
 
 		if (map != NULL) {
 			a = map[a];

@@ -20,11 +20,11 @@ struct tok_map {
 	const uint32_t	*len;		/* [n] key length; UINT32_MAX = none */
 };
 
-/* A BPE merge: (left id, right id) -> rank and result id. */
+/* A BPE merge: (left id, right id) -> rank (the result id is
+ * merge_result[rank]). */
 struct tok_merge {
-	uint64_t	 key;		/* left << 32 | right; ~0 = empty */
+	int32_t		 l, r;		/* l = -1: empty slot */
 	int32_t		 rank;
-	int32_t		 result;
 };
 
 /* A symbol while merging: a run of bytes of the word being encoded. */
@@ -50,6 +50,7 @@ struct tok_scratch {
 	size_t		 heap_cap;
 	char		*norm;		/* text as llama.cpp re-encodes it */
 	char		*subj;		/* the regex subject */
+	char		*subj_p;	/* the same for regexes using \p{..} */
 	uint32_t	*map;		/* subj offset -> norm offset */
 	size_t		 text_cap;
 	uint32_t	*cut[2];	/* piece boundaries, pairs */
@@ -78,9 +79,16 @@ struct tok {
 	uint32_t	*bytes_off, *bytes_len;
 	struct tok_map	 by_bytes;
 	int32_t		 byte_tok[256];	/* token standing for one byte */
+	uint8_t		 spm_glue[256];	/* SPM: a token has this byte just
+					 * before U+2581 */
 
 	struct tok_merge *merge;	/* BPE merges, open addressing */
 	size_t		 merge_mask;
+	int32_t		*merge_result;	/* [n_merges] by rank */
+	uint64_t	*merge_filter;	/* bit set of hashed (l, r) pairs */
+	struct {
+		int32_t	 rank, result;
+	}		*byte_pair;	/* [65536] merges of two bytes */
 
 	char		*piece;		/* decoded pieces (special = true) */
 	uint32_t	*piece_off, *piece_len;
@@ -88,6 +96,12 @@ struct tok {
 	int32_t		*special;	/* matched before splitting, longest
 					 * first */
 	size_t		 n_special;
+	uint32_t	*sx2_start;	/* [65537] by first two bytes: range
+					 * of sx_ent */
+	uint32_t	*sx1_start;	/* [257] one-byte tokens (after
+					 * sx1_base) */
+	uint32_t	*sx_ent;	/* ranks in special[] */
+	uint32_t	 sx1_base;
 
 	struct tok_pre	*pre;		/* BPE pre-tokenizer */
 	struct tok_cache *cache;	/* BPE word cache */
@@ -127,6 +141,14 @@ int tokenizer_bpe_encode(struct tok *t, const char *s, size_t len,
     struct tok_ids *out, struct err *e);
 void tokenizer_bpe_free(struct tok *t);
 
+/* The word cache (both families): 1 and the ids appended on a hit, 0 on
+ * a miss (*h is then the key to store under, 0 = do not store). */
+int tokenizer_cache_new(struct tok *t);
+int tokenizer_cache_get(struct tok *t, const char *w, size_t n,
+    uint64_t *h, struct tok_ids *out);
+void tokenizer_cache_put(struct tok *t, uint64_t h, const char *w,
+    size_t n, const int32_t *ids, size_t k);
+
 /* SentencePiece-style merges over one fragment (already escaped). */
 int tokenizer_spm_encode(struct tok *t, const char *s, size_t len,
     struct tok_ids *out);
@@ -137,10 +159,13 @@ int tokenizer_pre_new(struct tok_pre **out, const char *pre,
 void tokenizer_pre_free(struct tok_pre *p);
 /*
  * Split subj[0..len) into pieces with the regex set: on return
- * sc->cut[*which] holds *n boundary pairs (start, end), in order.
+ * sc->cut[*which] holds *n boundary pairs (start, end), in order. subj_p
+ * is the same text as the regexes that use \p{..} must see it (same
+ * length, same character boundaries).
  */
 int tokenizer_pre_split(struct tok_pre *p, struct tok_scratch *sc,
-    const char *subj, size_t len, int *which, size_t *n, struct err *e);
+    const char *subj, const char *subj_p, size_t len, int *which,
+    size_t *n, struct err *e);
 
 /* Per-name flags of the pre-tokenizer (llama.cpp's table). */
 struct tok_pre_flags {
@@ -170,10 +195,16 @@ struct tarena {
 	int		 failed;	/* an allocation was refused */
 };
 
+/* An empty arena that may hold up to limit bytes (0: no limit). */
 void tarena_init(struct tarena *a, size_t limit);
+/* Free everything allocated from a. */
 void tarena_fini(struct tarena *a);
+/* n bytes, 16-aligned, uninitialized; NULL (and a->failed set) past the
+ * limit or when out of memory. */
 void *tarena_alloc(struct tarena *a, size_t n);
+/* A copy of p's old bytes in a block of n (p itself when n <= old). */
 void *tarena_grow(struct tarena *a, void *p, size_t old, size_t n);
+/* A NUL-terminated copy of s[0..n). */
 char *tarena_strndup(struct tarena *a, const char *s, size_t n);
 
 enum tv_kind {
@@ -192,6 +223,9 @@ enum tv_kind {
 
 #define TVF_SAFE	1u	/* a Markup string (|safe) */
 #define TVF_TUPLE	2u	/* a list that is a tuple */
+#define TVF_GEN		4u	/* a list standing for a Python generator
+				 * (what select, map, ... return): always
+				 * true, no len(), not a sequence */
 
 struct tinterp;
 struct tval;
@@ -228,22 +262,32 @@ struct tval {
 		} fn;
 		struct {
 			const struct tnode *node;
+			struct tscope	   *closure;	/* caller() */
 		} m;
 	} u;
 };
 
+/*
+ * Constructors: a zeroed value of kind k; a string copying s[0..len);
+ * numbers. NULL when the arena refuses. Booleans are two shared
+ * constants (never modify a value you did not make).
+ */
 struct tval *tv_new(struct tarena *a, enum tv_kind k);
 struct tval *tv_str(struct tarena *a, const char *s, size_t len);
 struct tval *tv_int(struct tarena *a, int64_t i);
 struct tval *tv_float(struct tarena *a, double f);
 struct tval *tv_bool(struct tarena *a, int b);
+/* Append x to list l; 0 or ERR_NOMEM. */
 int tv_list_push(struct tarena *a, struct tval *l, struct tval *x);
+/* d[k] = v, keeping insertion order (keys compared with ==); 0 or
+ * ERR_NOMEM. */
 int tv_dict_put(struct tarena *a, struct tval *d, struct tval *k,
     struct tval *v);
+/* d[k] / d["k"], or NULL when absent. */
 struct tval *tv_dict_get(const struct tval *d, const struct tval *k);
 struct tval *tv_dict_gets(const struct tval *d, const char *k);
 
-/* Python semantics. */
+/* Python semantics: bool(v), a == b, type(v).__name__. */
 int tv_truthy(const struct tval *v);
 int tv_equal(const struct tval *a, const struct tval *b);
 const char *tv_type_name(const struct tval *v);
@@ -255,6 +299,8 @@ struct tbuf {
 	int	 failed;	/* 1: out of memory, 2: over the limit */
 };
 
+/* Append (0, or ERR_NOMEM / ERR_RANGE past b->limit, then failed set and
+ * every later call refused); free the buffer. */
 int tbuf_add(struct tbuf *b, const char *s, size_t n);
 int tbuf_addc(struct tbuf *b, char c);
 void tbuf_free(struct tbuf *b);
@@ -280,13 +326,14 @@ struct tokenizer_tvars {
 	struct tval	*vars;		/* TV_DICT */
 };
 
-/* UTF-8 helpers. */
+/* UTF-8 helpers. The number of code points in s[0..n). */
 size_t tv_utf8_len(const char *s, size_t n);
 /* Byte offset of code point index ci in s (ci <= length). */
 size_t tv_utf8_off(const char *s, size_t n, size_t ci);
 /* Decode one code point at s[*i], advancing *i; invalid bytes yield
  * themselves. */
 uint32_t tv_utf8_next(const char *s, size_t n, size_t *i);
+/* Append cp encoded as UTF-8. */
 int tv_utf8_put(struct tbuf *b, uint32_t cp);
 
 /* ---- the parsed template ---- */
@@ -323,7 +370,8 @@ enum tnode_kind {
 	N_BREAK,
 	N_CONTINUE,
 	N_FILTERBLK,	/* filter a: body */
-	N_BODY		/* plain body (generation, with) */
+	N_BODY,		/* plain body (generation, with) */
+	N_CALLBLK	/* call(args=defaults) a: body, as caller() */
 };
 
 /* Operators (N_BINOP, N_CMP). */
@@ -374,8 +422,11 @@ struct tinterp {
 	struct tval	*inputs;	/* the caller's variables */
 	time_t		 now;
 	size_t		 max_out;
+	size_t		 live;		/* bytes in suspended output buffers */
 	long		 steps;		/* loop iterations, calls: bounded */
 	int		 depth;		/* macro call depth */
+	int		 nest;		/* eval/exec recursion depth */
+	struct tval	*caller;	/* for the next macro call */
 	int		 ctl;		/* pending break/continue */
 	int		 failed;
 };
@@ -424,7 +475,7 @@ typedef int (*ttest_fn)(struct tinterp *I, struct tval *v,
 tfilter_fn tbuiltin_filter(const char *name);
 ttest_fn tbuiltin_test(const char *name);
 /* A global function (range, namespace, dict, raise_exception,
- * strftime_now), or NULL. */
+ * strftime_now, joiner, cycler), or NULL. */
 struct tval *tbuiltin_global(struct tinterp *I, const char *name);
 /* Python's "fmt % args". */
 struct tval *tbuiltin_percent(struct tinterp *I, struct tval *fmt,

@@ -104,9 +104,12 @@ static const char *const sets[SET_N][MAX_RX] = {
 		"\xea\x9e\x8b-\xea\x9e\x8e\xea\xad\xb0-\xea\xae\xbf"
 		"\xef\xac\x80-\xef\xac\x86\xef\xac\x93-\xef\xac\x97"
 		"\xef\xbc\xa1-\xef\xbc\xba\xef\xbd\x81-\xef\xbd\x9a"
-		"\xf0\x90\x90\x80-\xf0\x90\x91\x8f\xf0\x90\x92\xb0-\xf0\x90\x93\x93"
-		"\xf0\x90\x93\x98-\xf0\x90\x93\xbb\xf0\x90\xb2\x80-\xf0\x90\xb2\xb2"
-		"\xf0\x90\xb3\x80-\xf0\x90\xb3\xb2\xf0\x91\xa2\xa0-\xf0\x91\xa3\x9f"
+		"\xf0\x90\x90\x80-\xf0\x90\x91\x8f"
+		"\xf0\x90\x92\xb0-\xf0\x90\x93\x93"
+		"\xf0\x90\x93\x98-\xf0\x90\x93\xbb"
+		"\xf0\x90\xb2\x80-\xf0\x90\xb2\xb2"
+		"\xf0\x90\xb3\x80-\xf0\x90\xb3\xb2"
+		"\xf0\x91\xa2\xa0-\xf0\x91\xa3\x9f"
 		"\xf0\x9e\xa4\x80-\xf0\x9e\xa5\x83]+",
 		"\\s?[!-/:-~\xef\xbc\x81-\xef\xbc\x8f\xef\xbc\x9a-\xef\xbd\x9e"
 		"\xe2\x80\x98-\xe2\x80\x9f\xe3\x80\x80-\xe3\x80\x82]+",
@@ -125,7 +128,8 @@ static const char *const sets[SET_N][MAX_RX] = {
 	[SET_PORO] = { RX_PORO },
 	[SET_VIKING] = { RX_PORO, "\\p{N}" },
 	[SET_TEKKEN] = {
-		RX_CASED("") "|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*" RX_TAIL },
+		RX_CASED("") "|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*"
+		RX_TAIL },
 	[SET_GPT4O] = {
 		RX_CASED(RX_CONTR "?") "|\\p{N}{1,3}"
 		"| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*" RX_TAIL },
@@ -161,7 +165,8 @@ static const char *const sets[SET_N][MAX_RX] = {
 		"[\xea\xb0\x80-\xed\x9e\xa3\xe3\x84\xb1-\xe3\x86\x8e]+"
 		"|[\xef\xbc\x81\xe2\x80\xa6\xe2\x80\x9c\xe2\x80\x9d"
 		"\xe2\x80\x98\xe2\x80\x99\xe2\x80\x94\xef\xbc\x9a\xef\xbc\x9b"
-		"\xef\xbc\x8c\xe3\x80\x81-\xe3\x80\xbf\xef\xb8\xb0-\xef\xb9\x8f]+"
+		"\xef\xbc\x8c\xe3\x80\x81-\xe3\x80\xbf"
+		"\xef\xb8\xb0-\xef\xb9\x8f]+"
 		"|[\xe3\x84\x85-\xe3\x84\xaf]+|" RX_CJK_KANA,
 		"[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*"
 		"[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+" RX_CONTR "?"
@@ -171,7 +176,8 @@ static const char *const sets[SET_N][MAX_RX] = {
 	[SET_BAILINGMOE] = {
 		"'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])"
 		"|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
-		"| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+" },
+		"| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)"
+		"|\\s+" },
 	[SET_CHAMELEON] = {
 		"<sentinel:[0-9]+>", "(IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z",
 		"([\\t\\n]|    |  )", "\\p{N}", "[\\p{P}!-/:-@\\[-`{-~]",
@@ -289,6 +295,11 @@ static const struct pre_name names[] = {
 struct tok_pre {
 	int			 n_rx;
 	pcre2_code		*code[MAX_RX];
+	/* bytes a match can start with (NULL: any), and the shortest
+	 * match: pieces that cannot match skip the regex engine */
+	const uint8_t		*first[MAX_RX];
+	int			 uses_p[MAX_RX];	/* \p{..} in it */
+	uint32_t		 minlen[MAX_RX];
 	pcre2_match_data	*md;
 	pcre2_match_context	*mctx;
 	pcre2_jit_stack		*jit;
@@ -326,8 +337,9 @@ tokenizer_pre_flags(const char *pre, struct tok_pre_flags *f,
 
 /*
  * Rewrite \s and \S into llama.cpp's whitespace (ASCII; the subject has
- * every other whitespace code point replaced by U+000B). Returns a
- * malloc'd string or NULL.
+ * every other whitespace code point replaced by U+000B), and \p{Lu},
+ * \p{Ll}, \p{Lt}, \p{Lm}, \p{Lo} into \p{L}: llama.cpp's regex path
+ * knows letters only as one class. Returns a malloc'd string or NULL.
  */
 static char *
 rx_rewrite(const char *src)
@@ -357,6 +369,14 @@ rx_rewrite(const char *src)
 					dst[o++] = ']';
 				}
 				i++;
+				continue;
+			}
+			if (i + 5 < n && strncmp(src + i + 1, "p{L", 3) == 0 &&
+			    strchr("ultmo", src[i + 4]) != NULL &&
+			    src[i + 5] == '}') {
+				memcpy(dst + o, "\\p{L}", 5);
+				o += 5;
+				i += 5;
 				continue;
 			}
 			dst[o++] = src[i++];
@@ -409,6 +429,7 @@ tokenizer_pre_new(struct tok_pre **out, const char *pre, struct err *e)
 		int ecode;
 		char *rx = rx_rewrite(sets[pn->set][i]);
 
+		p->uses_p[i] = strstr(sets[pn->set][i], "\\p{") != NULL;
 		if (rx == NULL) {
 			tokenizer_pre_free(p);
 			return err_set(e, ERR_NOMEM, "out of memory");
@@ -430,6 +451,12 @@ tokenizer_pre_new(struct tok_pre **out, const char *pre, struct err *e)
 		p->n_rx = i + 1;
 		/* no JIT (e.g. SELinux) only costs speed */
 		(void)pcre2_jit_compile(p->code[i], PCRE2_JIT_COMPLETE);
+		if (pcre2_pattern_info(p->code[i], PCRE2_INFO_FIRSTBITMAP,
+		    &p->first[i]) != 0)
+			p->first[i] = NULL;
+		if (pcre2_pattern_info(p->code[i], PCRE2_INFO_MINLENGTH,
+		    &p->minlen[i]) != 0)
+			p->minlen[i] = 0;
 	}
 	p->md = pcre2_match_data_create(4, NULL);
 	p->mctx = pcre2_match_context_create(NULL);
@@ -469,15 +496,39 @@ u8len(unsigned char c)
 	return 4;
 }
 
-/* Split one piece [a, b) of subj with code into sc->cut[w]. */
+/* Whether regex r cannot match anywhere in s[0..n). */
 static int
-split_piece(struct tok_pre *p, pcre2_code *code, struct tok_scratch *sc,
-    int w, size_t *m, const char *subj, uint32_t a, uint32_t b,
-    struct err *e)
+cannot_match(const struct tok_pre *p, int r, const char *s, size_t n)
 {
+	const uint8_t *f = p->first[r];
+	size_t i;
+
+	if (n < p->minlen[r])
+		return 1;
+	if (f == NULL || p->minlen[r] == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (f[c >> 3] & (1u << (c & 7)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Split one piece [a, b) of subj with regex r into sc->cut[w]. */
+static int
+split_piece(struct tok_pre *p, int r, struct tok_scratch *sc, int w,
+    size_t *m, const char *subj, uint32_t a, uint32_t b, struct err *e)
+{
+	pcre2_code *code = p->code[r];
 	PCRE2_SIZE *ov, len = b - a, pos = 0, last = 0;
 	uint32_t opts = 0;
 	int rc;
+
+	if (cannot_match(p, r, subj + a, len))
+		return cut_push(sc, w, m, a, b) != 0 ?
+		    err_set(e, ERR_NOMEM, "out of memory") : 0;
 
 	while (pos <= len) {
 		rc = pcre2_match(code, (PCRE2_SPTR)(subj + a), len, pos,
@@ -522,7 +573,8 @@ split_piece(struct tok_pre *p, pcre2_code *code, struct tok_scratch *sc,
 
 int
 tokenizer_pre_split(struct tok_pre *p, struct tok_scratch *sc,
-    const char *subj, size_t len, int *which, size_t *n, struct err *e)
+    const char *subj, const char *subj_p, size_t len, int *which,
+    size_t *n, struct err *e)
 {
 	size_t cur_n = 0, m, j;
 	int cur = 0, r, rc;
@@ -536,7 +588,8 @@ tokenizer_pre_split(struct tok_pre *p, struct tok_scratch *sc,
 
 		m = 0;
 		for (j = 0; j < cur_n; j++) {
-			rc = split_piece(p, p->code[r], sc, w, &m, subj,
+			rc = split_piece(p, r, sc, w, &m,
+			    p->uses_p[r] ? subj_p : subj,
 			    sc->cut[cur][2 * j], sc->cut[cur][2 * j + 1], e);
 			if (rc != 0)
 				return rc;

@@ -99,9 +99,9 @@ lead_len(unsigned char c)
 	return lookup[c >> 4];
 }
 
-int
-tokenizer_spm_encode(struct tok *t, const char *s, size_t len,
-    struct tok_ids *out)
+/* Merge one segment s[0..len) and append its ids. */
+static int
+spm_segment(struct tok *t, const char *s, size_t len, struct tok_ids *out)
 {
 	struct tok_scratch *sc = &t->sc;
 	struct tok_sym *y;
@@ -114,8 +114,9 @@ tokenizer_spm_encode(struct tok *t, const char *s, size_t len,
 		return ERR_RANGE;
 	if (tokenizer_grow(&sc->sym, &sc->sym_cap, len, sizeof *sc->sym) != 0 ||
 	    tokenizer_grow(&sc->heap, &sc->heap_cap,
-	    (len * sizeof(struct spm_cand) + sizeof(struct tok_cand) - 1) /
-	    sizeof(struct tok_cand), sizeof(struct tok_cand)) != 0)
+	    ((2 * len + 2) * sizeof(struct spm_cand) +
+	    sizeof(struct tok_cand) - 1) / sizeof(struct tok_cand),
+	    sizeof(struct tok_cand)) != 0)
 		return ERR_NOMEM;
 	y = sc->sym;
 	h = (struct spm_cand *)(void *)sc->heap;
@@ -165,6 +166,49 @@ tokenizer_spm_encode(struct tok *t, const char *s, size_t len,
 			if (id >= 0 && tokenizer_ids_push(out, id) != 0)
 				return ERR_NOMEM;
 		}
+	}
+	return 0;
+}
+
+/*
+ * Cut the text before each U+2581 that no token glues to the byte before
+ * it (t->spm_glue) and that starts a character where the whole-text
+ * split would start one; merge the pieces alone, through the cache.
+ */
+int
+tokenizer_spm_encode(struct tok *t, const char *s, size_t len,
+    struct tok_ids *out)
+{
+	size_t pos = 0, start = 0, k, first;
+	uint64_t h;
+	int rc;
+
+	while (start < len) {
+		size_t end = len;
+
+		for (pos = start; pos < len; pos += k) {
+			k = lead_len((unsigned char)s[pos]);
+			if (k > len - pos)
+				k = len - pos;
+			if (pos > start && k == 3 &&
+			    memcmp(s + pos, "\xe2\x96\x81", 3) == 0 &&
+			    !t->spm_glue[(unsigned char)s[pos - 1]]) {
+				end = pos;
+				break;
+			}
+		}
+		rc = tokenizer_cache_get(t, s + start, end - start, &h, out);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			first = out->n;
+			if ((rc = spm_segment(t, s + start, end - start, out))
+			    != 0)
+				return rc;
+			tokenizer_cache_put(t, h, s + start, end - start,
+			    out->v + first, out->n - first);
+		}
+		start = end;
 	}
 	return 0;
 }

@@ -2,7 +2,7 @@
  * tokenizer-tbuiltin.c - the chat-template interpreter's built-ins:
  * jinja2 filters and tests, the Python str/dict/list methods templates
  * call, and the globals transformers provides (range, namespace, dict,
- * raise_exception, strftime_now).
+ * raise_exception, strftime_now) and jinja2's joiner and cycler.
  *
  * Each filter takes the value and its call arguments (positional, then
  * keyword names and values) and returns a new value or NULL after
@@ -11,8 +11,11 @@
  * Latin Extended-A, Greek and Cyrillic; whitespace is Python's
  * (str.isspace) set.
  */
+#include "config.h"	/* _GNU_SOURCE: memmem */
+
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,17 +264,13 @@ str_strip(struct tinterp *I, struct tval *s, struct tval *chars, int where)
 	return tstr(I, s->u.s.p + a, b - a);
 }
 
+/* Linear-time substring search (glibc's two-way memmem). */
 static const char *
 memfind(const char *h, size_t hn, const char *n, size_t nn)
 {
-	size_t i;
-
 	if (nn == 0)
 		return h;
-	for (i = 0; i + nn <= hn; i++)
-		if (h[i] == n[0] && memcmp(h + i, n, nn) == 0)
-			return h + i;
-	return NULL;
+	return memmem(h, hn, n, nn);
 }
 
 static const char *
@@ -310,7 +309,8 @@ str_split(struct tinterp *I, struct tval *s, struct tval *sep,
 		if (!right) {
 			while (max != 0 && (q = memfind(p, (size_t)(end - p),
 			    sep->u.s.p, sep->u.s.len)) != NULL) {
-				if (push(I, l, tstr(I, p, (size_t)(q - p))) != 0)
+				if (push(I, l, tstr(I, p,
+				    (size_t)(q - p))) != 0)
 					return NULL;
 				p = q + sep->u.s.len;
 				if (max > 0)
@@ -845,7 +845,7 @@ tbuiltin_percent(struct tinterp *I, struct tval *fmt, struct tval *av,
 			goto bad;
 		}
 	}
-	if (next < nargs && av->kind == TV_LIST && (av->flags & TVF_TUPLE)) {
+	if (next < nargs && av->kind != TV_DICT) {
 		tbuf_free(&b);
 		return terr(I, line, "not all arguments converted during "
 		    "string formatting");
@@ -997,7 +997,8 @@ m_dict(struct tinterp *I, struct tval *self, ARGS)
 		if ((c = tv_new(&I->a, TV_DICT)) == NULL)
 			return tnomem(I);
 		for (i = 0; i < d->u.d.n; i++)
-			if (tv_dict_put(&I->a, c, d->u.d.k[i], d->u.d.v[i]) != 0)
+			if (tv_dict_put(&I->a, c, d->u.d.k[i],
+			    d->u.d.v[i]) != 0)
 				return tnomem(I);
 		return c;
 	}
@@ -1143,9 +1144,9 @@ g_dictlike(struct tinterp *I, enum tv_kind kind, ARGS)
 		    "argument", kind == TV_NS ? "namespace()" : "dict()");
 	if (nargs == 1) {
 		if (args[0]->kind != TV_DICT)
-			return terr(I, I->line, "unsupported construct: %s from "
-			    "a %s", kind == TV_NS ? "namespace()" : "dict()",
-			    tv_type_name(args[0]));
+			return terr(I, I->line, "unsupported construct: "
+			    "%s from a %s", kind == TV_NS ? "namespace()" :
+			    "dict()", tv_type_name(args[0]));
 		for (i = 0; i < args[0]->u.d.n; i++)
 			if (tv_dict_put(&I->a, d, args[0]->u.d.k[i],
 			    args[0]->u.d.v[i]) != 0)
@@ -1193,6 +1194,7 @@ g_strftime(struct tinterp *I, struct tval *self, ARGS)
 	struct tval *f = arg(PASS, 0, "format");
 	char buf[512];
 	struct tm tm;
+	locale_t cloc;
 	size_t n;
 
 	if (need_str(I, f, "strftime_now() format") == NULL)
@@ -1201,14 +1203,124 @@ g_strftime(struct tinterp *I, struct tval *self, ARGS)
 		return terr(I, I->line, "strftime_now(): bad clock");
 	if (f->u.s.len == 0)
 		return f;
+	/* month and day names as Python prints them: the C locale's */
+	if ((cloc = newlocale(LC_TIME_MASK, "C", (locale_t)0)) == (locale_t)0)
+		return terr(I, I->line, "strftime_now(): no C locale");
 	/* the template chooses the format, as Python's strftime allows */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	n = strftime(buf, sizeof buf, f->u.s.p, &tm);
+	n = strftime_l(buf, sizeof buf, f->u.s.p, &tm, cloc);
 #pragma GCC diagnostic pop
+	freelocale(cloc);
 	if (n == 0)
 		return terr(I, I->line, "strftime_now(): format too long");
 	return tstr(I, buf, n);
+}
+
+static int
+ns_set(struct tinterp *I, struct tval *ns, const char *k, struct tval *v)
+{
+	struct tval *key = tstr(I, k, strlen(k));
+
+	if (key == NULL || v == NULL || tv_dict_put(&I->a, ns, key, v) != 0) {
+		tnomem(I);
+		return -1;
+	}
+	return 0;
+}
+
+static struct tval *
+fn_value(struct tinterp *I, tv_fn fn, struct tval *self, const char *name)
+{
+	struct tval *f = tv_new(&I->a, TV_FUNC);
+
+	if (f == NULL)
+		return tnomem(I);
+	f->u.fn.fn = fn;
+	f->u.fn.self = self;
+	f->u.fn.name = name;
+	return f;
+}
+
+/* joiner(sep=", "): "" on the first call, sep after. */
+static struct tval *
+joiner_call(struct tinterp *I, struct tval *self, ARGS)
+{
+	struct tval *used = tv_dict_gets(self, "used");
+
+	if (used != NULL && tv_truthy(used))
+		return tv_dict_gets(self, "sep");
+	if (ns_set(I, self, "used", tv_bool(&I->a, 1)) != 0)
+		return NULL;
+	return tstr(I, "", 0);
+}
+
+static struct tval *
+g_joiner(struct tinterp *I, struct tval *self, ARGS)
+{
+	struct tval *sep = arg(PASS, 0, "sep"), *st = tv_new(&I->a, TV_NS);
+
+	if (st == NULL)
+		return tnomem(I);
+	if (sep == NULL && (sep = tstr(I, ", ", 2)) == NULL)
+		return NULL;
+	if (ns_set(I, st, "sep", sep) != 0 ||
+	    ns_set(I, st, "used", tv_bool(&I->a, 0)) != 0)
+		return NULL;
+	return fn_value(I, joiner_call, st, "joiner");
+}
+
+/* cycler(*items): .next(), .reset(), .current */
+static struct tval *
+cycler_step(struct tinterp *I, struct tval *self, int64_t pos)
+{
+	struct tval *items = tv_dict_gets(self, "items");
+
+	if (ns_set(I, self, "pos", tv_int(&I->a, pos)) != 0 ||
+	    ns_set(I, self, "current", items->u.l.v[pos]) != 0)
+		return NULL;
+	return items->u.l.v[pos];
+}
+
+static struct tval *
+cycler_next(struct tinterp *I, struct tval *self, ARGS)
+{
+	struct tval *items = tv_dict_gets(self, "items");
+	struct tval *cur = tv_dict_gets(self, "current");
+	int64_t pos = tv_dict_gets(self, "pos")->u.i;
+
+	if (cycler_step(I, self, (pos + 1) % (int64_t)items->u.l.n) == NULL)
+		return NULL;
+	return cur;
+}
+
+static struct tval *
+cycler_reset(struct tinterp *I, struct tval *self, ARGS)
+{
+	if (cycler_step(I, self, 0) == NULL)
+		return NULL;
+	return tv_new(&I->a, TV_NONE) ?: tnomem(I);
+}
+
+static struct tval *
+g_cycler(struct tinterp *I, struct tval *self, ARGS)
+{
+	struct tval *st = tv_new(&I->a, TV_NS), *items = new_list(I);
+	size_t i;
+
+	if (st == NULL || items == NULL)
+		return tnomem(I);
+	if (nargs == 0)
+		return terr(I, I->line, "at least one item has to be provided");
+	for (i = 0; i < nargs; i++)
+		if (push(I, items, args[i]) != 0)
+			return NULL;
+	if (ns_set(I, st, "items", items) != 0 ||
+	    ns_set(I, st, "next", fn_value(I, cycler_next, st, "next")) != 0 ||
+	    ns_set(I, st, "reset", fn_value(I, cycler_reset, st,
+	    "reset")) != 0 || cycler_step(I, st, 0) == NULL)
+		return NULL;
+	return st;
 }
 
 struct tval *
@@ -1223,6 +1335,8 @@ tbuiltin_global(struct tinterp *I, const char *name)
 		{ "dict", g_dict },
 		{ "raise_exception", g_raise },
 		{ "strftime_now", g_strftime },
+		{ "joiner", g_joiner },
+		{ "cycler", g_cycler },
 		{ NULL, NULL }
 	};
 	struct tval *f;
@@ -1246,40 +1360,90 @@ tbuiltin_global(struct tinterp *I, const char *name)
 		size_t nargs, int line
 
 static int
-t_defined(TARGS) { return v->kind != TV_UNDEF; }
+t_defined(TARGS)
+{
+	return v->kind != TV_UNDEF;
+}
+
 static int
-t_undefined(TARGS) { return v->kind == TV_UNDEF; }
+t_undefined(TARGS)
+{
+	return v->kind == TV_UNDEF;
+}
+
 static int
-t_none(TARGS) { return v->kind == TV_NONE; }
+t_none(TARGS)
+{
+	return v->kind == TV_NONE;
+}
+
 static int
-t_string(TARGS) { return v->kind == TV_STR; }
+t_string(TARGS)
+{
+	return v->kind == TV_STR;
+}
+
 static int
-t_mapping(TARGS) { return v->kind == TV_DICT; }
+t_mapping(TARGS)
+{
+	return v->kind == TV_DICT;
+}
+
 static int
 t_iterable(TARGS)
 {
 	return v->kind == TV_STR || v->kind == TV_LIST || v->kind == TV_DICT ||
 	    v->kind == TV_UNDEF;
 }
+
 static int
-t_sequence(TARGS) { return t_iterable(I, v, args, nargs, line); }
+t_sequence(TARGS)
+{
+	return t_iterable(I, v, args, nargs, line) &&
+	    !(v->kind == TV_LIST && (v->flags & TVF_GEN));
+}
+
 static int
 t_number(TARGS)
 {
 	return v->kind == TV_INT || v->kind == TV_FLOAT || v->kind == TV_BOOL;
 }
+
 static int
-t_integer(TARGS) { return v->kind == TV_INT; }
+t_integer(TARGS)
+{
+	return v->kind == TV_INT;
+}
+
 static int
-t_float(TARGS) { return v->kind == TV_FLOAT; }
+t_float(TARGS)
+{
+	return v->kind == TV_FLOAT;
+}
+
 static int
-t_boolean(TARGS) { return v->kind == TV_BOOL; }
+t_boolean(TARGS)
+{
+	return v->kind == TV_BOOL;
+}
+
 static int
-t_true(TARGS) { return v->kind == TV_BOOL && v->u.b; }
+t_true(TARGS)
+{
+	return v->kind == TV_BOOL && v->u.b;
+}
+
 static int
-t_false(TARGS) { return v->kind == TV_BOOL && !v->u.b; }
+t_false(TARGS)
+{
+	return v->kind == TV_BOOL && !v->u.b;
+}
+
 static int
-t_callable(TARGS) { return v->kind == TV_FUNC || v->kind == TV_MACRO; }
+t_callable(TARGS)
+{
+	return v->kind == TV_FUNC || v->kind == TV_MACRO;
+}
 
 static int
 need1(struct tinterp *I, size_t nargs, int line, const char *t)
@@ -1298,6 +1462,7 @@ t_eq(TARGS)
 		return -1;
 	return tv_equal(v, args[0]);
 }
+
 static int
 t_ne(TARGS)
 {
@@ -1323,14 +1488,30 @@ t_order(TARGS, int want)
 	default: return c >= 0;
 	}
 }
+
 static int
-t_lt(TARGS) { return t_order(I, v, args, nargs, line, 0); }
+t_lt(TARGS)
+{
+	return t_order(I, v, args, nargs, line, 0);
+}
+
 static int
-t_le(TARGS) { return t_order(I, v, args, nargs, line, 1); }
+t_le(TARGS)
+{
+	return t_order(I, v, args, nargs, line, 1);
+}
+
 static int
-t_gt(TARGS) { return t_order(I, v, args, nargs, line, 2); }
+t_gt(TARGS)
+{
+	return t_order(I, v, args, nargs, line, 2);
+}
+
 static int
-t_ge(TARGS) { return t_order(I, v, args, nargs, line, 3); }
+t_ge(TARGS)
+{
+	return t_order(I, v, args, nargs, line, 3);
+}
 
 static int
 t_in(TARGS)
@@ -1359,35 +1540,84 @@ t_in(TARGS)
 	return -1;
 }
 
+/* value % m as Python computes it, for ints and floats; -1 on error */
+static int
+py_mod(struct tinterp *I, struct tval *v, struct tval *m, const char *t,
+    int line, double *out)
+{
+	double a, b, r;
+
+	if (!(v->kind == TV_INT || v->kind == TV_BOOL || v->kind == TV_FLOAT) ||
+	    !(m->kind == TV_INT || m->kind == TV_BOOL || m->kind == TV_FLOAT)) {
+		terr(I, line, "test '%s': unsupported operand types %s and %s",
+		    t, tv_type_name(v), tv_type_name(m));
+		return -1;
+	}
+	if (v->kind != TV_FLOAT && m->kind != TV_FLOAT) {
+		int64_t x = v->kind == TV_BOOL ? v->u.b : v->u.i;
+		int64_t y = m->kind == TV_BOOL ? m->u.b : m->u.i;
+
+		if (y == 0) {
+			terr(I, line, "integer division or modulo by zero");
+			return -1;
+		}
+		if (y == -1) {
+			*out = 0;
+			return 0;
+		}
+		x %= y;
+		if (x != 0 && ((x < 0) != (y < 0)))
+			x += y;
+		*out = (double)x;
+		return 0;
+	}
+	a = v->kind == TV_FLOAT ? v->u.f : v->kind == TV_BOOL ? v->u.b :
+	    (double)v->u.i;
+	b = m->kind == TV_FLOAT ? m->u.f : m->kind == TV_BOOL ? m->u.b :
+	    (double)m->u.i;
+	if (b == 0) {
+		terr(I, line, "float modulo");
+		return -1;
+	}
+	r = fmod(a, b);
+	if (r != 0 && ((r < 0) != (b < 0)))
+		r += b;
+	*out = r;
+	return 0;
+}
+
 static int
 t_parity(struct tinterp *I, struct tval *v, int line, int odd)
 {
-	if (v->kind != TV_INT && v->kind != TV_BOOL) {
-		terr(I, line, "test '%s' needs an integer, not %s",
-		    odd ? "odd" : "even", tv_type_name(v));
+	struct tval two = { .kind = TV_INT, .u.i = 2 };
+	double r;
+
+	if (py_mod(I, v, &two, odd ? "odd" : "even", line, &r) != 0)
 		return -1;
-	}
-	return (int)(((v->kind == TV_BOOL ? v->u.b : v->u.i) & 1) == odd);
+	return odd ? r == 1 : r == 0;
 }
+
 static int
-t_odd(TARGS) { return t_parity(I, v, line, 1); }
+t_odd(TARGS)
+{
+	return t_parity(I, v, line, 1);
+}
+
 static int
-t_even(TARGS) { return t_parity(I, v, line, 0); }
+t_even(TARGS)
+{
+	return t_parity(I, v, line, 0);
+}
 
 static int
 t_divisibleby(TARGS)
 {
-	int64_t a, b;
+	double r;
 
 	if (need1(I, nargs, line, "divisibleby") != 0 ||
-	    need_int(I, v, "divisibleby value", &a) != 0 ||
-	    need_int(I, args[0], "divisibleby argument", &b) != 0)
+	    py_mod(I, v, args[0], "divisibleby", line, &r) != 0)
 		return -1;
-	if (b == 0) {
-		terr(I, line, "integer division or modulo by zero");
-		return -1;
-	}
-	return b == -1 || a % b == 0;
+	return r == 0;
 }
 
 static int
@@ -1402,30 +1632,30 @@ t_sameas(TARGS)
 	return v == args[0];
 }
 
+/* lower/upper: str(value).islower() / .isupper() */
 static int
 t_lower(TARGS)
 {
-	struct tval *r;
+	struct tval *r, *s = tv_to_str(I, v);
 
-	if (v->kind != TV_STR)
-		return 0;
-	r = str_pred(I, v, 5);
+	r = s == NULL ? NULL : str_pred(I, s, 5);
 	return r == NULL ? -1 : r->u.b;
 }
 
 static int
 t_upper(TARGS)
 {
-	struct tval *r;
+	struct tval *r, *s = tv_to_str(I, v);
 
-	if (v->kind != TV_STR)
-		return 0;
-	r = str_pred(I, v, 4);
+	r = s == NULL ? NULL : str_pred(I, s, 4);
 	return r == NULL ? -1 : r->u.b;
 }
 
 static int
-t_escaped(TARGS) { return v->kind == TV_STR && (v->flags & TVF_SAFE); }
+t_escaped(TARGS)
+{
+	return v->kind == TV_STR && (v->flags & TVF_SAFE);
+}
 
 static const struct {
 	const char	*name;
@@ -1527,7 +1757,12 @@ f_length(FARGS)
 
 	switch (v->kind) {
 	case TV_STR: n = (int64_t)tv_utf8_len(v->u.s.p, v->u.s.len); break;
-	case TV_LIST: n = (int64_t)v->u.l.n; break;
+	case TV_LIST:
+		if (v->flags & TVF_GEN)
+			return terr(I, line, "object of type 'generator' has "
+			    "no len()");
+		n = (int64_t)v->u.l.n;
+		break;
 	case TV_DICT:
 	case TV_NS: n = (int64_t)v->u.d.n; break;
 	case TV_UNDEF: n = 0; break;
@@ -1609,11 +1844,17 @@ f_trim(FARGS)
 static struct tval *
 f_items(FARGS)
 {
+	struct tval *l;
+
 	if (v->kind == TV_UNDEF)
-		return new_list(I);
-	if (v->kind != TV_DICT)
+		l = new_list(I);
+	else if (v->kind != TV_DICT)
 		return terr(I, line, "Can only get item pairs from a mapping.");
-	return dict_items(I, v, 0);
+	else
+		l = dict_items(I, v, 0);
+	if (l != NULL)
+		l->flags |= TVF_GEN;
+	return l;
 }
 
 static struct tval *
@@ -1675,17 +1916,33 @@ select_common(FARGS, int attr, int keep)
 		if (r == keep && push(I, l, x) != 0)
 			return NULL;
 	}
+	l->flags |= TVF_GEN;
 	return l;
 }
 
 static struct tval *
-f_select(FARGS) { return select_common(I, v, PASS, line, 0, 1); }
+f_select(FARGS)
+{
+	return select_common(I, v, PASS, line, 0, 1);
+}
+
 static struct tval *
-f_reject(FARGS) { return select_common(I, v, PASS, line, 0, 0); }
+f_reject(FARGS)
+{
+	return select_common(I, v, PASS, line, 0, 0);
+}
+
 static struct tval *
-f_selectattr(FARGS) { return select_common(I, v, PASS, line, 1, 1); }
+f_selectattr(FARGS)
+{
+	return select_common(I, v, PASS, line, 1, 1);
+}
+
 static struct tval *
-f_rejectattr(FARGS) { return select_common(I, v, PASS, line, 1, 0); }
+f_rejectattr(FARGS)
+{
+	return select_common(I, v, PASS, line, 1, 0);
+}
 
 static struct tval *
 f_map(FARGS)
@@ -1718,6 +1975,7 @@ f_map(FARGS)
 		if (x == NULL || push(I, l, x) != 0)
 			return NULL;
 	}
+	l->flags |= TVF_GEN;
 	return l;
 }
 
@@ -1750,7 +2008,11 @@ f_first(FARGS)
 static struct tval *
 f_last(FARGS)
 {
-	struct tval *items = titems(I, v, line);
+	struct tval *items;
+
+	if (v->kind == TV_LIST && (v->flags & TVF_GEN))
+		return terr(I, line, "'generator' object is not reversible");
+	items = titems(I, v, line);
 
 	if (items == NULL)
 		return NULL;
@@ -1766,10 +2028,18 @@ f_casefn(FARGS, int mode)
 
 	return s == NULL ? NULL : str_case(I, s, mode);
 }
+
 static struct tval *
-f_lower(FARGS) { return f_casefn(I, v, PASS, line, 0); }
+f_lower(FARGS)
+{
+	return f_casefn(I, v, PASS, line, 0);
+}
+
 static struct tval *
-f_upper(FARGS) { return f_casefn(I, v, PASS, line, 1); }
+f_upper(FARGS)
+{
+	return f_casefn(I, v, PASS, line, 1);
+}
 /* jinja2's title: words start after "-", whitespace, "(", "{", "[", "<". */
 static struct tval *
 f_title(FARGS)
@@ -1796,8 +2066,12 @@ f_title(FARGS)
 	}
 	return from_buf(I, &b);
 }
+
 static struct tval *
-f_capitalize(FARGS) { return f_casefn(I, v, PASS, line, 3); }
+f_capitalize(FARGS)
+{
+	return f_casefn(I, v, PASS, line, 3);
+}
 
 static struct tval *
 f_replace(FARGS)
@@ -1983,6 +2257,8 @@ f_indent(FARGS)
 		memset(ind, ' ', (size_t)w);
 		il = (size_t)w;
 	}
+	if (v->kind == TV_UNDEF)	/* jinja2 adds "\n" to it: fails */
+		return tundef_fail(I, v);
 	if ((s = tv_to_str(I, v)) == NULL)
 		return NULL;
 	/* s + "\n", then splitlines */
@@ -2140,6 +2416,7 @@ f_unique(FARGS)
 		if (push(I, seen, k) != 0 || push(I, l, items->u.l.v[i]) != 0)
 			return NULL;
 	}
+	l->flags |= TVF_GEN;
 	return l;
 }
 
@@ -2168,6 +2445,7 @@ f_reverse(FARGS)
 	for (i = items->u.l.n; i-- > 0;)
 		if (push(I, l, items->u.l.v[i]) != 0)
 			return NULL;
+	l->flags |= TVF_GEN;	/* a reverse iterator */
 	return l;
 }
 
@@ -2234,6 +2512,7 @@ f_batch(FARGS)
 		while ((int64_t)cur->u.l.n < n)
 			if (push(I, cur, fill) != 0)
 				return NULL;
+	l->flags |= TVF_GEN;
 	return l;
 }
 
@@ -2310,10 +2589,18 @@ minmax(FARGS, int want_max)
 		return tundef(I, "No aggregated item, sequence was empty.");
 	return best;
 }
+
 static struct tval *
-f_min(FARGS) { return minmax(I, v, PASS, line, 0); }
+f_min(FARGS)
+{
+	return minmax(I, v, PASS, line, 0);
+}
+
 static struct tval *
-f_max(FARGS) { return minmax(I, v, PASS, line, 1); }
+f_max(FARGS)
+{
+	return minmax(I, v, PASS, line, 1);
+}
 
 static struct tval *
 f_escape(FARGS)

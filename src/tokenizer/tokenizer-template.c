@@ -10,13 +10,18 @@
  * items, obj[key] the reverse; mutating methods are refused). Scopes:
  * the template's top level, a fresh scope per loop iteration (so a set
  * inside a loop does not leak out; namespace() objects carry state
- * out), and per macro call (a macro sees its arguments and the
- * top-level variables at call time).
+ * out), and per macro call (a macro sees its arguments, varargs and
+ * kwargs when it uses them, and the top-level variables at call time;
+ * the body of a {% call %} block, called as caller(), sees the scope it
+ * is written in). Filters that return generators in jinja2 (select,
+ * map, ...) return lists flagged as generators: always true, no len().
  *
  * Limits keep hostile templates in check: all values live in one arena
  * with a byte cap, output is capped, loop iterations and calls are
  * counted, and macro recursion is bounded. Errors name the line.
  */
+#include "config.h"	/* _GNU_SOURCE: memmem */
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,10 +30,13 @@
 
 #include "tokenizer/tokenizer-int.h"
 
-#define ARENA_LIMIT	(512u * 1024u * 1024u)
+#define ARENA_LIMIT	(256u * 1024u * 1024u)
 #define OUTPUT_DEFAULT	(16u * 1024u * 1024u)
 #define STEPS_MAX	2000000L
 #define CALL_DEPTH_MAX	100
+#define NEST_MAX	3000
+#define MACRO_VARARGS	1	/* tnode.op of a macro */
+#define MACRO_KWARGS	2
 
 enum { CTL_NONE, CTL_BREAK, CTL_CONTINUE };
 
@@ -235,6 +243,8 @@ tgetitem(struct tinterp *I, struct tval *obj, struct tval *key, int line)
 			return tgetattr(I, obj, key->u.s.p, key->u.s.len, line);
 		return tundef(I, "'dict object' has no item");
 	}
+	if (obj->kind == TV_LIST && (obj->flags & TVF_GEN))
+		return tundef(I, "'generator' object is not subscriptable");
 	if ((obj->kind == TV_LIST || obj->kind == TV_STR) &&
 	    (key->kind == TV_INT || key->kind == TV_BOOL)) {
 		i = key->kind == TV_BOOL ? key->u.b : key->u.i;
@@ -261,7 +271,7 @@ tgetitem(struct tinterp *I, struct tval *obj, struct tval *key, int line)
 
 /* ---- evaluation ---- */
 
-struct tval *eval(struct tinterp *I, const struct tnode *n);
+static struct tval *eval(struct tinterp *I, const struct tnode *n);
 
 static struct tval *
 lookup_in(struct tinterp *I, struct tscope *sc, const char *name, int line)
@@ -384,12 +394,16 @@ capture(struct tinterp *I, const struct tnlist *body)
 {
 	struct tbuf b = { 0 }, *saved = I->out;
 	struct tval *r = NULL;
+	size_t live = I->live;
 	int rc;
 
-	b.limit = I->max_out;
+	/* all the buffers being filled at once stay within max_out */
+	I->live += saved->len;
+	b.limit = I->live < I->max_out ? I->max_out - I->live : 1;
 	I->out = &b;
 	rc = exec_body(I, body);
 	I->out = saved;
+	I->live = live;
 	if (rc == 0) {
 		if (b.failed)
 			r = tbuf_fail(I, &b);
@@ -406,26 +420,31 @@ call_macro(struct tinterp *I, struct tval *m, struct tval **args,
 {
 	const struct tnode *mn = m->u.m.node;
 	struct tscope *sc, *saved;
-	struct tval *v, *r;
+	struct tval *v, *r, *caller = I->caller;
 	size_t i, k;
 	int ctl;
 
-	if (nargs > mn->args.n)
+	I->caller = NULL;	/* only for this call */
+
+	if (nargs > mn->args.n && !(mn->op & MACRO_VARARGS))
 		return terr(I, line, "macro '%s' takes not more than %zu "
 		    "argument(s)", mn->name, mn->args.n);
 	if (I->depth >= CALL_DEPTH_MAX)
 		return terr(I, line, "macro calls nested too deeply (more "
 		    "than %d)", CALL_DEPTH_MAX);
-	if ((sc = new_scope(I, I->root)) == NULL)
+	if ((sc = new_scope(I, m->u.m.closure ? m->u.m.closure :
+	    I->root)) == NULL)
+		return NULL;
+	if (caller != NULL && bind(I, sc, "caller", caller) != 0)
 		return NULL;
 	for (k = 0; k < nkw; k++) {
 		for (i = 0; i < mn->args.n; i++)
 			if (strcmp(mn->args.v[i]->name, kwn[k]) == 0)
 				break;
-		if (i == mn->args.n)
+		if (i == mn->args.n && !(mn->op & MACRO_KWARGS))
 			return terr(I, line, "macro '%s' has no argument "
 			    "named '%s'", mn->name, kwn[k]);
-		if (i < nargs)
+		if (i < mn->args.n && i < nargs)
 			return terr(I, line, "macro '%s' got multiple values "
 			    "for argument '%s'", mn->name, kwn[k]);
 	}
@@ -450,6 +469,32 @@ call_macro(struct tinterp *I, struct tval *m, struct tval **args,
 			break;
 		if (bind(I, sc, mn->args.v[i]->name, v) != 0)
 			break;
+	}
+	/* jinja2's varargs (extra positional) and kwargs (extra keyword) */
+	if (!I->failed && (mn->op & MACRO_VARARGS)) {
+		if ((v = tv_new(&I->a, TV_LIST)) == NULL)
+			tnomem(I);
+		else {
+			v->flags = TVF_TUPLE;
+			for (i = mn->args.n; i < nargs; i++)
+				if (tv_list_push(&I->a, v, args[i]) != 0)
+					tnomem(I);
+			bind(I, sc, "varargs", v);
+		}
+	}
+	if (!I->failed && (mn->op & MACRO_KWARGS)) {
+		if ((v = tv_new(&I->a, TV_DICT)) == NULL)
+			tnomem(I);
+		for (k = 0; v != NULL && k < nkw; k++) {
+			for (i = 0; i < mn->args.n; i++)
+				if (strcmp(mn->args.v[i]->name, kwn[k]) == 0)
+					break;
+			if (i == mn->args.n && bind(I, &(struct tscope){ v,
+			    NULL }, kwn[k], kwv[k]) != 0)
+				break;
+		}
+		if (v != NULL)
+			bind(I, sc, "kwargs", v);
 	}
 	if (I->failed) {
 		I->scope = saved;
@@ -554,12 +599,8 @@ contains(struct tinterp *I, struct tval *x, struct tval *c, int line)
 		}
 		if (x->u.s.len == 0)
 			return 1;
-		if (x->u.s.len > c->u.s.len)
-			return 0;
-		for (i = 0; i + x->u.s.len <= c->u.s.len; i++)
-			if (memcmp(c->u.s.p + i, x->u.s.p, x->u.s.len) == 0)
-				return 1;
-		return 0;
+		return memmem(c->u.s.p, c->u.s.len, x->u.s.p,
+		    x->u.s.len) != NULL;
 	case TV_LIST:
 		for (i = 0; i < c->u.l.n; i++)
 			if (tv_equal(x, c->u.l.v[i]))
@@ -630,8 +671,8 @@ concat_str(struct tinterp *I, const struct tval *a, const struct tval *b)
 	char *p;
 
 	if (a->u.s.len + b->u.s.len > I->max_out)
-		return terr(I, I->line, "string is larger than the limit of %zu "
-		    "bytes", I->max_out);
+		return terr(I, I->line, "string is larger than the limit "
+		    "of %zu bytes", I->max_out);
 	if ((r = tv_new(&I->a, TV_STR)) == NULL ||
 	    (p = tarena_alloc(&I->a, a->u.s.len + b->u.s.len + 1)) == NULL)
 		return tnomem(I);
@@ -662,7 +703,8 @@ repeat(struct tinterp *I, struct tval *seq, int64_t k)
 		for (j = 0; j < k; j++)
 			if (tbuf_add(&b, seq->u.s.p, n) != 0)
 				break;
-		r = b.failed ? tbuf_fail(I, &b) : tstr(I, b.p ? b.p : "", b.len);
+		r = b.failed ? tbuf_fail(I, &b) :
+		    tstr(I, b.p ? b.p : "", b.len);
 		tbuf_free(&b);
 		return r;
 	}
@@ -786,7 +828,8 @@ binop(struct tinterp *I, int op, struct tval *a, struct tval *b, int line)
 		return r;
 	}
 	if (op == OP_ADD && a->kind == TV_LIST && b->kind == TV_LIST &&
-	    (a->flags & TVF_TUPLE) == (b->flags & TVF_TUPLE)) {
+	    (a->flags & TVF_TUPLE) == (b->flags & TVF_TUPLE) &&
+	    !((a->flags | b->flags) & TVF_GEN)) {
 		if ((r = tv_new(&I->a, TV_LIST)) == NULL)
 			return tnomem(I);
 		r->flags = a->flags & TVF_TUPLE;
@@ -798,11 +841,11 @@ binop(struct tinterp *I, int op, struct tval *a, struct tval *b, int line)
 				return tnomem(I);
 		return r;
 	}
-	if (op == OP_MUL && (a->kind == TV_STR || a->kind == TV_LIST) &&
-	    is_int_like(b))
+	if (op == OP_MUL && (a->kind == TV_STR || (a->kind == TV_LIST &&
+	    !(a->flags & TVF_GEN))) && is_int_like(b))
 		return repeat(I, a, ival(b));
-	if (op == OP_MUL && (b->kind == TV_STR || b->kind == TV_LIST) &&
-	    is_int_like(a))
+	if (op == OP_MUL && (b->kind == TV_STR || (b->kind == TV_LIST &&
+	    !(b->flags & TVF_GEN))) && is_int_like(a))
 		return repeat(I, b, ival(a));
 	if (op == OP_MOD && a->kind == TV_STR)
 		return tbuiltin_percent(I, a, b, line);
@@ -891,6 +934,9 @@ eval_slice(struct tinterp *I, const struct tnode *n)
 	I->line = n->line;
 	if (obj->kind == TV_UNDEF)
 		return tundef_fail(I, obj);
+	if (obj->kind == TV_LIST && (obj->flags & TVF_GEN))
+		return terr(I, n->line, "'generator' object is not "
+		    "subscriptable");
 	if (obj->kind == TV_LIST) {
 		if (slice_bounds(I, n, (int64_t)obj->u.l.n, &st, &sp, &k) != 0)
 			return NULL;
@@ -898,12 +944,13 @@ eval_slice(struct tinterp *I, const struct tnode *n)
 			return tnomem(I);
 		r->flags = obj->flags & TVF_TUPLE;
 		for (j = 0; j < k; j++)
-			if (tv_list_push(&I->a, r, obj->u.l.v[st + j * sp]) != 0)
+			if (tv_list_push(&I->a, r,
+			    obj->u.l.v[st + j * sp]) != 0)
 				return tnomem(I);
 		return r;
 	}
-	if (obj->kind != TV_STR)
-		return tundef(I, "'%s' object is not subscriptable",
+	if (obj->kind != TV_STR)	/* jinja2 slices with Python's [] */
+		return terr(I, n->line, "'%s' object is not subscriptable",
 		    tv_type_name(obj));
 	/* code point offsets */
 	m = tv_utf8_len(obj->u.s.p, obj->u.s.len);
@@ -980,8 +1027,8 @@ apply_chain(struct tinterp *I, const struct tnode *n, struct tval *v)
 	return apply_filter(I, n, v);
 }
 
-struct tval *
-eval(struct tinterp *I, const struct tnode *n)
+static struct tval *
+eval_node(struct tinterp *I, const struct tnode *n)
 {
 	struct tval *a, *b, *r, **args, **kwv;
 	size_t i;
@@ -1133,6 +1180,35 @@ eval(struct tinterp *I, const struct tnode *n)
 	default:
 		return terr(I, n->line, "statement used as an expression");
 	}
+}
+
+/*
+ * Evaluation and execution recurse over the tree and through macro
+ * calls; the total depth is bounded so no template can exhaust the
+ * C stack.
+ */
+static int
+deeper(struct tinterp *I, int line)
+{
+	if (++I->nest > NEST_MAX) {
+		I->nest--;
+		terr(I, line, "template nested too deeply (expressions, "
+		    "blocks and macro calls more than %d deep)", NEST_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static struct tval *
+eval(struct tinterp *I, const struct tnode *n)
+{
+	struct tval *v;
+
+	if (deeper(I, n->line) != 0)
+		return NULL;
+	v = eval_node(I, n);
+	I->nest--;
+	return v;
 }
 
 /* ---- statements ---- */
@@ -1294,8 +1370,22 @@ exec_for(struct tinterp *I, const struct tnode *n)
 	return rc;
 }
 
+static int exec_node_(struct tinterp *I, const struct tnode *n);
+
 static int
 exec_node(struct tinterp *I, const struct tnode *n)
+{
+	int rc;
+
+	if (deeper(I, n->line) != 0)
+		return -1;
+	rc = exec_node_(I, n);
+	I->nest--;
+	return rc;
+}
+
+static int
+exec_node_(struct tinterp *I, const struct tnode *n)
 {
 	struct tval *v, *m;
 	struct tscope *outer, *sc;
@@ -1332,6 +1422,28 @@ exec_node(struct tinterp *I, const struct tnode *n)
 			return tnomem(I), -1;
 		m->u.m.node = n;
 		return bind(I, I->scope, n->name, m);
+	case N_CALLBLK: {
+		/* the body is caller(), seeing the scope it is written in */
+		struct tval *f, **args, **kwv;
+
+		if ((m = tv_new(&I->a, TV_MACRO)) == NULL)
+			return tnomem(I), -1;
+		m->u.m.node = n;
+		m->u.m.closure = I->scope;
+		if ((f = eval(I, n->a->a)) == NULL ||
+		    eval_args(I, n->a, &args, &kwv) != 0)
+			return -1;
+		if (f->kind != TV_MACRO)
+			return terr(I, n->line, "{%% call %%} needs a macro, "
+			    "not %s", tv_type_name(f)), -1;
+		I->caller = m;
+		v = tcall(I, f, args, n->a->args.n, n->a->kwn, kwv,
+		    n->a->kwv.n, n->line);
+		I->caller = NULL;
+		if (v == NULL)
+			return -1;
+		return out_val(I, v);
+	}
 	case N_BREAK:
 		I->ctl = CTL_BREAK;
 		return 0;
@@ -1370,32 +1482,31 @@ exec_node(struct tinterp *I, const struct tnode *n)
 
 static int check_list(const struct tnlist *l, int in_loop, struct err *e);
 
-static int
-mentions_list(const struct tnlist *l);
+static int mentions_list(const struct tnlist *l, const char *name);
 
-/* Does the subtree read the variable "loop"? */
+/* Does the subtree read the variable name (not counting macros)? */
 static int
-mentions_loop(const struct tnode *n)
+mentions(const struct tnode *n, const char *name)
 {
 	if (n == NULL)
 		return 0;
-	if (n->kind == N_NAME && strcmp(n->name, "loop") == 0)
+	if (n->kind == N_NAME && strcmp(n->name, name) == 0)
 		return 1;
 	if (n->kind == N_MACRO)
 		return 0;
-	return mentions_loop(n->a) || mentions_loop(n->b) ||
-	    mentions_loop(n->c) || mentions_loop(n->d) ||
-	    mentions_list(&n->args) || mentions_list(&n->kwv) ||
-	    mentions_list(&n->body) || mentions_list(&n->ebody);
+	return mentions(n->a, name) || mentions(n->b, name) ||
+	    mentions(n->c, name) || mentions(n->d, name) ||
+	    mentions_list(&n->args, name) || mentions_list(&n->kwv, name) ||
+	    mentions_list(&n->body, name) || mentions_list(&n->ebody, name);
 }
 
 static int
-mentions_list(const struct tnlist *l)
+mentions_list(const struct tnlist *l, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		if (mentions_loop(l->v[i]))
+		if (mentions(l->v[i], name))
 			return 1;
 	return 0;
 }
@@ -1415,11 +1526,15 @@ check_node(const struct tnode *n, int in_loop, struct err *e)
 		return err_set(e, ERR_TEMPLATE, "template line %d: '%s' "
 		    "outside of a loop", n->line, n->kind == N_BREAK ?
 		    "break" : "continue");
-	if (n->kind == N_MACRO)
+	if (n->kind == N_MACRO || n->kind == N_CALLBLK)
 		in_loop = 0;
 	if (n->kind == N_FOR)
-		((struct tnode *)n)->op = mentions_list(&n->body) ||
-		    mentions_list(&n->ebody);
+		((struct tnode *)n)->op = mentions_list(&n->body, "loop") ||
+		    mentions_list(&n->ebody, "loop");
+	if (n->kind == N_MACRO || n->kind == N_CALLBLK)	/* *args, **kw */
+		((struct tnode *)n)->op =
+		    (mentions_list(&n->body, "varargs") ? MACRO_VARARGS : 0) |
+		    (mentions_list(&n->body, "kwargs") ? MACRO_KWARGS : 0);
 	if (check_node(n->a, in_loop, e) != 0 ||
 	    check_node(n->b, in_loop, e) != 0 ||
 	    check_node(n->c, in_loop, e) != 0 ||
@@ -1547,27 +1662,21 @@ tokenizer_template_render_vars(const struct tokenizer_template *t,
 }
 
 int
-tokenizer_template_render(const char *tmpl,
+tokenizer_template_render_msgs(const struct tokenizer_template *t,
     const struct tokenizer_chat_msg *msgs, size_t n,
     const struct tokenizer_template_opts *opts, char **out, size_t *len,
     struct err *e)
 {
-	struct tokenizer_template *t;
 	struct tokenizer_tvars *v;
 	struct tokenizer_tval *list, *m;
 	size_t i;
-	int rc;
+	int rc = 0;
 
 	*out = NULL;
 	*len = 0;
-	if ((rc = tokenizer_template_compile(tmpl, strlen(tmpl), &t, e)) != 0)
-		return rc;
-	if ((v = tokenizer_tvars_new()) == NULL) {
-		tokenizer_template_free(t);
+	if ((v = tokenizer_tvars_new()) == NULL)
 		return err_set(e, ERR_NOMEM, "template: out of memory");
-	}
 	list = tokenizer_tvars_list(v);
-	rc = 0;
 	for (i = 0; i < n && rc == 0; i++) {
 		const char *c = msgs[i].content ? msgs[i].content : "";
 		const char *r = msgs[i].role ? msgs[i].role : "";
@@ -1589,6 +1698,23 @@ tokenizer_template_render(const char *tmpl,
 	else
 		rc = tokenizer_template_render_vars(t, v, opts, out, len, e);
 	tokenizer_tvars_free(v);
+	return rc;
+}
+
+int
+tokenizer_template_render(const char *tmpl,
+    const struct tokenizer_chat_msg *msgs, size_t n,
+    const struct tokenizer_template_opts *opts, char **out, size_t *len,
+    struct err *e)
+{
+	struct tokenizer_template *t;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = tokenizer_template_compile(tmpl, strlen(tmpl), &t, e)) != 0)
+		return rc;
+	rc = tokenizer_template_render_msgs(t, msgs, n, opts, out, len, e);
 	tokenizer_template_free(t);
 	return rc;
 }

@@ -16,11 +16,12 @@
  * filters and tests bound to the primary with its attribute, item,
  * slice and call postfixes. Statements: if/elif/else, for (tuple
  * targets, "if" filter, else), set (plain, tuple, ns.attr, block),
- * macro, break/continue, filter blocks, generation and with blocks.
- * Anything else is rejected with its name and line. Nesting depth is
- * bounded so hostile input cannot exhaust the stack.
+ * macro, call (caller()), break/continue, filter blocks, generation and
+ * with blocks. Anything else (include, extends, import, block, recursive
+ * loops, ...) is rejected with its name and line. Nesting depth, flat
+ * operator and filter chains included, is bounded so hostile input
+ * cannot exhaust the stack.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +30,38 @@
 
 #include "tokenizer/tokenizer-int.h"
 
-#define PARSE_DEPTH_MAX	128
+#define PARSE_DEPTH_MAX	256
+
+/* ASCII classes, independent of the C locale (as jinja2's lexer). */
+static inline int
+a_isdigit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int
+a_isalpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline int
+a_isalnum(int c)
+{
+	return a_isalpha(c) || a_isdigit(c);
+}
+
+static inline int
+a_isxdigit(int c)
+{
+	return a_isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static inline int
+a_tolower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
 
 enum {
 	TK_TEXT, TK_VBEGIN, TK_VEND, TK_BBEGIN, TK_BEND, TK_NAME, TK_STR,
@@ -176,14 +208,17 @@ lex_string(struct parser *p, struct ttok *t, const char *s, size_t n)
 			dig = c == 'x' ? 2 : c == 'u' ? 4 : 8;
 			cp = 0;
 			for (k = 1; k <= (size_t)dig; k++) {
-				if (i + k >= n || !isxdigit((unsigned char)s[i + k])) {
+				if (i + k >= n ||
+				    !a_isxdigit((unsigned char)s[i + k])) {
 					tbuf_free(&b);
 					return perr(p, t->line, "%s",
-					    "truncated \\x/\\u escape in string");
+					    "truncated \\x/\\u escape in "
+					    "string");
 				}
 				c = s[i + k];
-				cp = cp * 16 + (uint32_t)(isdigit((unsigned char)c) ?
-				    c - '0' : (tolower((unsigned char)c) - 'a' + 10));
+				cp = cp * 16 + (uint32_t)(a_isdigit(
+				    (unsigned char)c) ? c - '0' :
+				    (a_tolower((unsigned char)c) - 'a' + 10));
 			}
 			i += (size_t)dig;
 			if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) {
@@ -196,9 +231,10 @@ lex_string(struct parser *p, struct ttok *t, const char *s, size_t n)
 		default:
 			if (c >= '0' && c <= '7') {
 				cp = 0;
-				for (k = 0; k < 3 && i + k < n && s[i + k] >= '0' &&
-				    s[i + k] <= '7'; k++)
-					cp = cp * 8 + (uint32_t)(s[i + k] - '0');
+				for (k = 0; k < 3 && i + k < n &&
+				    s[i + k] >= '0' && s[i + k] <= '7'; k++)
+					cp = cp * 8 +
+					    (uint32_t)(s[i + k] - '0');
 				i += k - 1;
 				r = tv_utf8_put(&b, cp);
 			} else {
@@ -244,8 +280,8 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 			return perr(p, startline, "%s", block ?
 			    "unterminated '{%' tag" : "unterminated '{{' tag");
 		/* end of tag, unless inside brackets: {{ {'a': {}} }} */
-		if (depth == 0 && s[i] == '-' && n - i >= 3 && s[i + 1] == close &&
-		    s[i + 2] == '}') {
+		if (depth == 0 && s[i] == '-' && n - i >= 3 &&
+		    s[i + 1] == close && s[i + 2] == '}') {
 			i += 3;
 			while (i < n && is_ws(s[i])) {
 				if (s[i] == '\n')
@@ -274,28 +310,28 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 			goto done;
 		}
 		st = i;
-		if (isalpha((unsigned char)s[i]) || s[i] == '_') {
-			while (i < n && (isalnum((unsigned char)s[i]) ||
+		if (a_isalpha((unsigned char)s[i]) || s[i] == '_') {
+			while (i < n && (a_isalnum((unsigned char)s[i]) ||
 			    s[i] == '_'))
 				i++;
 			if ((t = push_tok(p, TK_NAME, *line)) == NULL)
 				return ERR_NOMEM;
 			t->s = s + st;
 			t->len = i - st;
-		} else if (isdigit((unsigned char)s[i])) {
+		} else if (a_isdigit((unsigned char)s[i])) {
 			char num[64];
 			size_t k = 0;
 			int isf = 0;
 
-			while (i < n && (isdigit((unsigned char)s[i]) ||
+			while (i < n && (a_isdigit((unsigned char)s[i]) ||
 			    s[i] == '_'))
 				i++;
 			if (i + 1 < n && s[i] == '.' &&
-			    isdigit((unsigned char)s[i + 1]) &&
+			    a_isdigit((unsigned char)s[i + 1]) &&
 			    !(st > 0 && s[st - 1] == '.')) {
 				isf = 1;
 				i++;
-				while (i < n && (isdigit((unsigned char)s[i]) ||
+				while (i < n && (a_isdigit(s[i]) ||
 				    s[i] == '_'))
 					i++;
 			}
@@ -305,10 +341,11 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 
 				if (j < n && (s[j] == '+' || s[j] == '-'))
 					j++;
-				if (j < n && isdigit((unsigned char)s[j])) {
+				if (j < n && a_isdigit((unsigned char)s[j])) {
 					isf = 1;
 					i = j;
-					while (i < n && isdigit((unsigned char)s[i]))
+					while (i < n &&
+					    a_isdigit((unsigned char)s[i]))
 						i++;
 				}
 			}
@@ -325,8 +362,8 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 			else
 				t->i = strtoll(num, &end, 10);
 			if (errno != 0)
-				return perr(p, *line, "number '%s' is out of range",
-				    num);
+				return perr(p, *line,
+				    "number '%s' is out of range", num);
 		} else if (s[i] == '\'' || s[i] == '"') {
 			char q = s[i++];
 
@@ -362,7 +399,8 @@ lex_tag(struct parser *p, size_t *posp, int *line, int block, int *ended_nl)
 				else if (s[i] == '>' && s[i + 1] == '=')
 					op = TO_GE;
 			}
-			if (op < 256 && strchr("+-*/%~=<>()[]{},.:|", op) == NULL) {
+			if (op < 256 &&
+			    strchr("+-*/%~=<>()[]{},.:|", op) == NULL) {
 				char bad[8];
 
 				snprintf(bad, sizeof bad, "%c", op);
@@ -405,7 +443,7 @@ raw_begin(const char *s, size_t n, size_t i, size_t *after, int *trim)
 	if (n - i < 3 || memcmp(s + i, "raw", 3) != 0)
 		return 0;
 	i += 3;
-	if (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_'))
+	if (i < n && (a_isalnum((unsigned char)s[i]) || s[i] == '_'))
 		return 0;
 	while (i < n && is_ws(s[i]))
 		i++;
@@ -418,11 +456,10 @@ raw_begin(const char *s, size_t n, size_t i, size_t *after, int *trim)
 	if (n - i < 2 || s[i] != '%' || s[i + 1] != '}')
 		return 0;
 	i += 2;
+	/* "-%}" strips what follows; trim_blocks does not apply here */
 	if (*trim == 2)
 		while (i < n && is_ws(s[i]))
 			i++;
-	else if (*trim == 1 && i < n && s[i] == '\n')
-		i++;
 	*after = i;
 	return 1;
 }
@@ -464,7 +501,8 @@ lex(struct parser *p)
 				l_pos--;
 			if (l_pos > 0 || line_starting) {
 				for (k = l_pos; k < tlen; k++)
-					if (s[pos + k] != ' ' && s[pos + k] != '\t')
+					if (s[pos + k] != ' ' &&
+					    s[pos + k] != '\t')
 						break;
 				if (k == tlen)
 					tlen = l_pos;
@@ -485,7 +523,8 @@ lex(struct parser *p)
 					break;
 				}
 			if (ce == NULL)
-				return perr(p, line, "%s", "unterminated comment");
+				return perr(p, line, "%s",
+				    "unterminated comment");
 			c = (size_t)(ce - s);
 			line += count_nl(s + after, c - after);
 			pos = c + 2;
@@ -520,7 +559,8 @@ lex(struct parser *p)
 					rsign = s[j++];
 				while (j < n && is_ws(s[j]))
 					j++;
-				if (n - j < 6 || memcmp(s + j, "endraw", 6) != 0)
+				if (n - j < 6 ||
+				    memcmp(s + j, "endraw", 6) != 0)
 					continue;
 				j += 6;
 				while (j < n && is_ws(s[j]))
@@ -542,7 +582,22 @@ lex(struct parser *p)
 				if (rsign == '-')
 					while (e2 > body && is_ws(s[e2 - 1]))
 						e2--;
-				if (emit_text(p, s + body, e2 - body, line) != 0)
+				else if (rsign != '+') {
+					/* lstrip_blocks before {% endraw */
+					size_t lp = e2, q2;
+
+					while (lp > body && s[lp - 1] != '\n')
+						lp--;
+					for (q2 = lp; q2 < e2 &&
+					    (s[q2] == ' ' || s[q2] == '\t');
+					    q2++)
+						;
+					if (q2 == e2 && (lp > body ||
+					    (body > 0 && s[body - 1] == '\n')))
+						e2 = lp;
+				}
+				if (emit_text(p, s + body, e2 - body,
+				    line) != 0)
 					return ERR_NOMEM;
 				bend = j;
 				found = 1;
@@ -744,7 +799,8 @@ parse_args(struct parser *p, struct tnode *n)
 		} else {
 			if (n->kwv.n > 0)
 				return perr(p, cur(p)->line, "%s",
-				    "positional argument after keyword argument");
+				    "positional argument after keyword "
+				    "argument");
 			if ((v = parse_expr(p, 1)) == NULL ||
 			    nl_push(p, &n->args, v) != 0)
 				return ERR_TEMPLATE;
@@ -797,8 +853,11 @@ parse_postfix(struct parser *p, struct tnode *node)
 {
 	struct tnode *n;
 	struct ttok *t;
+	int k = 0;
 
-	for (;;) {
+	for (;; k++) {
+		if (enter(p) != 0)
+			return NULL;
 		t = cur(p);
 		if (is_op(p, '.')) {
 			p->pos++;
@@ -834,8 +893,10 @@ parse_postfix(struct parser *p, struct tnode *node)
 			if (parse_args(p, n) != 0)
 				return NULL;
 			node = n;
-		} else
+		} else {
+			p->depth -= k + 1;
 			return node;
+		}
 	}
 }
 
@@ -862,8 +923,11 @@ parse_filter_expr(struct parser *p, struct tnode *node)
 {
 	struct tnode *n;
 	struct ttok *t;
+	int k = 0;
 
-	for (;;) {
+	for (;; k++) {
+		if (enter(p) != 0)
+			return NULL;
 		t = cur(p);
 		if (is_op(p, '|')) {
 			p->pos++;
@@ -902,7 +966,8 @@ parse_filter_expr(struct parser *p, struct tnode *node)
 			    is_op(p, '{')) {
 				struct tnode *arg = parse_unary(p, 0);
 
-				if (arg == NULL || nl_push(p, &n->args, arg) != 0)
+				if (arg == NULL ||
+				    nl_push(p, &n->args, arg) != 0)
 					return NULL;
 			}
 			node = n;
@@ -914,8 +979,10 @@ parse_filter_expr(struct parser *p, struct tnode *node)
 			if (parse_args(p, n) != 0)
 				return NULL;
 			node = n;
-		} else
+		} else {
+			p->depth -= k + 1;
 			return node;
+		}
 	}
 }
 
@@ -1089,13 +1156,16 @@ static struct tnode *
 parse_pow(struct parser *p)
 {
 	struct tnode *n = parse_unary(p, 1);
-	int line;
+	int line, k = 0;
 
 	while (n != NULL && is_op(p, TO_POW)) {
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		n = binop(p, OP_POW, n, parse_unary(p, 1), line);
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1103,7 +1173,7 @@ static struct tnode *
 parse_math2(struct parser *p)
 {
 	struct tnode *n = parse_pow(p);
-	int line, op;
+	int line, op, k = 0;
 
 	while (n != NULL) {
 		if (is_op(p, '*'))
@@ -1118,8 +1188,11 @@ parse_math2(struct parser *p)
 			break;
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		n = binop(p, op, n, parse_pow(p), line);
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1127,13 +1200,16 @@ static struct tnode *
 parse_concat(struct parser *p)
 {
 	struct tnode *n = parse_math2(p);
-	int line;
+	int line, k = 0;
 
 	while (n != NULL && is_op(p, '~')) {
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		n = binop(p, OP_CAT, n, parse_math2(p), line);
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1141,14 +1217,17 @@ static struct tnode *
 parse_math1(struct parser *p)
 {
 	struct tnode *n = parse_concat(p);
-	int line, op;
+	int line, op, k = 0;
 
 	while (n != NULL && (is_op(p, '+') || is_op(p, '-'))) {
 		op = is_op(p, '+') ? OP_ADD : OP_SUB;
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		n = binop(p, op, n, parse_concat(p), line);
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1196,8 +1275,8 @@ parse_compare(struct parser *p)
 			return NULL;
 		if (n->args.n == cap) {
 			cap = cap ? cap * 2 : 2;
-			nops = tarena_grow(p->a, n->ops, n->args.n * sizeof *nops,
-			    cap * sizeof *nops);
+			nops = tarena_grow(p->a, n->ops,
+			    n->args.n * sizeof *nops, cap * sizeof *nops);
 			if (nops == NULL)
 				return nomem(p), NULL;
 			n->ops = nops;
@@ -1233,11 +1312,13 @@ static struct tnode *
 parse_and(struct parser *p)
 {
 	struct tnode *n = parse_not(p), *x;
-	int line;
+	int line, k = 0;
 
 	while (n != NULL && is_name(p, "and")) {
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		if ((x = parse_not(p)) == NULL)
 			return NULL;
 		if ((x = binop(p, 0, n, x, line)) == NULL)
@@ -1245,6 +1326,7 @@ parse_and(struct parser *p)
 		x->kind = N_AND;
 		n = x;
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1252,11 +1334,13 @@ static struct tnode *
 parse_or(struct parser *p)
 {
 	struct tnode *n = parse_and(p), *x;
-	int line;
+	int line, k = 0;
 
 	while (n != NULL && is_name(p, "or")) {
 		line = cur(p)->line;
 		p->pos++;
+		if (k++, enter(p) != 0)
+			return NULL;
 		if ((x = parse_and(p)) == NULL)
 			return NULL;
 		if ((x = binop(p, 0, n, x, line)) == NULL)
@@ -1264,6 +1348,7 @@ parse_or(struct parser *p)
 		x->kind = N_OR;
 		n = x;
 	}
+	p->depth -= k;
 	return n;
 }
 
@@ -1393,6 +1478,7 @@ static const char *const ends_macro[] = { "endmacro", NULL };
 static const char *const ends_filter[] = { "endfilter", NULL };
 static const char *const ends_gen[] = { "endgeneration", NULL };
 static const char *const ends_with[] = { "endwith", NULL };
+static const char *const ends_call[] = { "endcall", NULL };
 
 static struct tnode *
 parse_if(struct parser *p, int line)
@@ -1406,9 +1492,10 @@ parse_if(struct parser *p, int line)
 		int l2 = cur(p)->line;
 
 		p->pos++;
-		if ((el = parse_if(p, l2)) == NULL ||
+		if (enter(p) != 0 || (el = parse_if(p, l2)) == NULL ||
 		    nl_push(p, &n->ebody, el) != 0)
 			return NULL;
+		p->depth--;
 		return n;	/* the nested if consumed endif */
 	}
 	if (is_name(p, "else")) {
@@ -1498,10 +1585,13 @@ parse_set(struct parser *p, int line)
 	return n;
 }
 
+static int parse_params(struct parser *p, struct tnode *n);
+static struct tnode *parse_callblk(struct parser *p, int line);
+
 static struct tnode *
 parse_macro(struct parser *p, int line)
 {
-	struct tnode *n = mk(p, N_MACRO, line), *arg, *def;
+	struct tnode *n = mk(p, N_MACRO, line);
 	struct ttok *t = cur(p);
 
 	if (n == NULL)
@@ -1512,37 +1602,75 @@ parse_macro(struct parser *p, int line)
 		return NULL;
 	n->nlen = t->len;
 	p->pos++;
-	if (expect_op(p, '(') != 0)
+	if (expect_op(p, '(') != 0 || parse_params(p, n) != 0)
 		return NULL;
+	if (end_block(p) != 0 || parse_body(p, &n->body, ends_macro) != 0)
+		return NULL;
+	p->pos++;
+	if (cur(p)->type == TK_NAME)	/* {% endmacro name %} */
+		p->pos++;
+	if (end_block(p) != 0)
+		return NULL;
+	return n;
+}
+
+/* Macro parameters "(a, b=default)" after the '(' into n->args/kwv. */
+static int
+parse_params(struct parser *p, struct tnode *n)
+{
+	struct tnode *arg, *def;
+	struct ttok *t;
+
 	while (!is_op(p, ')')) {
 		if (n->args.n > 0 && expect_op(p, ',') != 0)
-			return NULL;
+			return ERR_TEMPLATE;
 		t = cur(p);
 		if (t->type != TK_NAME)
-			return unexpected(p, "an argument name"), NULL;
+			return unexpected(p, "an argument name");
 		if ((arg = mk(p, N_NAME, t->line)) == NULL ||
 		    (arg->name = tok_name(p, t)) == NULL)
-			return NULL;
+			return ERR_TEMPLATE;
 		arg->nlen = t->len;
 		p->pos++;
 		def = NULL;
 		if (is_op(p, '=')) {
 			p->pos++;
 			if ((def = parse_expr(p, 1)) == NULL)
-				return NULL;
+				return ERR_TEMPLATE;
 		} else if (n->kwv.n > 0 && n->kwv.v[n->kwv.n - 1] != NULL)
 			return perr(p, t->line, "%s", "non-default argument "
-			    "follows default argument"), NULL;
+			    "follows default argument");
 		if (nl_push(p, &n->args, arg) != 0 ||
 		    nl_push(p, &n->kwv, def) != 0)
-			return NULL;
+			return ERR_TEMPLATE;
 	}
 	p->pos++;
-	if (end_block(p) != 0 || parse_body(p, &n->body, ends_macro) != 0)
+	return 0;
+}
+
+/* {% call(params) macro(args) %}body{% endcall %} */
+static struct tnode *
+parse_callblk(struct parser *p, int line)
+{
+	struct tnode *n = mk(p, N_CALLBLK, line);
+
+	if (n == NULL)
+		return NULL;
+	n->name = "caller";
+	n->nlen = 6;
+	if (is_op(p, '(')) {
+		p->pos++;
+		if (parse_params(p, n) != 0)
+			return NULL;
+	}
+	if ((n->a = parse_expr(p, 1)) == NULL)
+		return NULL;
+	if (n->a->kind != N_CALL)
+		return perr(p, line, "%s", "{% call %} needs a macro call"),
+		    NULL;
+	if (end_block(p) != 0 || parse_body(p, &n->body, ends_call) != 0)
 		return NULL;
 	p->pos++;
-	if (cur(p)->type == TK_NAME)	/* {% endmacro name %} */
-		p->pos++;
 	if (end_block(p) != 0)
 		return NULL;
 	return n;
@@ -1636,6 +1764,8 @@ parse_stmt(struct parser *p)
 		return parse_filterblk(p, line);
 	if (is_tok_word(t, "with"))
 		return parse_with(p, line);
+	if (is_tok_word(t, "call"))
+		return parse_callblk(p, line);
 	if (is_tok_word(t, "break") || is_tok_word(t, "continue")) {
 		if ((n = mk(p, is_tok_word(t, "break") ? N_BREAK : N_CONTINUE,
 		    line)) == NULL || end_block(p) != 0)
@@ -1658,12 +1788,34 @@ parse_stmt(struct parser *p)
 		    (int)(t->len > 40 ? 40 : t->len), t->s);
 		if (is_tok_word(t, "include") || is_tok_word(t, "extends") ||
 		    is_tok_word(t, "import") || is_tok_word(t, "from") ||
-		    is_tok_word(t, "block") || is_tok_word(t, "call") ||
+		    is_tok_word(t, "block") ||
 		    is_tok_word(t, "autoescape") || is_tok_word(t, "do"))
 			return perr(p, line, "unsupported construct: "
 			    "'{%% %s %%}'", name), NULL;
 		return perr(p, line, "unknown tag '%s'", name), NULL;
 	}
+}
+
+/* A closing tag that does not belong where it is: an error. */
+static int
+closing_tag(struct parser *p, const char *const *ends)
+{
+	struct ttok *t = cur(p);
+	const char *want = NULL;
+	int len = (int)(t->len > 40 ? 40 : t->len);
+	size_t k;
+
+	if (t->type != TK_NAME || !((t->len > 3 &&
+	    memcmp(t->s, "end", 3) == 0) || is_name(p, "elif") ||
+	    is_name(p, "else")))
+		return 0;
+	for (k = 0; ends != NULL && ends[k] != NULL; k++)
+		want = ends[k];
+	if (want == NULL)
+		return perr(p, t->line, "unexpected '{%% %.*s %%}' with no "
+		    "open block", len, t->s);
+	return perr(p, t->line, "unexpected '{%% %.*s %%}', expected "
+	    "'{%% %s %%}'", len, t->s, want);
 }
 
 static int
@@ -1710,6 +1862,8 @@ parse_body(struct parser *p, struct tnlist *body, const char *const *ends)
 					p->depth--;
 					return 0;
 				}
+			if (closing_tag(p, ends) != 0)
+				return ERR_TEMPLATE;
 			if ((n = parse_stmt(p)) == NULL)
 				return ERR_TEMPLATE;
 			break;

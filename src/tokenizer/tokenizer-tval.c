@@ -269,7 +269,7 @@ tv_truthy(const struct tval *v)
 	case TV_STR:
 		return v->u.s.len != 0;
 	case TV_LIST:
-		return v->u.l.n != 0;
+		return v->u.l.n != 0 || (v->flags & TVF_GEN);
 	case TV_DICT:
 		return v->u.d.n != 0;
 	default:
@@ -318,7 +318,7 @@ tv_equal(const struct tval *a, const struct tval *b)
 		    memcmp(a->u.s.p, b->u.s.p, a->u.s.len) == 0;
 	case TV_LIST:
 		if ((a->flags & TVF_TUPLE) != (b->flags & TVF_TUPLE) ||
-		    a->u.l.n != b->u.l.n)
+		    ((a->flags | b->flags) & TVF_GEN) || a->u.l.n != b->u.l.n)
 			return 0;
 		for (i = 0; i < a->u.l.n; i++)
 			if (!tv_equal(a->u.l.v[i], b->u.l.v[i]))
@@ -352,7 +352,8 @@ tv_type_name(const struct tval *v)
 	case TV_INT:	return "int";
 	case TV_FLOAT:	return "float";
 	case TV_STR:	return "str";
-	case TV_LIST:	return v->flags & TVF_TUPLE ? "tuple" : "list";
+	case TV_LIST:	return v->flags & TVF_TUPLE ? "tuple" :
+			    v->flags & TVF_GEN ? "generator" : "list";
 	case TV_DICT:	return "dict";
 	case TV_NS:	return "Namespace";
 	case TV_FUNC:	return "builtin_function_or_method";
@@ -566,10 +567,25 @@ tv_float_fmt(char *out, size_t n, double f)
 	return pos;
 }
 
+/* Not str.isprintable() (Cc, Cf, Co, Zl, Zp, Zs but space): repr
+ * escapes these. Unassigned code points are not tracked. */
+static int
+py_unprintable(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0xa0) || c == 0xad ||
+	    (c >= 0x600 && c <= 0x605) || c == 0x61c || c == 0x6dd ||
+	    c == 0x70f || c == 0x1680 || c == 0x180e ||
+	    (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
+	    (c >= 0x205f && c <= 0x2064) || (c >= 0x2066 && c <= 0x206f) ||
+	    c == 0x3000 || (c >= 0xd800 && c <= 0xf8ff) || c == 0xfeff ||
+	    (c >= 0xfff9 && c <= 0xfffb) || (c >= 0xe0000 && c <= 0xe007f) ||
+	    c >= 0xf0000;
+}
+
 static int
 repr_str(struct tbuf *b, const char *s, size_t n)
 {
-	char q = '\'', t[8];
+	char q = '\'', t[16];
 	size_t i;
 	unsigned char c;
 	int r = 0;
@@ -591,6 +607,18 @@ repr_str(struct tbuf *b, const char *s, size_t n)
 		else if (c < 0x20 || c == 0x7f) {
 			snprintf(t, sizeof t, "\\x%02x", c);
 			r |= tbuf_add(b, t, 4);
+		} else if (c >= 0x80) {
+			size_t st = i;
+			uint32_t cp = tv_utf8_next(s, n, &i);
+
+			if (py_unprintable(cp)) {
+				snprintf(t, sizeof t, cp < 0x100 ? "\\x%02x" :
+				    cp < 0x10000 ? "\\u%04x" : "\\U%08x",
+				    (unsigned)cp);
+				r |= tbuf_add(b, t, strlen(t));
+			} else
+				r |= tbuf_add(b, s + st, i - st);
+			i--;	/* the loop adds one */
 		} else
 			r |= tbuf_addc(b, (char)c);
 	}
@@ -626,6 +654,8 @@ print_val(struct tbuf *b, const struct tval *v, int repr, int depth)
 			return repr_str(b, v->u.s.p, v->u.s.len);
 		return tbuf_add(b, v->u.s.p, v->u.s.len);
 	case TV_LIST:
+		if (v->flags & TVF_GEN)
+			return tbuf_add(b, "<generator object>", 18);
 		r |= tbuf_addc(b, v->flags & TVF_TUPLE ? '(' : '[');
 		for (i = 0; i < v->u.l.n; i++) {
 			if (i > 0)
@@ -716,7 +746,7 @@ json_str(struct tbuf *b, const char *s, size_t n, int ascii)
 		case '\b':	r |= tbuf_add(b, "\\b", 2); break;
 		case '\f':	r |= tbuf_add(b, "\\f", 2); break;
 		default:
-			if (c < 0x20) {
+			if (c < 0x20 || (c == 0x7f && ascii)) {
 				snprintf(t, sizeof t, "\\u%04x", c);
 				r |= tbuf_add(b, t, 6);
 			} else
@@ -817,6 +847,11 @@ json_val(struct tbuf *b, const struct tval *v, struct jopts *o, int depth)
 	case TV_STR:
 		return json_str(b, v->u.s.p, v->u.s.len, o->ascii);
 	case TV_LIST:
+		if (v->flags & TVF_GEN) {
+			o->why = "Object of type generator is not JSON "
+			    "serializable";
+			return -1;
+		}
 		if (v->u.l.n == 0)
 			return tbuf_add(b, "[]", 2);
 		r |= tbuf_addc(b, '[');
@@ -846,7 +881,8 @@ json_val(struct tbuf *b, const struct tval *v, struct jopts *o, int depth)
 			for (i = 1; i < n; i++) {	/* stable insertion */
 				size_t x = ord[i];
 
-				for (j = i; j > 0 && key_cmp(v->u.d.k[ord[j - 1]],
+				for (j = i; j > 0 &&
+				    key_cmp(v->u.d.k[ord[j - 1]],
 				    v->u.d.k[x]) > 0; j--)
 					ord[j] = ord[j - 1];
 				ord[j] = x;

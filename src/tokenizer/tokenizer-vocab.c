@@ -86,8 +86,9 @@ map_build(struct tok_map *m, size_t n, int32_t dup[2])
 		while (m->slot[j] >= 0) {
 			int32_t o = m->slot[j];
 
-			if (m->len[o] == m->len[i] && memcmp(m->blob + m->off[o],
-			    m->blob + m->off[i], m->len[i]) == 0) {
+			if (m->len[o] == m->len[i] &&
+			    memcmp(m->blob + m->off[o], m->blob + m->off[i],
+			    m->len[i]) == 0) {
 				if (dup != NULL) {
 					dup[0] = o;
 					dup[1] = (int32_t)i;
@@ -235,9 +236,10 @@ build_pieces(struct tok *t)
 					rc = piece_append(&buf, &cap, &n,
 					    "[UNK_BYTE_0x", 12);
 					for (q = 0; q < m && rc == 0; q++) {
-						char hx[2] = {
-						    hex[(unsigned char)u[q] >> 4],
-						    hex[u[q] & 15] };
+						unsigned char b8 =
+						    (unsigned char)u[q];
+						char hx[2] = { hex[b8 >> 4],
+						    hex[b8 & 15] };
 
 						rc = piece_append(&buf, &cap,
 						    &n, hx, 2);
@@ -313,7 +315,12 @@ static const char *const eog_texts[] = {
 	"[e~[", NULL
 };
 
-/* First id (in id order) whose text is in list, or -1. */
+/*
+ * The token of list that llama.cpp picks: it takes the first match of a
+ * walk over its hash map, which in practice meets later-inserted (higher)
+ * ids first - <|eot_id|> rather than <|end_of_text|> for Llama 3. So: the
+ * highest id whose text is in list, or -1.
+ */
 static int32_t
 first_of(const struct tok *t, const char *const *list)
 {
@@ -321,7 +328,7 @@ first_of(const struct tok *t, const char *const *list)
 
 	for (; *list != NULL; list++) {
 		id = find_text(t, *list);
-		if (id >= 0 && (best < 0 || id < best))
+		if (id > best)
 			best = id;
 	}
 	return best;
@@ -447,6 +454,8 @@ special_cmp(const void *a, const void *b)
 
 /* ---- loading ---- */
 
+static int build_special_index(struct tok *t);
+
 static int
 check_id(const struct tok_desc *d, int64_t v, const char *key,
     int32_t *out, struct err *e)
@@ -551,7 +560,8 @@ load_bytes(struct tok *t, struct err *e)
 		t->bytes_off[i] = (uint32_t)o;
 		for (j = 0; j < k; j += adv) {
 			int64_t c = tokenizer_cpt_decode(s + j, k - j, &adv);
-			int b = c < 0 ? -1 : tokenizer_bpe_cpt_byte((uint32_t)c);
+			int b = c < 0 ? -1 :
+			    tokenizer_bpe_cpt_byte((uint32_t)c);
 
 			if (b < 0)
 				break;
@@ -575,6 +585,26 @@ load_bytes(struct tok *t, struct err *e)
 		t->byte_tok[i] = tokenizer_map_find(&t->by_bytes, &c, 1);
 	}
 	return 0;
+}
+
+/*
+ * SPM: which bytes some token has right before a U+2581. The text can be
+ * cut before any U+2581 not preceded by one of them: no token spans such
+ * a cut, so merging each side alone gives the same tokens.
+ */
+static void
+load_spm_glue(struct tok *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->n; i++) {
+		const char *s = t->text + t->text_off[i];
+		size_t k = t->text_len[i];
+
+		for (j = 1; j + 3 <= k; j++)
+			if (memcmp(s + j, "\xe2\x96\x81", 3) == 0)
+				t->spm_glue[(unsigned char)s[j - 1]] = 1;
+	}
 }
 
 static void
@@ -602,7 +632,6 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 	struct tok *t;
 	struct tok_pre_flags pf = { 0, 0, 0 };
 	const char *canon = "default";
-	int32_t id;
 	int rc;
 	size_t i;
 
@@ -696,6 +725,10 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 		goto fail;
 	}
 
+	if (tokenizer_cache_new(t) != 0) {
+		rc = err_set(e, ERR_NOMEM, "out of memory (vocabulary)");
+		goto fail;
+	}
 	if (d->model == TOK_MODEL_BPE) {
 		if ((rc = load_bytes(t, e)) != 0 ||
 		    (rc = tokenizer_bpe_merges_load(t, d, e)) != 0 ||
@@ -703,6 +736,7 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 			goto fail;
 	} else {
 		load_spm_bytes(t);
+		load_spm_glue(t);
 	}
 
 	detect_special(t);
@@ -723,6 +757,10 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 	sort_tok = t;
 	qsort(t->special, t->n_special, sizeof(int32_t), special_cmp);
 	name_attrs(t, d->name);
+	if (build_special_index(t) != 0) {
+		rc = err_set(e, ERR_NOMEM, "out of memory (vocabulary)");
+		goto fail;
+	}
 
 	/* the newline token */
 	t->info.nl = t->info.pad;
@@ -737,8 +775,6 @@ tokenizer_vocab_new(struct tok **out, const struct tok_desc *d,
 			t->info.nl = ids.v[0];
 		free(ids.v);
 	}
-	id = t->info.nl;
-	(void)id;
 	*out = t;
 	return 0;
 fail:
@@ -772,10 +808,14 @@ tokenizer_vocab_free(struct tok *t)
 	free(t->piece_off);
 	free(t->piece_len);
 	free(t->special);
+	free(t->sx2_start);
+	free(t->sx1_start);
+	free(t->sx_ent);
 	free(sc->sym);
 	free(sc->heap);
 	free(sc->norm);
 	free(sc->subj);
+	free(sc->subj_p);
 	free(sc->map);
 	free(sc->cut[0]);
 	free(sc->cut[1]);
@@ -823,26 +863,82 @@ tokenizer_vocab_is_eog(const struct tok *t, int32_t id)
 
 /* ---- encoding ---- */
 
+/*
+ * Special tokens are found with an index by their first two bytes (one
+ * byte for one-byte tokens): a single pass over the text lists every
+ * occurrence of every special token. llama.cpp's partition - for each
+ * token, longest first, take its occurrences left to right wherever they
+ * lie wholly in text not yet taken (stripping whitespace next to tokens
+ * marked LSTRIP/RSTRIP) - is then replayed on a byte mask.
+ */
+static int
+build_special_index(struct tok *t)
+{
+	size_t k, n2 = 0;
+	uint32_t *pos2, *pos1;
+
+	t->sx2_start = calloc(65536 + 1, sizeof(uint32_t));
+	t->sx1_start = calloc(256 + 1, sizeof(uint32_t));
+	t->sx_ent = malloc((t->n_special + 1) * sizeof(uint32_t));
+	if (t->sx2_start == NULL || t->sx1_start == NULL || t->sx_ent == NULL)
+		return ERR_NOMEM;
+	for (k = 0; k < t->n_special; k++) {
+		const unsigned char *s = (const unsigned char *)t->text +
+		    t->text_off[t->special[k]];
+
+		if (t->text_len[t->special[k]] >= 2) {
+			t->sx2_start[(s[0] << 8 | s[1]) + 1]++;
+			n2++;
+		} else {
+			t->sx1_start[s[0] + 1]++;
+		}
+	}
+	for (k = 0; k < 65536; k++)
+		t->sx2_start[k + 1] += t->sx2_start[k];
+	for (k = 0; k < 256; k++)
+		t->sx1_start[k + 1] += t->sx1_start[k];
+	pos2 = malloc(65536 * sizeof(uint32_t));
+	pos1 = malloc(256 * sizeof(uint32_t));
+	if (pos2 == NULL || pos1 == NULL) {
+		free(pos2);
+		free(pos1);
+		return ERR_NOMEM;
+	}
+	memcpy(pos2, t->sx2_start, 65536 * sizeof(uint32_t));
+	memcpy(pos1, t->sx1_start, 256 * sizeof(uint32_t));
+	for (k = 0; k < t->n_special; k++) {
+		const unsigned char *s = (const unsigned char *)t->text +
+		    t->text_off[t->special[k]];
+
+		if (t->text_len[t->special[k]] >= 2)
+			t->sx_ent[pos2[s[0] << 8 | s[1]]++] = (uint32_t)k;
+		else
+			t->sx_ent[n2 + pos1[s[0]]++] = (uint32_t)k;
+	}
+	t->sx1_base = (uint32_t)n2;
+	free(pos2);
+	free(pos1);
+	return 0;
+}
+
 struct frag {
 	int32_t		 id;		/* token, or -1 for text */
 	uint32_t	 off, len;
 };
 
-struct frags {
-	struct frag	*v;
-	size_t		 n, cap;
+struct occ {
+	uint32_t	 k;		/* rank in t->special */
+	uint32_t	 pos;
 };
 
 static int
-frag_push(struct frags *f, int32_t id, size_t off, size_t len)
+occ_cmp(const void *a, const void *b)
 {
-	if (tokenizer_grow(&f->v, &f->cap, f->n + 1, sizeof *f->v) != 0)
-		return ERR_NOMEM;
-	f->v[f->n].id = id;
-	f->v[f->n].off = (uint32_t)off;
-	f->v[f->n].len = (uint32_t)len;
-	f->n++;
-	return 0;
+	const struct occ *x = a, *y = b;
+
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 static int
@@ -852,94 +948,129 @@ c_space(char c)
 	    c == '\r';
 }
 
-/* Cut every occurrence of special token id out of the text fragments of
- * src into dst (llama.cpp's tokenizer_st_partition for one token). */
 static int
-cut_token(const struct tok *t, int32_t id, const char *text,
-    const struct frags *src, struct frags *dst)
+allowed(const struct tok *t, uint32_t k, unsigned flags)
 {
-	const char *tt = t->text + t->text_off[id];
-	size_t tl = t->text_len[id], i;
-	unsigned a = t->attr[id];
-
-	dst->n = 0;
-	for (i = 0; i < src->n; i++) {
-		size_t off = src->v[i].off, len = src->v[i].len;
-
-		if (src->v[i].id >= 0) {
-			if (frag_push(dst, src->v[i].id, 0, 0) != 0)
-				return ERR_NOMEM;
-			continue;
-		}
-		while (len > 0) {
-			const char *m = memmem(text + off, len, tt, tl);
-			size_t mo, left, roff, rlen;
-
-			if (m == NULL) {
-				if (frag_push(dst, -1, off, len) != 0)
-					return ERR_NOMEM;
-				break;
-			}
-			mo = (size_t)(m - text);
-			left = mo - off;
-			if (a & TOK_ATTR_LSTRIP)
-				while (left > 0 && c_space(text[off + left - 1]))
-					left--;
-			if (left > 0 && frag_push(dst, -1, off, left) != 0)
-				return ERR_NOMEM;
-			if (frag_push(dst, id, 0, 0) != 0)
-				return ERR_NOMEM;
-			roff = mo + tl;
-			rlen = off + len - roff;
-			if (a & TOK_ATTR_RSTRIP)
-				while (rlen > 0 && c_space(text[roff])) {
-					roff++;
-					rlen--;
-				}
-			off = roff;
-			len = rlen;
-		}
-	}
-	return 0;
+	return (flags & TOK_ENC_PARSE_SPECIAL) ||
+	    !(t->attr[t->special[k]] & (TOK_ATTR_CONTROL | TOK_ATTR_UNKNOWN));
 }
 
-/* Which special tokens occur in text at all (marks present[]). */
-static void
-find_present(const struct tok *t, const char *text, size_t len,
-    unsigned flags, uint8_t *present, size_t *n_present)
+/*
+ * Cut special tokens out of text: *frags gets the text fragments and
+ * tokens in order (*nf of them). Without any special token in the text
+ * that is the whole text as one fragment.
+ */
+static int
+partition(const struct tok *t, const char *text, size_t len,
+    unsigned flags, struct frag **frags, size_t *nf)
 {
-	size_t i, k;
+	const unsigned char *u = (const unsigned char *)text;
+	struct occ *occ = NULL;
+	size_t n_occ = 0, cap_occ = 0, i, j, n = 0, cap = 0;
+	uint8_t *mask = NULL;
+	int32_t *tok_at = NULL;
+	struct frag *f = NULL;
+	int rc = ERR_NOMEM;
 
-	*n_present = 0;
-	for (k = 0; k < t->n_special; k++) {
-		int32_t id = t->special[k];
-		unsigned a = t->attr[id];
+	*frags = NULL;
+	*nf = 0;
+	for (i = 0; i < len && t->n_special > 0; i++) {
+		uint32_t a, b;
 
-		present[k] = 0;
-		if (!(flags & TOK_ENC_PARSE_SPECIAL) &&
-		    (a & (TOK_ATTR_CONTROL | TOK_ATTR_UNKNOWN)))
-			continue;
-		if (t->text_len[id] > len)
-			continue;
-		present[k] = 2;		/* candidate */
-	}
-	/* first-byte filter, then memmem for the candidates */
-	{
-		uint8_t seen[256] = { 0 };
-
-		for (i = 0; i < len; i++)
-			seen[(unsigned char)text[i]] = 1;
-		for (k = 0; k < t->n_special; k++) {
+		if (i + 1 < len) {
+			a = t->sx2_start[u[i] << 8 | u[i + 1]];
+			b = t->sx2_start[(u[i] << 8 | u[i + 1]) + 1];
+		} else {
+			a = b = 0;
+		}
+		for (; a < b; a++) {
+			uint32_t k = t->sx_ent[a];
 			int32_t id = t->special[k];
+			size_t l = t->text_len[id];
 
-			if (present[k] != 2)
+			if (l <= len - i && allowed(t, k, flags) &&
+			    memcmp(text + i, t->text + t->text_off[id],
+			    l) == 0) {
+				if (tokenizer_grow(&occ, &cap_occ, n_occ + 1,
+				    sizeof *occ) != 0)
+					goto done;
+				occ[n_occ].k = k;
+				occ[n_occ++].pos = (uint32_t)i;
+			}
+		}
+		a = t->sx1_base + t->sx1_start[u[i]];
+		b = t->sx1_base + t->sx1_start[u[i] + 1];
+		for (; a < b; a++) {
+			uint32_t k = t->sx_ent[a];
+
+			if (!allowed(t, k, flags))
 				continue;
-			present[k] = seen[(unsigned char)t->text[
-			    t->text_off[id]]] && memmem(text, len,
-			    t->text + t->text_off[id], t->text_len[id]) != NULL;
-			*n_present += present[k];
+			if (tokenizer_grow(&occ, &cap_occ, n_occ + 1,
+			    sizeof *occ) != 0)
+				goto done;
+			occ[n_occ].k = k;
+			occ[n_occ++].pos = (uint32_t)i;
 		}
 	}
+	if (n_occ > 0) {
+		/* 0 free text, 1 taken by a token, 2 stripped */
+		mask = calloc(len, 1);
+		tok_at = malloc(len * sizeof *tok_at);
+		if (mask == NULL || tok_at == NULL)
+			goto done;
+		qsort(occ, n_occ, sizeof *occ, occ_cmp);
+		for (j = 0; j < n_occ; j++) {
+			int32_t id = t->special[occ[j].k];
+			size_t p = occ[j].pos, l = t->text_len[id], q;
+			unsigned at = t->attr[id];
+
+			for (q = p; q < p + l && mask[q] == 0; q++)
+				;
+			if (q < p + l)
+				continue;
+			memset(mask + p, 1, l);
+			tok_at[p] = id;
+			if (at & TOK_ATTR_LSTRIP)
+				for (q = p; q > 0 && mask[q - 1] == 0 &&
+				    c_space(text[q - 1]); q--)
+					mask[q - 1] = 2;
+			if (at & TOK_ATTR_RSTRIP)
+				for (q = p + l; q < len && mask[q] == 0 &&
+				    c_space(text[q]); q++)
+					mask[q] = 2;
+		}
+	}
+	for (i = 0; i < len; ) {
+		if (tokenizer_grow(&f, &cap, n + 1, sizeof *f) != 0)
+			goto done;
+		if (mask != NULL && mask[i] == 2) {
+			i++;
+			continue;
+		}
+		if (mask != NULL && mask[i] == 1) {
+			f[n].id = tok_at[i];
+			f[n].off = (uint32_t)i;
+			f[n].len = t->text_len[tok_at[i]];
+			i += f[n++].len;
+			continue;
+		}
+		for (j = i; j < len && (mask == NULL || mask[j] == 0); j++)
+			;
+		f[n].id = -1;
+		f[n].off = (uint32_t)i;
+		f[n++].len = (uint32_t)(j - i);
+		i = j;
+	}
+	*frags = f;
+	*nf = n;
+	f = NULL;
+	rc = 0;
+done:
+	free(f);
+	free(occ);
+	free(mask);
+	free(tok_at);
+	return rc;
 }
 
 static int
@@ -979,42 +1110,25 @@ int
 tokenizer_vocab_encode(struct tok *t, const char *text, size_t len,
     unsigned flags, struct tok_ids *out, struct err *e)
 {
-	struct frags f[2] = { { NULL, 0, 0 }, { NULL, 0, 0 } };
-	uint8_t *present = NULL;
-	size_t n_present = 0, k;
-	int cur = 0, rc = 0, prev_special = 1;
+	struct frag *f = NULL;
+	size_t nf = 0, k;
+	int rc = 0, prev_special = 1;
 
 	if (len >= UINT32_MAX)
 		return err_set(e, ERR_RANGE, "text too long (%zu bytes)", len);
-	if (len > 0 && frag_push(&f[0], -1, 0, len) != 0)
+	if (partition(t, text, len, flags, &f, &nf) != 0)
 		goto nomem;
-	if (len > 0 && t->n_special > 0) {
-		present = malloc(t->n_special);
-		if (present == NULL)
-			goto nomem;
-		find_present(t, text, len, flags, present, &n_present);
-		for (k = 0; k < t->n_special && n_present > 0; k++) {
-			if (!present[k])
-				continue;
-			if (cut_token(t, t->special[k], text, &f[cur],
-			    &f[1 - cur]) != 0)
-				goto nomem;
-			cur = 1 - cur;
-		}
-	}
 	if ((flags & TOK_ENC_ADD_SPECIAL) && t->info.add_bos &&
 	    tokenizer_ids_push(out, t->info.bos) != 0)
 		goto nomem;
-	for (k = 0; k < f[cur].n; k++) {
-		const struct frag *g = &f[cur].v[k];
-
-		if (g->id >= 0) {
-			if (tokenizer_ids_push(out, g->id) != 0)
+	for (k = 0; k < nf; k++) {
+		if (f[k].id >= 0) {
+			if (tokenizer_ids_push(out, f[k].id) != 0)
 				goto nomem;
 			prev_special = 1;
 			continue;
 		}
-		rc = encode_text(t, text + g->off, g->len,
+		rc = encode_text(t, text + f[k].off, f[k].len,
 		    t->info.add_space_prefix && prev_special, out, e);
 		if (rc != 0)
 			goto done;
@@ -1027,9 +1141,7 @@ tokenizer_vocab_encode(struct tok *t, const char *text, size_t len,
 nomem:
 	rc = err_set(e, ERR_NOMEM, "out of memory (%zu-byte text)", len);
 done:
-	free(present);
-	free(f[0].v);
-	free(f[1].v);
+	free(f);
 	return rc;
 }
 

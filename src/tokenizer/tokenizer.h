@@ -65,7 +65,7 @@ struct tok_str {
  */
 struct tok_desc {
 	int			 model;		/* enum tok_model */
-	const char		*pre;		/* tokenizer.ggml.pre, or NULL */
+	const char		*pre;		/* tokenizer.ggml.pre or NULL */
 	const char		*name;		/* general.name, or NULL */
 	size_t			 n_tokens;
 	const struct tok_str	*tokens;	/* [n_tokens] */
@@ -212,11 +212,14 @@ void tokenizer_stream_fini(struct tok_stream *s);
  *
  * Values handed to a render are built in a struct tokenizer_tvars, an
  * arena that owns every value made from it; free it when done.
+ *
+ * A compiled template is read-only while rendering: one template may be
+ * rendered by several threads at once (each with its own tvars).
  */
 
 struct tokenizer_template;	/* a compiled template */
 struct tokenizer_tvars;		/* variables and the values they hold */
-struct tokenizer_tval;		/* one value: none/bool/int/float/str/list/dict */
+struct tokenizer_tval;		/* none/bool/int/float/str/list/dict */
 
 /* One plain chat message. */
 struct tokenizer_chat_msg {
@@ -226,11 +229,11 @@ struct tokenizer_chat_msg {
 
 /* Render options; a zeroed struct is valid (empty bos/eos, no prompt). */
 struct tokenizer_template_opts {
-	const char	*bos_token;		/* NULL: "" */
-	const char	*eos_token;		/* NULL: "" */
+	const char	*bos_token;	/* NULL: "" */
+	const char	*eos_token;	/* NULL: "" */
 	int		 add_generation_prompt;
-	time_t		 now;			/* strftime_now(); 0: the clock */
-	size_t		 max_output;		/* 0: 16 MiB */
+	time_t		 now;		/* strftime_now(); 0: the clock */
+	size_t		 max_output;	/* 0: 16 MiB */
 };
 
 /*
@@ -259,9 +262,16 @@ int tokenizer_template_render_vars(const struct tokenizer_template *t,
     char **out, size_t *len, struct err *e);
 
 /*
- * Compile tmpl and render the conversation msgs[0..n) (bound to the
- * variable `messages`) with opts. Same results as above.
+ * Render the conversation msgs[0..n) (bound to the variable `messages`,
+ * each message a {"role", "content"} dict) with t and opts. Same results
+ * as above; ERR_USAGE when a message is not valid UTF-8.
  */
+int tokenizer_template_render_msgs(const struct tokenizer_template *t,
+    const struct tokenizer_chat_msg *msgs, size_t n,
+    const struct tokenizer_template_opts *opts, char **out, size_t *len,
+    struct err *e);
+
+/* Compile tmpl, then tokenizer_template_render_msgs(). */
 int tokenizer_template_render(const char *tmpl,
     const struct tokenizer_chat_msg *msgs, size_t n,
     const struct tokenizer_template_opts *opts, char **out, size_t *len,
