@@ -1112,7 +1112,7 @@ read_line(struct reader *r, struct err *e)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: moescope batch MODEL [options] < REQUESTS\n\n"
+	fprintf(fp, "usage: moescope batch [MODEL] [options] < REQUESTS\n\n"
 	    "Reads one request per line from stdin, a prompt or a JSON "
 	    "object\n"
 	    "{\"id\", \"prompt\" | \"messages\", \"max_tokens\", "
@@ -1140,6 +1140,7 @@ usage(FILE *fp)
 	    "  --no-timing         leave out timing, so output is "
 	    "byte-for-byte repeatable\n"
 	    "  --sessions N        session transcripts kept (default %d)\n\n"
+	    "Without MODEL the embedded default model is used.\n\n"
 	    "%s", DEF_SESSIONS, cmd_opts_help);
 }
 
@@ -1266,18 +1267,26 @@ batch_fini(struct batch *b)
 	eng_model_free(b->m);
 }
 
+/* Load the model (MODEL, else the embedded default), its tokenizer and
+ * template, and a context. ERR_USAGE after printing a bad budget flag. */
 static int
 batch_open(struct batch *b, const char *model, struct err *e)
 {
 	char *path = NULL;
 	int rc;
 
-	if ((rc = cmd_resolve_model(model, &path, e)) != 0)
+	if (model != NULL)
+		rc = cmd_resolve_model(model, &path, e);
+	else
+		rc = cmd_default_model(&path, e);
+	if (rc != 0)
 		return rc;
 	rc = eng_model_open(&b->m, path, e);
 	free(path);
 	if (rc != 0)
 		return rc;
+	if (cmd_opts_resolve(&b->o, b->m) != 0)
+		return ERR_USAGE;
 	b->hp = eng_model_hparams(b->m);
 	if ((rc = eng_chat_load(&b->chat_c, eng_model_gguf(b->m), b->tmpl,
 	    e)) != 0)
@@ -1323,12 +1332,6 @@ cmd_batch_main(int argc, char **argv)
 		batch_fini(&b);
 		return 2;
 	}
-	if (model == NULL) {
-		fprintf(stderr, "moescope batch: no MODEL given\n");
-		usage(stderr);
-		batch_fini(&b);
-		return 2;
-	}
 	if (b.delim == NULL && (b.delim = unescape("\\n", &b.delim_len)) ==
 	    NULL) {
 		batch_fini(&b);
@@ -1346,10 +1349,15 @@ cmd_batch_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	r = batch_open(&b, model, &e);
 	pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
+	if (r == ERR_USAGE && e.code == 0) {
+		rc = 2;		/* a bad budget flag, already reported */
+		goto out;
+	}
 	if (r != 0 || (rd = calloc(1, sizeof *rd)) == NULL) {
 		if (r == 0)
 			err_set(&e, ERR_NOMEM, "out of memory");
 		cmd_fail(&e);
+		rc = model == NULL && r == ERR_NOTFOUND ? 2 : 1;
 		goto out;
 	}
 	for (;;) {
