@@ -462,7 +462,7 @@ put_result(struct batch *b, const struct req *q,
 	put_id(o, q);
 	sb_puts(o, ",\"text\":");
 	sb_jstr(o, r->text, r->len);
-	sb_printf(o, ",\"finish_reason\":\"%s\"", eng_finish_name(r->finish));
+	sb_printf(o, ",\"finish_reason\":\"%s\"", eng_gen_finish_name(r->finish));
 	sb_printf(o, ",\"usage\":{\"prompt_tokens\":%d,"
 	    "\"completion_tokens\":%d", n_prompt, r->n_gen);
 	if (q->session != NULL)
@@ -945,7 +945,7 @@ run_request(struct batch *b, struct req *q, int *cancelled, struct err *e)
 			rc = ERR_IO;
 		goto done;
 	}
-	*cancelled = gr.finish == ENG_FINISH_CANCELLED;
+	*cancelled = gr.finish == ENG_GEN_CANCELLED;
 	if (fix_utf8(&gr) != 0) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto done;
