@@ -186,7 +186,7 @@ kern_matmul(int type, int64_t n, int64_t rows, const void *dw,
 		    "not whole blocks", (long long)n);
 	if (ntok >= KERN_GEMM_MIN && type != GGML_TYPE_F32 &&
 	    ws_bytes >= ((size_t)ntok * (size_t)n * 2 + 255 & ~(size_t)255) +
-	    (size_t)n * 2 * 256)
+	    (size_t)n * 2 * (size_t)(rows < 16 ? rows : 16))
 		return kern_gemm(type, n, rows, dw, w_stride, dx, xs, ntok, dy,
 		    ys, dws, ws_bytes, s, e);
 	if (xt == GGML_TYPE_F32) {

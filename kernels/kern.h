@@ -107,9 +107,11 @@ size_t kern_matmul_ws(int type, int64_t n, int64_t rows, int ntok, int gemm);
  * dws: ws_bytes of workspace. The activations are quantized to the
  * type's vec-dot type as the CPU engine does, then a warp per row (and
  * up to 8 tokens per pass over the row) sums the block dots. When ntok
- * >= KERN_GEMM_MIN and ws_bytes >= kern_matmul_ws(..., 1), weights and
- * activations go to F16 and cuBLAS (cublasGemmEx, F32 accumulation)
- * multiplies them instead. n is a multiple of the type's block size.
+ * >= KERN_GEMM_MIN, the type is not F32 and the workspace holds the F16
+ * activations and F16 weights of 16 rows (kern_matmul_ws(..., 1) holds
+ * all rows at once), weights (tile by tile) and activations go to F16
+ * and cuBLAS (cublasGemmEx, F32 accumulation) multiplies them instead.
+ * n is a multiple of the type's block size.
  */
 #define KERN_GEMM_MIN	64
 int kern_matmul(int type, int64_t n, int64_t rows, const void *dw,

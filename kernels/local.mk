@@ -70,3 +70,8 @@ t_503_kernels_logits_t_SOURCES = t/503-kernels-logits.c t/tap.h
 t_503_kernels_logits_t_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 t_503_kernels_logits_t_LDADD = $(ENGINE_TEST_LIBS)
 EXTRA_DIST += scripts/bench-cuda
+
+# No device: clean failures, --device cuda falls back to the CPU exactly.
+check_PROGRAMS += t/504-kernels-nodevice.t
+t_504_kernels_nodevice_t_SOURCES = t/504-kernels-nodevice.c t/tap.h
+t_504_kernels_nodevice_t_LDADD = $(ENGINE_TEST_LIBS)

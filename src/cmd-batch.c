@@ -1113,6 +1113,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: moescope batch [MODEL] [options] < REQUESTS\n\n"
+	    "Without MODEL, the embedded default model (a tiny demo MoE).\n"
 	    "Reads one request per line from stdin, a prompt or a JSON "
 	    "object\n"
 	    "{\"id\", \"prompt\" | \"messages\", \"max_tokens\", "
@@ -1140,7 +1141,6 @@ usage(FILE *fp)
 	    "  --no-timing         leave out timing, so output is "
 	    "byte-for-byte repeatable\n"
 	    "  --sessions N        session transcripts kept (default %d)\n\n"
-	    "Without MODEL the embedded default model is used.\n\n"
 	    "%s", DEF_SESSIONS, cmd_opts_help);
 }
 
@@ -1275,11 +1275,9 @@ batch_open(struct batch *b, const char *model, struct err *e)
 	char *path = NULL;
 	int rc;
 
-	if (model != NULL)
-		rc = cmd_resolve_model(model, &path, e);
-	else
-		rc = cmd_default_model(&path, e);
-	if (rc != 0)
+	/* no MODEL: the embedded default model (models/README.md) */
+	if ((rc = model != NULL ? cmd_resolve_model(model, &path, e) :
+	    cmd_default_model(&path, e)) != 0)
 		return rc;
 	rc = eng_model_open(&b->m, path, e);
 	free(path);
@@ -1357,7 +1355,6 @@ cmd_batch_main(int argc, char **argv)
 		if (r == 0)
 			err_set(&e, ERR_NOMEM, "out of memory");
 		cmd_fail(&e);
-		rc = model == NULL && r == ERR_NOTFOUND ? 2 : 1;
 		goto out;
 	}
 	for (;;) {

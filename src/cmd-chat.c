@@ -6,6 +6,7 @@
  */
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,7 +33,8 @@ cmd_chat_main(int argc, char **argv)
 	struct cmd_opts o;
 	struct err e = { 0 };
 	const char *model = NULL;
-	int i, r;
+	char *defpath = NULL;
+	int i, r, rc;
 
 	if (!isatty(STDIN_FILENO)) {
 		if (cmd_batch_main != NULL)
@@ -89,17 +91,23 @@ cmd_chat_main(int argc, char **argv)
 			o.ep.ram_budget = v;
 	}
 	if (model == NULL) {
-		fprintf(stderr, "moescope: no model given and none is "
-		    "embedded in this build: run moescope chat "
-		    "PATH/TO/MODEL.gguf\n");
-		return 2;
-	}
+		/* the embedded default model (models/default.gguf) */
+		if (cmd_default_model(&defpath, &e) != 0) {
+			fprintf(stderr, "moescope: no model given and %s\n"
+			    "run moescope chat PATH/TO/MODEL.gguf\n", e.msg);
+			return 2;
+		}
+		model = defpath;
+	} else if (cmd_resolve_model(model, &defpath, &e) == 0)
+		model = defpath;	/* a name in the local store */
 	setlocale(LC_ALL, "");
 	to.model = model;
 	to.ep = o.ep;
 	to.sp = o.sp;
 	to.max_tokens = o.max_tokens;
-	if (tui_run(&to, &e) != 0)
+	rc = tui_run(&to, &e);
+	free(defpath);
+	if (rc != 0)
 		return cmd_fail(&e);
 	return 0;
 }

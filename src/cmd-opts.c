@@ -20,6 +20,7 @@ const char cmd_opts_help[] =
     "  --temp T            temperature; 0 = greedy\n"
     "  --top-k N  --top-p P  --min-p P\n"
     "  --repeat-penalty R  --repeat-last-n N\n"
+    "  --ignore-eos        generate past end-of-generation tokens (to -n)\n"
     "expert placement:\n"
     "  --ram-budget SIZE|N%  RAM for expert weights (K/M/G suffixes, or a\n"
     "                      share of all expert bytes); the rest is read from\n"
@@ -110,6 +111,10 @@ cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i)
 	INTFLAG("--top-k", 0, 1 << 24, o->sp.top_k)
 	INTFLAG("--repeat-last-n", 0, 1 << 16, o->sp.repeat_last_n)
 	INTFLAG("--io-threads", 1, 64, o->ep.io_threads)
+	if (strcmp(f, "--ignore-eos") == 0) {
+		o->sp.ignore_eos = 1;
+		return 1;
+	}
 	if (strcmp(f, "--ram-budget") == 0) {
 		if (need_val(argc, argv, i) != 0)
 			return -1;

@@ -1,5 +1,5 @@
 /*
- * cmd-run.c - `moescope run MODEL -p TEXT | -f FILE | --tokens IDS`: one
+ * cmd-run.c - `moescope run [MODEL] -p TEXT | -f FILE | --tokens IDS`: one
  * generation without the TUI. Text is streamed to stdout as it is
  * generated (whole UTF-8 characters only); --ids prints token ids, one
  * per line, instead. Stops after -n tokens or at an end-of-generation
@@ -25,8 +25,9 @@ on_sigint(int sig)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: moescope run MODEL (-p TEXT | -f FILE | --tokens "
-	    "1,2,3) [options]\n\n"
+	fprintf(fp, "usage: moescope run [MODEL] (-p TEXT | -f FILE | "
+	    "--tokens 1,2,3) [options]\n\n"
+	    "Without MODEL, the embedded default model (a tiny demo MoE).\n"
 	    "Generates up to -n tokens after the prompt and streams the text "
 	    "to stdout.\n"
 	    "  --ids     print generated token ids, one per line\n"
@@ -89,12 +90,14 @@ cmd_run_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (model == NULL || !cmd_prompt_given(&pr)) {
+	if (!cmd_prompt_given(&pr)) {
 		usage(stderr);
 		return 2;
 	}
-	/* a file, or a name in the local store (e.g. ORG/NAME after pull) */
-	if (cmd_resolve_model(model, &path, &e) != 0 ||
+	/* a file, or a name in the local store (e.g. ORG/NAME after pull);
+	 * no MODEL: the embedded default model (models/README.md) */
+	if ((model != NULL ? cmd_resolve_model(model, &path, &e) :
+	    cmd_default_model(&path, &e)) != 0 ||
 	    eng_model_open(&m, path, &e) != 0)
 		goto out;
 	if (cmd_opts_resolve(&o, m) != 0) {

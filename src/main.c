@@ -66,10 +66,14 @@ usage(FILE *fp)
 	const struct cmd *c;
 
 	fprintf(fp,
-	    "usage: moescope COMMAND [ARGS]\n"
+	    "usage: moescope [COMMAND] [ARGS]\n"
 	    "\n"
 	    "Chat with Mixture-of-Experts models in the terminal and watch\n"
-	    "their experts work.\n"
+	    "their experts work. With no command, moescope opens the chat;\n"
+	    "with no MODEL, chat, run and batch use the embedded default model\n"
+	    "(a tiny Qwen3-MoE-style model trained for this project; see\n"
+	    "models/README.md). MODEL is a .gguf path or a name in the local\n"
+	    "store ($MOESCOPE_HOME/models).\n"
 	    "\n"
 	    "commands:\n");
 	for (c = cmd_table; c->name != NULL; c++)

@@ -54,7 +54,9 @@ tui_fits 30
 ok $? "30x8: nothing drawn past the edge"
 
 tui_resize 120 40
-frame_ok 120 40
+# the "too small" notice is still on screen until the redraw: wait for
+# the full layout's key hints before checking the frame
+tui_wait 'F1 help' 10 && frame_ok 120 40
 ok $? "back to 120x40"
 tui_cap | grep -q 'experts - '
 ok $? "panels are back"

@@ -94,12 +94,14 @@ tui_modes_ok
 ok $? "terminal untouched"
 restart
 
-# no model at all
-tui_start 120 30 -- chat
+# no model given and the default model missing (as in a build without
+# models/default.gguf)
+tui_start 120 30 MOESCOPE_DEFAULT_MODEL=/nonexistent/default.gguf -- chat
 tui_wait 'EXIT=2' 20
 ok $? "no model: usage error"
-grep -q 'moescope chat PATH/TO/MODEL.gguf' "$TUI_TMP/stderr"
-ok $? "no model: says how to pass one"
+grep -q 'moescope chat PATH/TO/MODEL.gguf' "$TUI_TMP/stderr" &&
+    grep -q '/nonexistent/default.gguf' "$TUI_TMP/stderr"
+ok $? "no model: says which default is missing and how to pass one"
 restart
 
 # stdin is not a terminal: batch mode, or a clear message

@@ -281,10 +281,10 @@ printf 'hi\n' | B -n 2 >&- 2>"$tmp/err"
 [ $? -eq 1 ] && [ ! -s "$tmp/err" ]; ok $? "closed stdout: exit 1, quietly"
 
 # -- usage --
-MOESCOPE_DEFAULT_MODEL="$tmp/none.gguf" "$MOESCOPE" batch </dev/null \
+MOESCOPE_DEFAULT_MODEL=$tmp/none.gguf "$MOESCOPE" batch </dev/null \
     >/dev/null 2>"$tmp/err"
-[ $? -eq 2 ] && grep -qi "default.model" "$tmp/err"
-ok $? "no MODEL and no default model: exit 2, saying so"
+[ $? -eq 1 ] && grep -q MOESCOPE_DEFAULT_MODEL "$tmp/err"
+ok $? "no MODEL: the default model; missing, exit 1 saying where it looked"
 printf 'hi\n' | MOESCOPE_DEFAULT_MODEL="$M" "$MOESCOPE" batch -n 2 \
     --no-timing >"$tmp/a"
 printf 'hi\n' | B -n 2 --no-timing >"$tmp/b"

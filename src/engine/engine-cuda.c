@@ -1,9 +1,10 @@
 /*
  * engine-cuda.c - the CUDA side of a context (--device cuda): weight
- * products and expert FFNs on the GPU through kernels/kern.h; the rest
- * of the forward pass (embedding, norms, RoPE, attention over the KV
- * cache, routing, residuals) stays on the CPU, which hands activations
- * over per product.
+ * products, expert FFNs and standard attention over a device copy of the
+ * KV cache run on the GPU through kernels/kern.h; the rest of the
+ * forward pass (embedding, norms, q/k norms, RoPE, MLA attention,
+ * routing, residuals, sampling) stays on the CPU, which hands
+ * activations over per call.
  *
  * Placement, decided once in eng_cuda_new():
  *
@@ -15,6 +16,10 @@
  *                uploaded in forward order while the device keeps
  *                gpu_budget + 256 MiB free; what does not fit stays on
  *                the CPU (a note says how much)
+ *   KV cache     a device copy of the F32 KV cache (standard attention;
+ *                MLA stays on the CPU) when it fits: each layer's new
+ *                key/value rows are copied up after RoPE and the split-K
+ *                attention kernel runs there (eng_cuda_attn)
  *   experts      gpu_budget / (bytes of one expert) slots, split evenly
  *                over the MoE layers (at most n_expert per layer): a
  *                per-layer LRU cache keyed by expert id. When the device
@@ -92,6 +97,23 @@ eng_cuda_ffn_finish(struct eng_cuda *g, const struct eng_cuda_grp *gr,
 }
 
 int
+eng_cuda_kv_new(struct eng_cuda *g, int n_ctx, struct err *e)
+{
+	(void)g; (void)n_ctx;
+	return err_set(e, ERR_UNSUPPORTED, "built without the CUDA backend");
+}
+
+int
+eng_cuda_attn(struct eng_cuda *g, int il, int pos0, int ntok,
+    const float *q, const float *knew, const float *vnew, int window,
+    const float *sinks, float *att)
+{
+	(void)g; (void)il; (void)pos0; (void)ntok; (void)q; (void)knew;
+	(void)vnew; (void)window; (void)sinks; (void)att;
+	return 0;
+}
+
+int
 eng_cuda_slots(const struct eng_cuda *g)
 {
 	(void)g;
@@ -158,6 +180,13 @@ struct eng_cuda {
 	int			 r0, nr;	/* rows of the running batch */
 	int			 miss;		/* EC_MISS_* */
 	uint64_t		 t_start;
+	/* device KV cache: [n_layer][n_ctx][kd] and [..][vd] */
+	float			*dk, *dv, *dq, *datt;
+	void			*daws;
+	size_t			 aws_bytes;
+	int			 n_ctx;
+	int			 dry;		/* ec_put only counts */
+	uint64_t		 dry_bytes;
 	struct eng_cuda_stats	 st;
 	struct err		 err;
 };
@@ -222,6 +251,10 @@ ec_put(struct eng_cuda *g, const void *h, size_t n, uint64_t keep)
 
 	if (h == NULL || n == 0 || ec_lookup(g, h, n) != NULL)
 		return 0;
+	if (g->dry) {
+		g->dry_bytes += n;
+		return 0;
+	}
 	if (kern_mem_get(&fr, &tot, &g->err) != 0 || fr < n + keep ||
 	    kern_malloc(&d, n, &g->err) != 0) {
 		g->st.dense_cpu += n;
@@ -293,6 +326,7 @@ ec_upload_dense(struct eng_cuda *g, uint64_t keep)
 		ec_put(g, L->exp_gate_b, fb, keep);
 		ec_put(g, L->exp_up_b, fb, keep);
 		ec_put(g, L->exp_down_b, db, keep);
+		ec_put(g, L->sinks, (size_t)hp->n_head * sizeof(float), keep);
 	}
 	ec_put_w(g, &m->output, keep);
 }
@@ -337,6 +371,10 @@ ec_slots(struct eng_cuda *g, uint64_t budget)
 	if (n_moe == 0 || sb == 0 || budget == 0)
 		return;
 	want = (int)(budget / sb / (uint64_t)n_moe);
+	/* the whole expert bytes (--gpu-budget 100%) hold every expert,
+	 * whatever the slots' alignment padding */
+	if (budget >= eng_model_expert_bytes(g->m))
+		want = hp->n_expert;
 	if (want > hp->n_expert)
 		want = hp->n_expert;
 	if (want < 1) {
@@ -388,7 +426,9 @@ ec_slots(struct eng_cuda *g, uint64_t budget)
 }
 
 /* CPU product rate (bytes of weights per second, all threads): one
- * expert matrix times one token, timed on this thread. */
+ * expert matrix times one token, timed on this thread once it is in
+ * memory, scaled by 0.7 per thread (memory-bound products do not scale
+ * linearly). */
 static double
 ec_cpu_rate(const struct eng_model *m, int n_threads)
 {
@@ -412,10 +452,15 @@ ec_cpu_rate(const struct eng_model *m, int n_threads)
 	if (xq != NULL && xf != NULL && y != NULL &&
 	    quant_quantize_act(quant_vec_dot_type(w->type), xf, xq, w->n) ==
 	    0) {
-		t0 = util_now_ns();
-		quant_matmul(w->type, w->n, w->data, w->row_bytes, 0, w->rows,
-		    xq, qb, 1, y, (size_t)w->rows);
-		dt = util_now_ns() - t0;
+		int rep;
+
+		/* the second pass reads from memory, not from the disk */
+		for (rep = 0; rep < 2; rep++) {
+			t0 = util_now_ns();
+			quant_matmul(w->type, w->n, w->data, w->row_bytes, 0,
+			    w->rows, xq, qb, 1, y, (size_t)w->rows);
+			dt = util_now_ns() - t0;
+		}
 		if (dt > 0)
 			r = (double)w->mat_bytes / (dt * 1e-9) *
 			    (n_threads > 1 ? 0.7 * n_threads : 1);
@@ -444,7 +489,8 @@ eng_cuda_free(struct eng_cuda *g)
 		    g->st.hits + g->st.misses ? (double)g->st.hits /
 		    (double)(g->st.hits + g->st.misses) : 0.0,
 		    (unsigned long long)g->st.cpu_experts,
-		    (unsigned long long)g->st.prefetched, g->st.h2d_bytes * 1e-9, g->st.pcie_bps * 1e-9,
+		    (unsigned long long)g->st.prefetched,
+		    g->st.h2d_bytes * 1e-9, g->st.pcie_bps * 1e-9,
 		    g->st.wait_ns * 1e-9, g->st.busy_ns * 1e-9);
 	nl = g->m->hp.n_layer;
 	if (g->s != NULL)
@@ -466,6 +512,8 @@ eng_cuda_free(struct eng_cuda *g)
 		kern_host_free(g->stage[i]);
 		kern_event_free(g->stage_ev[i]);
 	}
+	kern_free(g->dk); kern_free(g->dv); kern_free(g->dq);
+	kern_free(g->datt); kern_free(g->daws);
 	kern_free(g->dx); kern_free(g->dy); kern_free(g->dhg);
 	kern_free(g->dhu); kern_free(g->dyd); kern_free(g->dws);
 	kern_host_free(g->hx);
@@ -482,6 +530,7 @@ eng_cuda_new(struct eng_cuda **out, const struct eng_model *m, int n_batch,
 	const struct eng_hparams *hp = &m->hp;
 	struct eng_cuda *g;
 	struct kern_info ki;
+	size_t fr = 0, tot = 0;
 	int64_t maxn = hp->n_embd, maxr = hp->n_embd, bk;
 	int il, rc;
 
@@ -542,6 +591,27 @@ eng_cuda_new(struct eng_cuda **out, const struct eng_model *m, int n_batch,
 	if (kern_measure_h2d(&g->st.pcie_bps, &g->err) != 0)
 		g->st.pcie_bps = 12e9;
 	g->st.cpu_bps = ec_cpu_rate(m, n_threads);
+	/* dense weights first; the expert budget gets what is left when the
+	 * device cannot hold both (a smaller plan, said below) */
+	g->dry = 1;
+	ec_upload_dense(g, 0);
+	g->dry = 0;
+	if (kern_mem_get(&fr, &tot, &g->err) == 0 && gpu_budget > 0) {
+		uint64_t avail = fr > EC_RESERVE ? fr - EC_RESERVE : 0;
+
+		if (avail < g->dry_bytes + gpu_budget) {
+			uint64_t left = avail > g->dry_bytes ? avail -
+			    g->dry_bytes : 0;
+
+			fprintf(stderr, "moescope: cuda: --gpu-budget %llu MiB "
+			    "does not fit next to the dense weights (%llu "
+			    "MiB); %llu MiB for experts\n",
+			    (unsigned long long)(gpu_budget >> 20),
+			    (unsigned long long)(g->dry_bytes >> 20),
+			    (unsigned long long)(left >> 20));
+			gpu_budget = left;
+		}
+	}
 	ec_upload_dense(g, gpu_budget + EC_RESERVE);
 	ec_slots(g, gpu_budget);
 	if (kern_info_get(&ki, &g->err) != 0)
@@ -604,6 +674,127 @@ eng_cuda_matmul(struct eng_cuda *g, const struct eng_w *w, int64_t mat,
 	}
 	g->st.busy_ns += util_now_ns() - t0;
 	return 1;
+}
+
+int
+eng_cuda_kv_new(struct eng_cuda *g, int n_ctx, struct err *e)
+{
+	const struct eng_hparams *hp = &g->m->hp;
+	size_t kd = (size_t)hp->n_head_kv * hp->head_dim_k;
+	size_t vd = (size_t)hp->n_head_kv * hp->head_dim_v;
+	size_t B = (size_t)g->n_batch, nl = (size_t)hp->n_layer;
+	struct kern_attn p;
+	size_t fr = 0, tot = 0, need;
+	int rc;
+
+	if (g->m->layers[0].is_mla || hp->n_head_kv <= 0)
+		return err_set(e, ERR_UNSUPPORTED, "MLA attention stays on "
+		    "the CPU");
+	memset(&p, 0, sizeof p);
+	p.ntok = 1;
+	p.n_head = hp->n_head;
+	p.hdv = hp->head_dim_v;
+	p.pos0 = n_ctx - 1;
+	/* workspace for one query at the longest context; more queries at
+	 * once when it holds them */
+	g->aws_bytes = kern_attn_ws(&p) * (B < 16 ? B : 16);
+	need = nl * (size_t)n_ctx * (kd + vd) * 4 + B * (size_t)hp->n_head *
+	    (hp->head_dim_k + hp->head_dim_v) * 4 + g->aws_bytes;
+	if ((rc = kern_mem_get(&fr, &tot, e)) != 0)
+		return rc;
+	if (fr < need + EC_RESERVE)
+		return err_set(e, ERR_NOMEM, "a device KV cache needs %zu "
+		    "MiB, %zu MiB free", need >> 20, fr >> 20);
+	if ((rc = kern_malloc((void **)&g->dk, nl * n_ctx * kd * 4, e)) != 0 ||
+	    (rc = kern_malloc((void **)&g->dv, nl * n_ctx * vd * 4, e)) != 0 ||
+	    (rc = kern_malloc((void **)&g->dq, B * hp->n_head *
+	    hp->head_dim_k * 4, e)) != 0 ||
+	    (rc = kern_malloc((void **)&g->datt, B * hp->n_head *
+	    hp->head_dim_v * 4, e)) != 0 ||
+	    (rc = kern_malloc(&g->daws, g->aws_bytes, e)) != 0) {
+		kern_free(g->dk); kern_free(g->dv); kern_free(g->dq);
+		kern_free(g->datt); kern_free(g->daws);
+		g->dk = g->dv = g->dq = g->datt = NULL;
+		g->daws = NULL;
+		return rc;
+	}
+	g->n_ctx = n_ctx;
+	return 0;
+}
+
+int
+eng_cuda_attn(struct eng_cuda *g, int il, int pos0, int ntok,
+    const float *q, const float *knew, const float *vnew, int window,
+    const float *sinks, float *att)
+{
+	const struct eng_hparams *hp;
+	struct kern_attn p;
+	size_t kd, vd, qd, od;
+	uint64_t t0, t1;
+	int t, tc, can;
+
+	if (g == NULL || g->dk == NULL || ntok <= 0)
+		return 0;
+	hp = &g->m->hp;
+	kd = (size_t)hp->n_head_kv * hp->head_dim_k;
+	vd = (size_t)hp->n_head_kv * hp->head_dim_v;
+	qd = (size_t)hp->n_head * hp->head_dim_k;
+	od = (size_t)hp->n_head * hp->head_dim_v;
+	/* once off, the device never serves again, so its cache may lag */
+	if (g->failed || pos0 + ntok > g->n_ctx || ntok > g->n_batch)
+		return 0;
+	t0 = util_now_ns();
+	memset(&p, 0, sizeof p);
+	p.n_head = hp->n_head;
+	p.n_head_kv = hp->n_head_kv;
+	p.hdk = hp->head_dim_k;
+	p.hdv = hp->head_dim_v;
+	p.ks = kd;
+	p.vs = vd;
+	p.window = window;
+	p.scale = hp->kq_scale;
+	p.dsinks = sinks != NULL ? ec_lookup(g, sinks,
+	    (size_t)hp->n_head * sizeof(float)) : NULL;
+	/* the new rows always go to the device cache, so it stays whole
+	 * even for a batch the device does not compute */
+	can = (sinks == NULL || p.dsinks != NULL) &&
+	    (size_t)ntok * od <= g->hycap;
+	if (kern_h2d(g->dk + ((size_t)il * g->n_ctx + pos0) * kd, knew,
+	    (size_t)ntok * kd * 4, g->s, &g->err) != 0 ||
+	    kern_h2d(g->dv + ((size_t)il * g->n_ctx + pos0) * vd, vnew,
+	    (size_t)ntok * vd * 4, g->s, &g->err) != 0)
+		goto fail;
+	if (!can)
+		return 0;
+	if (kern_h2d(g->dq, q, (size_t)ntok * qd * 4, g->s, &g->err) != 0)
+		goto fail;
+	for (t = 0; t < ntok; t += tc) {
+		p.pos0 = pos0 + t;
+		for (tc = ntok - t; tc > 1; tc = (tc + 1) / 2) {
+			p.ntok = tc;
+			if (kern_attn_ws(&p) <= g->aws_bytes)
+				break;
+		}
+		p.ntok = tc;
+		if (kern_attention(g->dq + (size_t)t * qd,
+		    g->dk + (size_t)il * g->n_ctx * kd,
+		    g->dv + (size_t)il * g->n_ctx * vd, g->datt +
+		    (size_t)t * od, &p, g->daws, g->s, &g->err) != 0)
+			goto fail;
+	}
+	if (kern_d2h(g->hy, g->datt, (size_t)ntok * od * 4, g->s, &g->err) !=
+	    0)
+		goto fail;
+	t1 = util_now_ns();
+	if (kern_stream_sync(g->s, &g->err) != 0)
+		goto fail;
+	g->st.wait_ns += util_now_ns() - t1;
+	memcpy(att, g->hy, (size_t)ntok * od * 4);
+	g->st.busy_ns += util_now_ns() - t0;
+	return 1;
+fail:
+	ec_fail(g);
+	return 0;
 }
 
 /* The slot of expert e in layer il, or -1. */

@@ -74,6 +74,24 @@ int eng_cuda_ffn_start(struct eng_cuda *g, int il, int expert_layer,
 int eng_cuda_ffn_finish(struct eng_cuda *g, const struct eng_cuda_grp *gr,
     int ngrp, float *y);
 
+/*
+ * A device copy of the KV cache (standard attention; MLA stays on the
+ * CPU) for n_ctx positions, so attention runs on the device. 0, or an
+ * error when it does not fit (a note; attention stays on the CPU).
+ */
+int eng_cuda_kv_new(struct eng_cuda *g, int n_ctx, struct err *e);
+
+/*
+ * Layer il's attention on the device for ntok queries at pos0..: the new
+ * key and value rows (host cache rows pos0.., already roped) are copied
+ * into the device cache, then the split-K kernel writes att
+ * ([ntok][n_head][hd_v]). 1 when done; 0 when the caller must compute
+ * it (no device cache, or the device failed and is now off).
+ */
+int eng_cuda_attn(struct eng_cuda *g, int il, int pos0, int ntok,
+    const float *q, const float *knew, const float *vnew, int window,
+    const float *sinks, float *att);
+
 /* GPU expert slots per MoE layer (0: experts stay on the CPU). */
 int eng_cuda_slots(const struct eng_cuda *g);
 

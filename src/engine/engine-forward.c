@@ -482,7 +482,11 @@ attention(struct eng_ctx *c, int il, int pos0, int ntok)
 		j.vs = (size_t)vd;
 		j.hdk = hp->head_dim_k;
 		j.hdv = hp->head_dim_v;
-		eng_pool_run(c->pool, att_run, &j, (int64_t)ntok * nh, 1);
+		if (c->cuda == NULL || !eng_cuda_attn(c->cuda, il, pos0, ntok,
+		    c->q, j.kc + (size_t)pos0 * kd, j.vc + (size_t)pos0 * vd,
+		    j.window, j.sinks, c->att))
+			eng_pool_run(c->pool, att_run, &j,
+			    (int64_t)ntok * nh, 1);
 		matmul(c, &L->wo, 0, c->att, (size_t)nh * hp->head_dim_v, ntok,
 		    c->tmp, d);
 	}
@@ -1330,8 +1334,13 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 		    c->ff_max, p->gpu_budget, c->n_threads, &ce) != 0)
 			fprintf(stderr, "moescope: --device cuda: %s; using "
 			    "the CPU\n", fail ? "out of memory" : ce.msg);
-		else if (c->cache == NULL)
-			c->prefetch = p->prefetch;
+		else {
+			if (c->cache == NULL)
+				c->prefetch = p->prefetch;
+			if (eng_cuda_kv_new(c->cuda, c->n_ctx, &ce) != 0)
+				fprintf(stderr, "moescope: cuda: %s; attention "
+				    "on the CPU\n", ce.msg);
+		}
 	}
 	eng_ctx_reset(c, 1);
 	*out = c;

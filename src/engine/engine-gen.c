@@ -211,7 +211,8 @@ eng_gen_run(struct eng_ctx *c, struct eng_sampler *s, const struct tok *t,
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
-		if (t != NULL && tokenizer_vocab_is_eog(t, tok)) {
+		if (t != NULL && !eng_sampler_get_params(s)->ignore_eos &&
+		    tokenizer_vocab_is_eog(t, tok)) {
 			r->finish = ENG_GEN_STOP;
 			break;
 		}

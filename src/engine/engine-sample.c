@@ -77,6 +77,12 @@ eng_sampler_free(struct eng_sampler *s)
 	free(s);
 }
 
+const struct eng_sampler_params *
+eng_sampler_get_params(const struct eng_sampler *s)
+{
+	return &s->p;
+}
+
 void
 eng_sampler_reset(struct eng_sampler *s)
 {

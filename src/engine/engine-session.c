@@ -515,7 +515,8 @@ do_generate(struct eng_session *s, struct req *r)
 		eng_sampler_accept(s->smp, tok);
 		if (i == 0)
 			st.ttft_ms = (double)(util_now_ns() - t0) / 1e6;
-		if (is_eog(s, tok)) {
+		if (!eng_sampler_get_params(s->smp)->ignore_eos &&
+		    is_eog(s, tok)) {
 			st.finish = ENG_FINISH_STOP;
 			break;
 		}

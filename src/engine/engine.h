@@ -215,6 +215,8 @@ struct eng_sampler_params {
 	float	 repeat_penalty; /* 1: off */
 	int	 repeat_last_n;
 	uint64_t seed;
+	int	 ignore_eos;	/* generation runs past end-of-generation
+				 * tokens (to -n), as llama.cpp's flag */
 };
 
 struct eng_sampler;
@@ -223,6 +225,9 @@ void eng_sampler_defaults(struct eng_sampler_params *p);
 int eng_sampler_new(struct eng_sampler **out, int n_vocab,
     const struct eng_sampler_params *p, struct err *e);
 void eng_sampler_free(struct eng_sampler *s);
+/* The parameters a sampler runs with. */
+const struct eng_sampler_params *eng_sampler_get_params(
+    const struct eng_sampler *s);
 /* Remember a token for the repetition penalty. */
 void eng_sampler_accept(struct eng_sampler *s, int32_t tok);
 void eng_sampler_reset(struct eng_sampler *s);

@@ -26,11 +26,9 @@
 #ifndef MOESCOPE_QUANT_BLOCK_H
 #define MOESCOPE_QUANT_BLOCK_H
 
-#include <stdint.h>
-#if !defined(__CUDACC__)
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
-#endif
 
 #include "quant/quant-common.h"
 
