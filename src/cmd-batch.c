@@ -462,7 +462,7 @@ put_result(struct batch *b, const struct req *q,
 	put_id(o, q);
 	sb_puts(o, ",\"text\":");
 	sb_jstr(o, r->text, r->len);
-	sb_printf(o, ",\"finish_reason\":\"%s\"", eng_finish_name(r->finish));
+	sb_printf(o, ",\"finish_reason\":\"%s\"", eng_gen_finish_name(r->finish));
 	sb_printf(o, ",\"usage\":{\"prompt_tokens\":%d,"
 	    "\"completion_tokens\":%d", n_prompt, r->n_gen);
 	if (q->session != NULL)
@@ -945,7 +945,7 @@ run_request(struct batch *b, struct req *q, int *cancelled, struct err *e)
 			rc = ERR_IO;
 		goto done;
 	}
-	*cancelled = gr.finish == ENG_FINISH_CANCELLED;
+	*cancelled = gr.finish == ENG_GEN_CANCELLED;
 	if (fix_utf8(&gr) != 0) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto done;
@@ -1267,6 +1267,8 @@ batch_fini(struct batch *b)
 	eng_model_free(b->m);
 }
 
+/* Load the model (MODEL, else the embedded default), its tokenizer and
+ * template, and a context. ERR_USAGE after printing a bad budget flag. */
 static int
 batch_open(struct batch *b, const char *model, struct err *e)
 {
@@ -1281,6 +1283,8 @@ batch_open(struct batch *b, const char *model, struct err *e)
 	free(path);
 	if (rc != 0)
 		return rc;
+	if (cmd_opts_resolve(&b->o, b->m) != 0)
+		return ERR_USAGE;
 	b->hp = eng_model_hparams(b->m);
 	if ((rc = eng_chat_load(&b->chat_c, eng_model_gguf(b->m), b->tmpl,
 	    e)) != 0)
@@ -1343,6 +1347,10 @@ cmd_batch_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	r = batch_open(&b, model, &e);
 	pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
+	if (r == ERR_USAGE && e.code == 0) {
+		rc = 2;		/* a bad budget flag, already reported */
+		goto out;
+	}
 	if (r != 0 || (rd = calloc(1, sizeof *rd)) == NULL) {
 		if (r == 0)
 			err_set(&e, ERR_NOMEM, "out of memory");

@@ -20,7 +20,7 @@ const struct cmd cmd_table[] = {
 	{ "run", cmd_run_main,
 	    "run MODEL -p TEXT [-n N]              one generation, no TUI" },
 	{ "batch", cmd_batch_main,
-	    "batch MODEL [--chat] [--format json|text] < REQUESTS\n"
+	    "batch [MODEL] [--chat] [--format json|text] < REQUESTS\n"
 	    "                                        one answer per stdin line "
 	    "(JSON lines)" },
 	{ "pull", cmd_pull_main,

@@ -285,6 +285,16 @@ MOESCOPE_DEFAULT_MODEL=$tmp/none.gguf "$MOESCOPE" batch </dev/null \
     >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q MOESCOPE_DEFAULT_MODEL "$tmp/err"
 ok $? "no MODEL: the default model; missing, exit 1 saying where it looked"
+printf 'hi\n' | MOESCOPE_DEFAULT_MODEL="$M" "$MOESCOPE" batch -n 2 \
+    --no-timing >"$tmp/a"
+printf 'hi\n' | B -n 2 --no-timing >"$tmp/b"
+cmp -s "$tmp/a" "$tmp/b"; ok $? "no MODEL: the default model"
+printf 'hi\n' | "$MOESCOPE" chat "$M" --threads 2 -n 2 --no-timing \
+    >"$tmp/a" 2>&1
+cmp -s "$tmp/a" "$tmp/b"; ok $? "moescope chat with stdin not a terminal: batch"
+printf 'hi\n' | MOESCOPE_DEFAULT_MODEL="$M" "$MOESCOPE" --threads 2 -n 2 \
+    --no-timing >"$tmp/a" 2>&1
+cmp -s "$tmp/a" "$tmp/b"; ok $? "bare moescope with stdin not a terminal: batch"
 "$MOESCOPE" batch "$M" --format xml </dev/null >/dev/null 2>&1
 [ $? -eq 2 ]; ok $? "bad --format: exit 2"
 "$MOESCOPE" batch "$tmp/none.gguf" </dev/null >/dev/null 2>"$tmp/err"

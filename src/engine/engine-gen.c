@@ -19,14 +19,14 @@
 #include "engine/engine-gen.h"
 
 const char *
-eng_finish_name(int finish)
+eng_gen_finish_name(int finish)
 {
 	switch (finish) {
-	case ENG_FINISH_STOP:
+	case ENG_GEN_STOP:
 		return "stop";
-	case ENG_FINISH_LENGTH:
+	case ENG_GEN_LENGTH:
 		return "length";
-	case ENG_FINISH_CANCELLED:
+	case ENG_GEN_CANCELLED:
 		return "cancelled";
 	}
 	return "error";
@@ -187,7 +187,7 @@ eng_gen_run(struct eng_ctx *c, struct eng_sampler *s, const struct tok *t,
 	r->prefill_ns = util_now_ns() - t0;
 	r->n_eval = eng_ctx_pos(c) - n_past;
 	if (rc == ERR_CANCELLED) {
-		r->finish = ENG_FINISH_CANCELLED;
+		r->finish = ENG_GEN_CANCELLED;
 		err_clear(e);
 		return 0;
 	}
@@ -198,11 +198,11 @@ eng_gen_run(struct eng_ctx *c, struct eng_sampler *s, const struct tok *t,
 	t0 = util_now_ns();
 	while (!done) {
 		if (r->n_gen >= p->max_tokens) {
-			r->finish = ENG_FINISH_LENGTH;
+			r->finish = ENG_GEN_LENGTH;
 			break;
 		}
 		if (p->cancel != NULL && atomic_load(p->cancel)) {
-			r->finish = ENG_FINISH_CANCELLED;
+			r->finish = ENG_GEN_CANCELLED;
 			break;
 		}
 		tok = eng_sampler_sample(s, eng_last_logits(c));
@@ -213,7 +213,7 @@ eng_gen_run(struct eng_ctx *c, struct eng_sampler *s, const struct tok *t,
 		}
 		if (t != NULL && !eng_sampler_get_params(s)->ignore_eos &&
 		    tokenizer_vocab_is_eog(t, tok)) {
-			r->finish = ENG_FINISH_STOP;
+			r->finish = ENG_GEN_STOP;
 			break;
 		}
 		old = r->len;
@@ -233,7 +233,7 @@ eng_gen_run(struct eng_ctx *c, struct eng_sampler *s, const struct tok *t,
 		if (at >= 0) {
 			r->len = (size_t)at;
 			r->text[r->len] = '\0';
-			r->finish = ENG_FINISH_STOP;
+			r->finish = ENG_GEN_STOP;
 			done = 1;
 		}
 		if ((rc = release(&g, tok, r->len - (done ? 0 : held_tail(&g)),
@@ -247,14 +247,14 @@ eng_gen_run(struct eng_ctx *c, struct eng_sampler *s, const struct tok *t,
 			break;
 		if (r->n_gen >= p->max_tokens ||
 		    eng_ctx_pos(c) >= eng_ctx_n_ctx(c)) {
-			r->finish = ENG_FINISH_LENGTH;
+			r->finish = ENG_GEN_LENGTH;
 			break;
 		}
 		rc = eng_eval(c, &tok, 1, 0, NULL, p->cancel, e);
 		if (rc == ERR_CANCELLED) {
 			err_clear(e);
 			rc = 0;
-			r->finish = ENG_FINISH_CANCELLED;
+			r->finish = ENG_GEN_CANCELLED;
 			break;
 		}
 		if (rc != 0)

@@ -15,16 +15,16 @@
 #include "tokenizer/tokenizer.h"
 
 /* Why a generation ended. */
-enum eng_finish {
-	ENG_FINISH_STOP = 1,	/* an end-of-generation token or a stop
+enum eng_gen_finish {
+	ENG_GEN_STOP = 1,	/* an end-of-generation token or a stop
 				 * string */
-	ENG_FINISH_LENGTH = 2,	/* max_tokens reached, or the context is
+	ENG_GEN_LENGTH = 2,	/* max_tokens reached, or the context is
 				 * full */
-	ENG_FINISH_CANCELLED = 3 /* *cancel became non-zero */
+	ENG_GEN_CANCELLED = 3 /* *cancel became non-zero */
 };
 
 /* The name batch mode and the TUI show: "stop", "length", "cancelled". */
-const char *eng_finish_name(int finish);
+const char *eng_gen_finish_name(int finish);
 
 /*
  * Called once per generated token (not for the end-of-generation token)
@@ -50,7 +50,7 @@ struct eng_gen_params {
 };
 
 struct eng_gen_result {
-	int		 finish;	/* enum eng_finish */
+	int		 finish;	/* enum eng_gen_finish */
 	int		 n_eval;	/* prompt tokens evaluated (n - n_past,
 					 * fewer when cancelled) */
 	int		 n_gen;		/* tokens sampled, the end-of-generation
@@ -77,7 +77,7 @@ struct eng_gen_result {
  * cancel end a generation, and stop strings are ignored.
  *
  * Returns 0 and fills *r (free it with eng_gen_result_fini, also after an
- * error) when the generation ended for one of the enum eng_finish
+ * error) when the generation ended for one of the enum eng_gen_finish
  * reasons; a negative ERR_* for an evaluation error, an invalid argument,
  * out of memory, or the callback's own error.
  */
