@@ -78,7 +78,8 @@ cmd_prompt_encode(const struct cmd_prompt *p, struct eng_chat *chat,
 		}
 		msgs[nm].role = "user";
 		msgs[nm++].content = text;
-		rc = eng_chat_encode(chat, msgs, (size_t)nm, 1, &out, NULL, e);
+		rc = eng_chat_encode_safe(chat, msgs, (size_t)nm, 1, &out, NULL,
+		    e);
 	} else
 		rc = eng_chat_encode_text(chat, text, len, 0, &out, e);
 	free(buf);
