@@ -180,7 +180,7 @@ cmd_bench_main(int argc, char **argv)
 	struct eng_model *m = NULL;
 	const struct eng_hparams *hp;
 	const char *model = NULL, *sweep = NULL;
-	struct bench_row rows[16];
+	struct bench_row rows[16] = { { { 0 } } };
 	struct err e = { 0 };
 	char *mpath = NULL;
 	double bw = 0, dbw = 0, load0;
