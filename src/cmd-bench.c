@@ -180,7 +180,7 @@ cmd_bench_main(int argc, char **argv)
 	struct eng_model *m = NULL;
 	const struct eng_hparams *hp;
 	const char *model = NULL, *sweep = NULL;
-	struct bench_row rows[16] = { { { 0 } } };
+	struct bench_row rows[16];
 	struct err e = { 0 };
 	char *mpath = NULL;
 	double bw = 0, dbw = 0, load0;
@@ -223,6 +223,7 @@ cmd_bench_main(int argc, char **argv)
 		else
 			goto bad;
 	}
+	memset(rows, 0, sizeof rows);
 	if (o.max_tokens < 1)
 		o.max_tokens = 1;
 	if (o.ep.n_threads == 0)
