@@ -72,6 +72,7 @@ struct cache {
 	int		 qcap, qhead, qlen, quit;
 	pthread_t	*io;
 	int		 n_io;
+	int		 inflight;	/* loads queued or being read (qmu) */
 };
 
 static const char *policy_names[CACHE_N_POLICIES] = { "lru", "lfu", "gate" };
@@ -180,6 +181,9 @@ io_main(void *arg)
 		sl = &L->slots[j.slot];
 		t0 = util_now_ns();
 		rc = read_expert(c, sl, j.layer, j.expert, &bytes);
+		pthread_mutex_lock(&c->qmu);
+		c->inflight--;
+		pthread_mutex_unlock(&c->qmu);
 		pthread_mutex_lock(&L->mu);
 		sl->state = rc == 0 ? SLOT_READY : SLOT_ERROR;
 		L->st.bytes_read += bytes;
@@ -252,6 +256,7 @@ load(struct cache *c, int layer, int expert, int prefetch)
 	c->q[(c->qhead + c->qlen) % c->qcap] =
 	    (struct job){ layer, v, expert };
 	c->qlen++;
+	c->inflight++;
 	pthread_cond_signal(&c->qcv);
 	pthread_mutex_unlock(&c->qmu);
 	return v;
@@ -261,13 +266,24 @@ void
 cache_prefetch(struct cache *c, int layer, int expert)
 {
 	struct layer *L;
+	int busy;
 
 	if (layer < 0 || layer >= c->n_layer || expert < 0 ||
 	    expert >= c->n_expert || c->layers[layer].cap == 0)
 		return;
+	/*
+	 * Speculation only uses idle disk time: while every I/O worker is
+	 * busy, a guess would queue behind (and delay) the reads the
+	 * current layer needs now, so it is dropped.
+	 */
+	pthread_mutex_lock(&c->qmu);
+	busy = c->inflight >= c->n_io;
+	pthread_mutex_unlock(&c->qmu);
 	L = &c->layers[layer];
 	pthread_mutex_lock(&L->mu);
-	if (L->where[expert] < 0)
+	if (busy)
+		L->st.prefetch_dropped++;
+	else if (L->where[expert] < 0)
 		load(c, layer, expert, 1);
 	pthread_mutex_unlock(&L->mu);
 }

@@ -55,6 +55,7 @@ struct cache_stats {
 	uint64_t	prefetch_hits;	/* first use of a prefetched expert */
 	uint64_t	prefetch_issued;
 	uint64_t	prefetch_wasted; /* evicted before any use */
+	uint64_t	prefetch_dropped; /* not issued: the disk was busy */
 	uint64_t	bytes_read;	/* from disk */
 	uint64_t	read_ns;	/* I/O time (workers, summed) */
 	uint64_t	stall_ns;	/* time acquire() waited */
@@ -84,7 +85,8 @@ int cache_capacity(const struct cache *c, int layer);
 /*
  * Start loading (layer, expert) unless it is resident or loading; never
  * waits. Evicts an unpinned victim; does nothing when every slot is
- * pinned or loading.
+ * pinned or loading, or when every I/O worker is already busy (a guess
+ * must not delay the reads needed now).
  */
 void cache_prefetch(struct cache *c, int layer, int expert);
 

@@ -973,7 +973,9 @@ predict_next(struct eng_ctx *c, int il, int ntok)
 	for (t = 0; t < ntok; t++) {
 		route_token(c, L, c->rlog + (size_t)t * E, c->psel + t * K,
 		    c->pselw + t * K);
-		for (s = 0; s < K; s++) {
+		/* the router's most confident half: a wrong guess costs a
+		 * read and evicts an expert that may have hit */
+		for (s = 0; s < (K + 1) / 2; s++) {
 			int e = c->psel[t * K + s];
 
 			if (pred[e] || n >= cap)
