@@ -498,7 +498,7 @@ metadata(struct maker *m, const struct gguf *vocab)
 #define CHUNK (8u << 20)
 
 static int
-write_tensor(struct maker *m, uint64_t idx, uint8_t *buf, float *fbuf,
+write_tensor(struct maker *m, uint64_t idx, uint8_t *buf,
     const float *shared_dir)
 {
 	const struct tdesc *t = &m->t[idx];
@@ -579,7 +579,6 @@ write_tensor(struct maker *m, uint64_t idx, uint8_t *buf, float *fbuf,
 		struct pool *p = pool_get(t->type, t->sigma, shared ? 0 : -1);
 		uint64_t nblk, b, rowblk;
 
-		(void)fbuf;
 		if (p == NULL)
 			return err_set(&m->e, ERR_NOMEM, "cannot build a block "
 			    "pool for %s", quant_type_info(t->type)->name);
@@ -715,7 +714,7 @@ main(int argc, char **argv)
 	    gguf_writer_begin(m.w, out, &m.e) != 0)
 		goto fail;
 	for (i = 0; i < (uint64_t)m.nt; i++)
-		if (write_tensor(&m, i, buf, NULL, dir) != 0)
+		if (write_tensor(&m, i, buf, dir) != 0)
 			goto fail;
 	if (gguf_writer_finish(m.w, &m.e) != 0)
 		goto fail;

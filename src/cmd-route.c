@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "engine/engine-gen.h"
 #include "formats/formats.h"
 
 struct tracer {
@@ -75,7 +76,9 @@ cmd_route_main(int argc, char **argv)
 	struct eng_chat chat = { 0 };
 	struct tracer tr;
 	const char *model = NULL, *outp = NULL;
-	int32_t *ids = NULL, tok;
+	int32_t *ids = NULL;
+	struct eng_gen_params gp = { 0 };
+	struct eng_gen_result gr = { 0 };
 	struct err e = { 0 };
 	char *mpath = NULL;
 	int i, n = 0, rc = 1, r, opened = 0, have_chat = 0;
@@ -122,7 +125,7 @@ cmd_route_main(int argc, char **argv)
 	if (cmd_prompt_encode(&pr, &chat, &ids, &n, &e) != 0)
 		goto done;
 	if (o.ep.n_ctx == 0)
-		o.ep.n_ctx = n + o.max_tokens;
+		o.ep.n_ctx = n + o.max_tokens + 1;
 	if (eng_ctx_new(&c, m, &o.ep, &e) != 0 ||
 	    eng_sampler_new(&s, eng_model_hparams(m)->n_vocab, &o.sp, &e) != 0)
 		goto done;
@@ -132,16 +135,12 @@ cmd_route_main(int argc, char **argv)
 	tr.fp = out.fp;
 	tr.n_expert = eng_model_hparams(m)->n_expert;
 	eng_set_route_hook(c, trace_token, &tr);
-	for (i = 0; i < n; i++)
-		eng_sampler_accept(s, ids[i]);
-	if (eng_eval(c, ids, n, 0, NULL, NULL, &e) != 0)
+	/* every generated token is evaluated, so its routing is traced:
+	 * sample one more than is traced (the shared loop leaves the last
+	 * sampled token unevaluated); no tokenizer, so no early stop */
+	gp.max_tokens = o.max_tokens > 0 ? o.max_tokens + 1 : 0;
+	if (eng_gen_run(c, s, NULL, ids, n, 0, &gp, &gr, &e) != 0)
 		goto done;
-	for (i = 0; i < o.max_tokens; i++) {
-		tok = eng_sampler_sample(s, eng_last_logits(c));
-		eng_sampler_accept(s, tok);
-		if (eng_eval(c, &tok, 1, 0, NULL, NULL, &e) != 0)
-			goto done;
-	}
 	opened = 0;
 	if (util_atomic_commit(&out, &e) != 0)
 		goto done;
@@ -151,6 +150,7 @@ done:
 		util_atomic_abort(&out);
 	if (rc == 1)
 		cmd_fail(&e);
+	eng_gen_result_fini(&gr);
 	free(ids);
 	if (have_chat)
 		eng_chat_fini(&chat);

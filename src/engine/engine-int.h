@@ -106,7 +106,7 @@ struct eng_model {
 	const float		*out_norm;
 	struct eng_w		 output;	/* [n_vocab][d] */
 	struct eng_layer	*layers;
-	float			*owned;		/* dequantized small tensors */
+	float			**owned;	/* dequantized small tensors */
 	size_t			 owned_len, owned_cap;
 };
 

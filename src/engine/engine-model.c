@@ -275,7 +275,7 @@ static float *
 own(struct loader *l, size_t n)
 {
 	struct eng_model *m = l->m;
-	float **list = (float **)m->owned, *p;
+	float **list = m->owned, *p;
 
 	if (m->owned_len == m->owned_cap) {
 		size_t cap = m->owned_cap ? m->owned_cap * 2 : 64;
@@ -283,7 +283,7 @@ own(struct loader *l, size_t n)
 		list = realloc(list, cap * sizeof *list);
 		if (list == NULL)
 			return NULL;
-		m->owned = (float *)list;
+		m->owned = list;
 		m->owned_cap = cap;
 	}
 	p = malloc(n * sizeof *p);
@@ -583,7 +583,7 @@ eng_model_load(struct eng_model **out, struct gguf *g, struct err *e)
 {
 	struct eng_model *m;
 	struct loader l;
-	char *arch = NULL, name[64];
+	char *arch = NULL;
 	int rc, il;
 
 	*out = NULL;
@@ -630,7 +630,6 @@ eng_model_load(struct eng_model **out, struct gguf *g, struct err *e)
 	for (il = 0; il < m->hp.n_layer; il++)
 		if ((rc = load_layer(&l, il)) != 0)
 			goto fail;
-	(void)name;
 	*out = m;
 	return 0;
 fail:
@@ -659,15 +658,13 @@ eng_model_open(struct eng_model **out, const char *path, struct err *e)
 void
 eng_model_free(struct eng_model *m)
 {
-	float **list;
 	size_t i;
 
 	if (m == NULL)
 		return;
-	list = (float **)m->owned;
 	for (i = 0; i < m->owned_len; i++)
-		free(list[i]);
-	free(list);
+		free(m->owned[i]);
+	free(m->owned);
 	free(m->layers);
 	if (m->own_g)
 		gguf_close(m->g);

@@ -62,9 +62,8 @@ struct eng_hparams {
 	int	 n_ctx_orig;
 	float	 yarn_log_mul;
 	float	 yarn_corr[2];		/* correction dims (derived) */
-	/* sliding window (gpt-oss) */
+	/* sliding window (gpt-oss; the layer pattern is the arch's) */
 	int	 swa_window;
-	int	 swa_pattern;
 	/* MLA (deepseek2) */
 	int	 q_lora_rank;
 	int	 kv_lora_rank;

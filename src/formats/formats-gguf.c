@@ -336,7 +336,7 @@ check_tensors(struct cursor *c, struct gguf *g)
 }
 
 static int
-rd_tensor(struct cursor *c, struct gguf *g, struct gguf_tensor *t)
+rd_tensor(struct cursor *c, struct gguf_tensor *t)
 {
 	const struct quant_type_info *ti;
 	struct gguf_str name;
@@ -384,7 +384,6 @@ rd_tensor(struct cursor *c, struct gguf *g, struct gguf_tensor *t)
 		goto overflow;
 	t->nbytes = nb;
 	t->offset = off;	/* relative for now; made absolute later */
-	(void)g;
 	return 0;
 overflow:
 	return err_set(c->e, ERR_FORMAT, "%s: tensor '%s': size overflows",
@@ -397,7 +396,6 @@ parse(struct gguf *g, struct err *e)
 	struct cursor c = { g->map.data, g->map.size, 0, g->path, e };
 	const struct gguf_value *av;
 	uint64_t i, end;
-	uint32_t magic;
 	int rc;
 
 	if ((rc = need(&c, 4, "magic")) != 0)
@@ -406,7 +404,6 @@ parse(struct gguf *g, struct err *e)
 		return err_set(e, ERR_FORMAT, "%s: not a GGUF file (bad magic)",
 		    g->path);
 	c.pos = 4;
-	(void)magic;
 	if ((rc = rd_u32(&c, &g->version, "version")) != 0)
 		return rc;
 	if (g->version != 2 && g->version != 3)
@@ -467,7 +464,7 @@ parse(struct gguf *g, struct err *e)
 		g->alignment = (uint32_t)av->num.u;
 	}
 	for (i = 0; i < g->n_tensors; i++)
-		if ((rc = rd_tensor(&c, g, &g->tensors[i])) != 0)
+		if ((rc = rd_tensor(&c, &g->tensors[i])) != 0)
 			return rc;
 	if (util_align_up(c.pos, g->alignment, &g->data_offset) != 0)
 		return err_set(e, ERR_FORMAT, "%s: data offset overflows",
