@@ -66,6 +66,9 @@ struct eng_ctx {
 	float			*shg;		/* [B] */
 	uint8_t			*xq, *xq2, *gq;	/* quantized activations */
 	size_t			 xq_cap;
+	uint8_t			*xqt;		/* [B] rows, once per token */
+	int			 xq_ready;	/* xq/xq2 hold the expert
+						 * input rows already */
 	float			*scores;	/* [n_threads][n_ctx] */
 	float			*logits;	/* [n_vocab] last token */
 	int			*cnt;		/* [n_expert] */
@@ -597,11 +600,13 @@ ffn_groups_cpu(struct eng_ctx *c, const struct eng_w *wg,
 	 * vec-dot type; row r stays at row r of the quantized buffers */
 	qs1 = qrow_bytes(wg->type, d);
 	qs2 = qrow_bytes(wu->type, d);
-	quantize_rows(wg->type, xin + (size_t)r0 * d, d, nr, d,
-	    c->xq + (size_t)r0 * qs1);
-	if (vu != vg)
-		quantize_rows(wu->type, xin + (size_t)r0 * d, d, nr, d,
-		    c->xq2 + (size_t)r0 * qs2);
+	if (!c->xq_ready) {
+		quantize_rows(wg->type, xin + (size_t)r0 * d, d, nr, d,
+		    c->xq + (size_t)r0 * qs1);
+		if (vu != vg)
+			quantize_rows(wu->type, xin + (size_t)r0 * d, d, nr,
+			    d, c->xq2 + (size_t)r0 * qs2);
+	}
 	j.c = c;
 	j.w1 = wg;
 	j.w2 = wu;
@@ -727,6 +732,43 @@ record_route(struct eng_ctx *c, int il, int pos0, int ntok)
 }
 
 /*
+ * The expert inputs, one row per (token, slot) in group order. Each
+ * token's row is quantized once (per distinct vec-dot type of gate and
+ * up) and the quantized bytes are copied to its slots, instead of
+ * copying the float row k times and quantizing every copy. The CUDA
+ * path takes float rows: they are gathered into c->tmp for it.
+ */
+static void
+gather_inputs(struct eng_ctx *c, const struct eng_layer *L, int ntok)
+{
+	int d = c->hp->n_embd, K = c->hp->n_expert_used, r, t;
+	int vg = quant_vec_dot_type(L->exp_gate.type);
+	int vu = quant_vec_dot_type(L->exp_up.type);
+	size_t qs1 = qrow_bytes(L->exp_gate.type, d);
+	size_t qs2 = qrow_bytes(L->exp_up.type, d);
+	uint8_t *t2 = c->xqt + (size_t)ntok * qs1;
+
+	if (c->cuda != NULL) {
+		for (r = 0; r < ntok * K; r++)
+			memcpy(c->tmp + (size_t)r * d, c->xn +
+			    (size_t)(c->slot[r] / K) * d, (size_t)d *
+			    sizeof(float));
+		return;
+	}
+	quantize_rows(L->exp_gate.type, c->xn, d, ntok, d, c->xqt);
+	if (vu != vg)
+		quantize_rows(L->exp_up.type, c->xn, d, ntok, d, t2);
+	for (r = 0; r < ntok * K; r++) {
+		t = c->slot[r] / K;
+		memcpy(c->xq + (size_t)r * qs1, c->xqt + (size_t)t * qs1, qs1);
+		if (vu != vg)
+			memcpy(c->xq2 + (size_t)r * qs2, t2 + (size_t)t * qs2,
+			    qs2);
+	}
+	c->xq_ready = 1;
+}
+
+/*
  * One token's routing, as llama.cpp's MoE block: logits (+ router bias)
  * -> probabilities (softmax, sigmoid, or the raw logits when the softmax
  * comes after selection) -> selection scores (+ selection-only bias;
@@ -848,9 +890,8 @@ moe(struct eng_ctx *c, int il, int ntok)
 
 		g->wsum += c->selw[t];
 		c->slot[r] = t;
-		memcpy(c->tmp + (size_t)r * d, c->xn + (size_t)(t / K) * d,
-		    (size_t)d * sizeof(float));
 	}
+	gather_inputs(c, L, ntok);
 	fb.gate = L->exp_gate_b;
 	fb.up = L->exp_up_b;
 	fb.down = L->exp_down_b;
@@ -884,9 +925,12 @@ moe(struct eng_ctx *c, int il, int ntok)
 				cache_release(c->cache, il,
 				    c->grps[done + i].expert);
 		}
-		if (rc != 0)
+		if (rc != 0) {
+			c->xq_ready = 0;
 			return rc;
+		}
 	}
+	c->xq_ready = 0;
 	/* weighted outputs back to (token, slot), summed in top-k order */
 	for (row = 0; row < ntok * K; row++) {
 		int ts = c->slot[row];
@@ -1289,6 +1333,8 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 	c->xq = zalloc(c->xq_cap, 1, &fail);
 	c->xq2 = zalloc(c->xq_cap, 1, &fail);
 	c->gq = zalloc(c->xq_cap, 1, &fail);
+	/* gate and up rows of each token, F32 (4 bytes an element) at most */
+	c->xqt = zalloc(B * 2 * (d * 4 + 64), 1, &fail);
 	c->scores = zalloc((size_t)c->n_threads * c->n_ctx, sizeof(float),
 	    &fail);
 	c->logits = zalloc((size_t)hp->n_vocab, sizeof(float), &fail);
@@ -1362,7 +1408,7 @@ eng_ctx_free(struct eng_ctx *c)
 	free(c->kc); free(c->vc); free(c->x); free(c->xn); free(c->q);
 	free(c->kb); free(c->vb); free(c->att); free(c->tmp); free(c->moe);
 	free(c->rlog); free(c->score); free(c->q2); free(c->qa); free(c->sel); free(c->selw); free(c->hg); free(c->hu);
-	free(c->yd); free(c->eout); free(c->shg); free(c->xq); free(c->xq2);
+	free(c->yd); free(c->eout); free(c->shg); free(c->xq); free(c->xq2); free(c->xqt);
 	free(c->gq); free(c->scores); free(c->logits); free(c->cnt);
 	free(c->slot); free(c->grps); free(c->r_exp); free(c->r_w);
 	free(c->r_tok); free(c->r_pos); free(c->counts);
