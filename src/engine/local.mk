@@ -52,3 +52,5 @@ libengine_a_SOURCES += src/engine/engine-session.h \
 check_PROGRAMS += t/610-engine-session.t
 t_610_engine_session_t_SOURCES = t/610-engine-session.c t/tap.h
 t_610_engine_session_t_LDADD = $(ENGINE_TEST_LIBS)
+
+SH_TESTS += t/605-engine-make-model.sh
