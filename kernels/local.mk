@@ -1,5 +1,6 @@
 # kernels room: CUDA C++ behind kernels/kern.h; uses util and the quant
-# block headers only. Built when configure found nvcc (HAVE_CUDA); the
+# block headers only. Compiled when configure found nvcc (HAVE_NVCC),
+# linked when the CUDA libraries link as well (HAVE_CUDA); the
 # tests below build either way and skip where there is no device (or no
 # CUDA backend). nvcc is slow: few .cu files, one template instance per
 # weight type, two architectures (A100 and H100/H200), one thread.
@@ -35,16 +36,21 @@ SUFFIXES = .cu
 .cu.o:
 	$(AM_V_GEN)$(NVCC) $(NVCCFLAGS) -c -o $@ $<
 
-if HAVE_CUDA
+if HAVE_NVCC
+# compiled whenever nvcc is there, linked only when the CUDA libraries
+# link too (configure's HAVE_CUDA)
 noinst_LIBRARIES += libkernels.a
 libkernels_a_SOURCES = $(KERN_SOURCES)
-KERN_LIB = libkernels.a
-KERN_EXT = $(CUDA_LIBS) -lstdc++
 # the suffix rule has no dependency tracking: every kernel object depends
 # on every header the room includes
 $(KERN_CU:.cu=.$(OBJEXT)): $(KERN_HDRS) config.h
 else
 EXTRA_DIST += $(KERN_SOURCES)
+endif
+if HAVE_CUDA
+KERN_LIB = libkernels.a
+KERN_EXT = $(CUDA_LIBS) -lstdc++
+else
 KERN_LIB =
 KERN_EXT =
 endif
