@@ -318,14 +318,12 @@ att_run(void *arg, int64_t i0, int64_t i1, int tid)
 
 		if (j->window > 0 && p - j->window + 1 > 0)
 			j0 = p - j->window + 1;
+		/* the scores are a product of the cached keys (rows of
+		 * hdk floats) with q: the quant room's SIMD F32 kernel */
+		quant_matmul(GGML_TYPE_F32, hdk, j->kc + (size_t)g * hdk,
+		    j->ks * sizeof(float), j0, p + 1, q, 0, 1, sc, 0);
 		for (jj = j0; jj <= p; jj++) {
-			const float *kr = j->kc + (size_t)jj * j->ks +
-			    (size_t)g * hdk;
-			float s = 0;
-
-			for (i = 0; i < hdk; i++)
-				s += q[i] * kr[i];
-			sc[jj] = s * scale;
+			sc[jj] *= scale;
 			if (sc[jj] > mx)
 				mx = sc[jj];
 		}
