@@ -214,6 +214,34 @@ test_act_model(void)
 	ok(!bad1, "Q8_1 activations byte-identical to the x86 AVX model");
 }
 
+/* y += a x at every length up to 70 (tails of each vector width), with
+ * neighbours past the end untouched. */
+static void
+test_axpy(enum quant_isa isa)
+{
+	float x[80], y0[80], y1[80], a;
+	int n, i, bad = 0;
+
+	if (quant_set_isa(isa) != isa)
+		return;
+	for (n = 0; n <= 70; n++) {
+		a = frand();
+		for (i = 0; i < 80; i++) {
+			x[i] = frand();
+			y0[i] = y1[i] = frand();
+		}
+		quant_axpy_f32_ref(n, a, x, y0);
+		quant_axpy_f32(n, a, x, y1);
+		for (i = 0; i < 80; i++)
+			bad += !(fabsf(y0[i] - y1[i]) <= 1e-6f *
+			    (fabsf(y0[i]) + fabsf(a * x[i])) &&
+			    (i < n || y0[i] == y1[i]));
+	}
+	ok(!bad, "%s axpy_f32 = ref at lengths 0..70, nothing past n "
+	    "written", quant_isa_name(isa));
+	quant_set_isa(QUANT_ISA_AVX512);
+}
+
 static void
 test_level(enum quant_isa isa)
 {
@@ -387,6 +415,9 @@ main(void)
 	test_level(QUANT_ISA_REF);
 	test_level(QUANT_ISA_AVX2);
 	test_level(QUANT_ISA_AVX512);
+	test_axpy(QUANT_ISA_REF);
+	test_axpy(QUANT_ISA_AVX2);
+	test_axpy(QUANT_ISA_AVX512);
 	ok(quant_set_isa(QUANT_ISA_AVX512) == top,
 	    "set_isa never goes above the CPU");
 	test_threads();

@@ -338,14 +338,9 @@ att_run(void *arg, int64_t i0, int64_t i1, int tid)
 		sum = 1.0 / sum;
 		for (i = 0; i < hdv; i++)
 			o[i] = 0;
-		for (jj = j0; jj <= p; jj++) {
-			const float *vr = j->vc + (size_t)jj * j->vs +
-			    (size_t)g * hdv;
-			float pj = sc[jj] * (float)sum;
-
-			for (i = 0; i < hdv; i++)
-				o[i] += pj * vr[i];
-		}
+		for (jj = j0; jj <= p; jj++)
+			quant_axpy_f32(hdv, sc[jj] * (float)sum, j->vc +
+			    (size_t)jj * j->vs + (size_t)g * hdv, o);
 	}
 }
 

@@ -411,10 +411,24 @@ act_bf16(const float *x, void *dst, int64_t n)
 		y[i] = util_f32_to_bf16(x[i]);
 }
 
+QS_FN void
+axpy_f32(int64_t n, float a, const float *x, float *y)
+{
+	__m256 av = _mm256_set1_ps(a);
+	int64_t i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_fmadd_ps(av,
+		    _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+	for (; i < n; i++)
+		y[i] = fmaf(a, x[i], y[i]);
+}
+
 void
 quant_avx2_fill(struct quant_kernels *k)
 {
 	qs_fill_int(k);
+	k->axpy = axpy_f32;
 	k->act[GGML_TYPE_Q8_0] = act_q8_0;
 	k->act[GGML_TYPE_Q8_1] = act_q8_1;
 	k->act[GGML_TYPE_Q8_K] = act_q8_k;

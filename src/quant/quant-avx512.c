@@ -577,18 +577,17 @@ z_fdot_q4_k(int64_t n, const void *w, const void *x)
 	__m512 acc = _mm512_setzero_ps();
 	__m256 accm = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
-	uint8_t sm[16];
+	__m128i sm;
 	int j;
 
 	for (i = 0; i < nb; i++) {
 		__m512i isum = _mm512_setzero_si512(), scv;
 		float yd = y[i].d;
 
-		qs_k4_bytes(a[i].scales, sm);
-		scv = _mm512_castsi128_si512(_mm_cvtepu8_epi16(
-		    _mm_loadl_epi64((const __m128i *)sm)));
+		sm = qs_k4_vec(a[i].scales);
+		scv = _mm512_castsi128_si512(qs_k4_sc16(sm));
 		accm = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
-		    _mm256_cvtepi32_ps(qs_k4_minsum(sm + 8, y[i].bsums)),
+		    _mm256_cvtepi32_ps(qs_k4_minsum(sm, y[i].bsums)),
 		    accm);
 		for (j = 0; j < 4; j++) {
 			__m256i q = _mm256_loadu_si256((const __m256i *)
@@ -615,7 +614,7 @@ z_fdot_q5_k(int64_t n, const void *w, const void *x)
 	__m512 acc = _mm512_setzero_ps();
 	__m256 accm = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
-	uint8_t sm[16];
+	__m128i sm;
 	int j;
 
 	for (i = 0; i < nb; i++) {
@@ -623,11 +622,10 @@ z_fdot_q5_k(int64_t n, const void *w, const void *x)
 		__m256i hv = _mm256_loadu_si256((const __m256i *)a[i].qh);
 		float yd = y[i].d;
 
-		qs_k4_bytes(a[i].scales, sm);
-		scv = _mm512_castsi128_si512(_mm_cvtepu8_epi16(
-		    _mm_loadl_epi64((const __m128i *)sm)));
+		sm = qs_k4_vec(a[i].scales);
+		scv = _mm512_castsi128_si512(qs_k4_sc16(sm));
 		accm = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
-		    _mm256_cvtepi32_ps(qs_k4_minsum(sm + 8, y[i].bsums)),
+		    _mm256_cvtepi32_ps(qs_k4_minsum(sm, y[i].bsums)),
 		    accm);
 		for (j = 0; j < 4; j++) {
 			__m256i q = _mm256_loadu_si256((const __m256i *)
@@ -1126,11 +1124,30 @@ z_tile_bf16_dp(int64_t n, const void *w, size_t ws, int nr, const void *x,
 		y[r] = z_dot_bf16_dp(n, (const char *)w + (size_t)r * ws, x);
 }
 
+Z_FN void
+z_axpy_f32(int64_t n, float a, const float *x, float *y)
+{
+	__m512 av = _mm512_set1_ps(a);
+	int64_t i;
+	__mmask16 m;
+
+	for (i = 0; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(y + i, _mm512_fmadd_ps(av,
+		    _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+	if (i < n) {
+		m = (__mmask16)((1u << (n - i)) - 1);
+		_mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av,
+		    _mm512_maskz_loadu_ps(m, x + i),
+		    _mm512_maskz_loadu_ps(m, y + i)));
+	}
+}
+
 void
 quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 {
 	int e;
 
+	k->axpy = z_axpy_f32;
 	k->dot[GGML_TYPE_F32] = z_dot_f32;
 	k->tile[GGML_TYPE_F32] = z_tile_f32;
 	k->dot[GGML_TYPE_F16] = z_dot_f16;

@@ -240,6 +240,12 @@ quant_vec_dot_ref(int type, int64_t n, const void *w, const void *x)
 }
 
 void
+quant_axpy_f32(int64_t n, float a, const float *x, float *y)
+{
+	kern()->axpy(n, a, x, y);
+}
+
+void
 quant_matmul(int type, int64_t n, const void *w, size_t w_stride,
     int64_t r0, int64_t r1, const void *x, size_t x_stride, int ntok,
     float *y, size_t y_stride)

@@ -29,6 +29,9 @@ typedef void quant_tile_fn(int64_t n, const void *w, size_t ws, int nr,
 /* float -> row of n elements. */
 typedef void quant_quant_fn(const float *src, void *dst, int64_t n);
 
+/* y[i] += a * x[i], n floats. */
+typedef void quant_axpy_fn(int64_t n, float a, const float *x, float *y);
+
 #define QUANT_TILE_R	4
 #define QUANT_TILE_T	16
 
@@ -37,6 +40,7 @@ struct quant_kernels {
 	quant_dot_fn		*dot[GGML_TYPE_COUNT];
 	quant_tile_fn		*tile[GGML_TYPE_COUNT];
 	quant_quant_fn		*act[GGML_TYPE_COUNT];
+	quant_axpy_fn		*axpy;
 };
 
 /*

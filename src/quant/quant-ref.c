@@ -853,6 +853,15 @@ ACT(act_q8_1, GGML_TYPE_Q8_1)
 ACT(act_q8_k, GGML_TYPE_Q8_K)
 
 void
+quant_axpy_f32_ref(int64_t n, float a, const float *x, float *y)
+{
+	int64_t i;
+
+	for (i = 0; i < n; i++)
+		y[i] += a * x[i];
+}
+
+void
 quant_ref_fill(struct quant_kernels *k)
 {
 	memset(k, 0, sizeof *k);
@@ -881,6 +890,7 @@ quant_ref_fill(struct quant_kernels *k)
 	V(IQ4_XS, dot_iq4_xs, tile_iq4_xs);
 #undef V
 
+	k->axpy = quant_axpy_f32_ref;
 	k->act[GGML_TYPE_F32] = act_f32;
 	k->act[GGML_TYPE_F16] = act_f16;
 	k->act[GGML_TYPE_BF16] = act_bf16;

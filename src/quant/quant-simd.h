@@ -756,32 +756,40 @@ QS_B32(mxfp4, block_mxfp4, 0)
 /* ---------------------------------------------------------------- */
 /* Fused one-token K dots (no chunk buffer)                          */
 
-/* Q4_K/Q5_K scales: 8 6-bit scales to sc[0..7], mins to sc[8..15]. */
-QS_FN void
-qs_k4_bytes(const uint8_t *s12, uint8_t *out)
+/*
+ * Q4_K/Q5_K scales: the 12 packed bytes to 8 6-bit scales (bytes 0..7)
+ * and 8 mins (bytes 8..15) of a vector, built in registers: a trip
+ * through a stack buffer costs a store-forwarding stall per block.
+ */
+QS_FN inline __attribute__((always_inline)) __m128i
+qs_k4_vec(const uint8_t *s12)
 {
-	uint32_t u[4];
+	uint32_t u0, u1, u2;
 
-	memcpy(u, s12, 12);
-	u[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-	{
-		uint32_t m03 = u[1] & 0x3f3f3f3fu;
-
-		u[1] = (u[2] & 0x0f0f0f0fu) |
-		    (((u[0] >> 6) & 0x03030303u) << 4);
-		u[2] = m03;
-	}
-	u[0] &= 0x3f3f3f3fu;
-	memcpy(out, u, 16);
+	memcpy(&u0, s12, 4);
+	memcpy(&u1, s12 + 4, 4);
+	memcpy(&u2, s12 + 8, 4);
+	return _mm_setr_epi32((int)(u0 & 0x3f3f3f3fu),
+	    (int)((u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4)),
+	    (int)(u1 & 0x3f3f3f3fu),
+	    (int)(((u2 >> 4) & 0x0f0f0f0fu) |
+	    (((u1 >> 6) & 0x03030303u) << 4)));
 }
 
-/* sum_g min[g] * (bsums[2g] + bsums[2g+1]) lanes, as int32 x 8. */
-QS_FN __m256i
-qs_k4_minsum(const uint8_t *mins8, const int16_t *bsums)
+/* The 8 scales of qs_k4_vec() as int16 x 8. */
+QS_FN inline __attribute__((always_inline)) __m128i
+qs_k4_sc16(__m128i sm)
 {
-	__m128i m = _mm_loadl_epi64((const __m128i *)mins8);
-	__m128i dup = _mm_shuffle_epi8(m, _mm_setr_epi8(0, 0, 1, 1, 2, 2,
-	    3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
+	return _mm_cvtepu8_epi16(sm);
+}
+
+/* sum_g min[g] * (bsums[2g] + bsums[2g+1]) lanes, as int32 x 8; the mins
+ * are bytes 8..15 of qs_k4_vec(). */
+QS_FN inline __attribute__((always_inline)) __m256i
+qs_k4_minsum(__m128i sm, const int16_t *bsums)
+{
+	__m128i dup = _mm_shuffle_epi8(sm, _mm_setr_epi8(8, 8, 9, 9, 10, 10,
+	    11, 11, 12, 12, 13, 13, 14, 14, 15, 15));
 
 	return _mm256_madd_epi16(_mm256_cvtepu8_epi16(dup),
 	    _mm256_loadu_si256((const __m256i *)bsums));
@@ -799,17 +807,16 @@ qs_fdot_q4_k(int64_t n, const void *w, const void *x)
 	const __m256i mf = _mm256_set1_epi8(0xF);
 	__m256 acc = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
-	uint8_t sm[16];
+	__m128i sm;
 	int j;
 
 	for (i = 0; i < nb; i++) {
 		__m256i isum = _mm256_setzero_si256(), scv, msum;
 		float yd = y[i].d;
 
-		qs_k4_bytes(a[i].scales, sm);
-		scv = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(
-		    _mm_loadl_epi64((const __m128i *)sm)));
-		msum = qs_k4_minsum(sm + 8, y[i].bsums);
+		sm = qs_k4_vec(a[i].scales);
+		scv = _mm256_broadcastsi128_si256(qs_k4_sc16(sm));
+		msum = qs_k4_minsum(sm, y[i].bsums);
 		for (j = 0; j < 4; j++) {
 			__m256i q = _mm256_loadu_si256((const __m256i *)
 			    (a[i].qs + 32 * j));
@@ -843,7 +850,7 @@ qs_fdot_q5_k(int64_t n, const void *w, const void *x)
 	const __m256i mf = _mm256_set1_epi8(0xF), m16 = _mm256_set1_epi8(16);
 	__m256 acc = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
-	uint8_t sm[16];
+	__m128i sm;
 	int j;
 
 	for (i = 0; i < nb; i++) {
@@ -851,10 +858,9 @@ qs_fdot_q5_k(int64_t n, const void *w, const void *x)
 		__m256i hv = _mm256_loadu_si256((const __m256i *)a[i].qh);
 		float yd = y[i].d;
 
-		qs_k4_bytes(a[i].scales, sm);
-		scv = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(
-		    _mm_loadl_epi64((const __m128i *)sm)));
-		msum = qs_k4_minsum(sm + 8, y[i].bsums);
+		sm = qs_k4_vec(a[i].scales);
+		scv = _mm256_broadcastsi128_si256(qs_k4_sc16(sm));
+		msum = qs_k4_minsum(sm, y[i].bsums);
 		for (j = 0; j < 4; j++) {
 			__m256i q = _mm256_loadu_si256((const __m256i *)
 			    (a[i].qs + 32 * j));

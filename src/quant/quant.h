@@ -87,8 +87,16 @@ void quant_matmul(int type, int64_t n, const void *w, size_t w_stride,
     int64_t r0, int64_t r1, const void *x, size_t x_stride, int ntok,
     float *y, size_t y_stride);
 
+/*
+ * y[i] += a * x[i] for n floats (attention's weighted sum of value rows).
+ * The SIMD levels fuse the multiply-add, so results may differ from the
+ * reference in the last bit.
+ */
+void quant_axpy_f32(int64_t n, float a, const float *x, float *y);
+
 /* The reference (plain C) versions, for tests. */
 void quant_dequant_row_ref(int type, const void *src, float *dst, int64_t n);
 float quant_vec_dot_ref(int type, int64_t n, const void *w, const void *x);
+void quant_axpy_f32_ref(int64_t n, float a, const float *x, float *y);
 
 #endif
