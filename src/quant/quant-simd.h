@@ -465,17 +465,36 @@ qs_up_q3_k(const void *w, int64_t nb, struct qs_k *u)
 	}
 }
 
-QS_FN void
+/*
+ * Q4_K/Q5_K scales: the 12 packed bytes to 8 6-bit scales (bytes 0..7)
+ * and 8 mins (bytes 8..15) of a vector, built in registers: a trip
+ * through a stack buffer costs a store-forwarding stall per block.
+ */
+QS_FN inline __attribute__((always_inline)) __m128i
+qs_k4_vec(const uint8_t *s12)
+{
+	uint32_t u0, u1, u2;
+
+	memcpy(&u0, s12, 4);
+	memcpy(&u1, s12 + 4, 4);
+	memcpy(&u2, s12 + 8, 4);
+	return _mm_setr_epi32((int)(u0 & 0x3f3f3f3fu),
+	    (int)((u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4)),
+	    (int)(u1 & 0x3f3f3f3fu),
+	    (int)(((u2 >> 4) & 0x0f0f0f0fu) |
+	    (((u1 >> 6) & 0x03030303u) << 4)));
+}
+
+/* The 8 scales and 8 mins, each twice (one per 16 levels), as int16. */
+QS_FN inline __attribute__((always_inline)) void
 qs_k4_scales(const uint8_t *s12, int16_t *sc, int16_t *c)
 {
-	uint8_t d, m;
-	int g;
+	__m128i sm = qs_k4_vec(s12);
+	__m256i d = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sm, sm));
+	__m256i m = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sm, sm));
 
-	for (g = 0; g < 8; g++) {
-		quant_scale_min_k4(g, s12, &d, &m);
-		sc[2 * g] = sc[2 * g + 1] = d;
-		c[2 * g] = c[2 * g + 1] = m;
-	}
+	_mm256_storeu_si256((__m256i *)sc, d);
+	_mm256_storeu_si256((__m256i *)c, m);
 }
 
 QS_FN void
@@ -755,26 +774,6 @@ QS_B32(mxfp4, block_mxfp4, 0)
 
 /* ---------------------------------------------------------------- */
 /* Fused one-token K dots (no chunk buffer)                          */
-
-/*
- * Q4_K/Q5_K scales: the 12 packed bytes to 8 6-bit scales (bytes 0..7)
- * and 8 mins (bytes 8..15) of a vector, built in registers: a trip
- * through a stack buffer costs a store-forwarding stall per block.
- */
-QS_FN inline __attribute__((always_inline)) __m128i
-qs_k4_vec(const uint8_t *s12)
-{
-	uint32_t u0, u1, u2;
-
-	memcpy(&u0, s12, 4);
-	memcpy(&u1, s12 + 4, 4);
-	memcpy(&u2, s12 + 8, 4);
-	return _mm_setr_epi32((int)(u0 & 0x3f3f3f3fu),
-	    (int)((u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4)),
-	    (int)(u1 & 0x3f3f3f3fu),
-	    (int)(((u2 >> 4) & 0x0f0f0f0fu) |
-	    (((u1 >> 6) & 0x03030303u) << 4)));
-}
 
 /* The 8 scales of qs_k4_vec() as int16 x 8. */
 QS_FN inline __attribute__((always_inline)) __m128i
