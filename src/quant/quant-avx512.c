@@ -917,6 +917,191 @@ z_tile_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
 	}
 }
 
+/*
+ * K-quant GEMM with VNNI, for several tokens (prefill): the vector runs
+ * over 16 tokens, not over the elements of a row. The activations of a
+ * group of up to 16 tokens are transposed once per call into xr: for
+ * every 4 elements, the 4 bytes of each token side by side (64 bytes).
+ * Each weight row is unpacked to the K form (unsigned levels, a scale and
+ * a correction per 16), and 4 of its levels broadcast against xr make one
+ * vpdpbusd: 16 tokens x 4 multiply-adds into int32 lanes. Four rows share
+ * each xr load. A 16-group's integer sum is scaled (vpmulld) into the
+ * block's exact integer sum; the corrections take the tokens' bsums two
+ * groups per vpmaddwd; the block ends in float as the tile form does
+ * (dy * d * isum - dy * dm * msum). The transposition is paid once per
+ * call for all rows, where the tiles unpack per four tokens.
+ */
+#define ZG_TOK		16
+#define ZG_MAXB		64		/* 16384 elements */
+
+struct zg_x {
+	int8_t	q[ZG_MAXB][QK_K / 4][ZG_TOK][4];
+	int16_t	bs[ZG_MAXB][8][ZG_TOK][2];
+	float	d[ZG_MAXB][ZG_TOK];
+};
+
+static __thread struct zg_x zg_xbuf __attribute__((aligned(64)));
+
+QS_FN void
+zg_pack(struct zg_x *xp, const void *x, size_t xs, int nt, int64_t nb)
+{
+	int64_t i;
+	int t, k, g;
+
+	for (t = 0; t < ZG_TOK; t++) {
+		const block_q8_K *y = (const block_q8_K *)((const char *)x +
+		    (size_t)(t < nt ? t : 0) * xs);
+
+		for (i = 0; i < nb; i++) {
+			if (t >= nt) {
+				for (k = 0; k < QK_K / 4; k++)
+					memset(xp->q[i][k][t], 0, 4);
+				for (g = 0; g < 8; g++)
+					xp->bs[i][g][t][0] =
+					    xp->bs[i][g][t][1] = 0;
+				xp->d[i][t] = 0;
+				continue;
+			}
+			for (k = 0; k < QK_K / 4; k++)
+				memcpy(xp->q[i][k][t], y[i].qs + 4 * k, 4);
+			for (g = 0; g < 8; g++) {
+				xp->bs[i][g][t][0] = y[i].bsums[2 * g];
+				xp->bs[i][g][t][1] = y[i].bsums[2 * g + 1];
+			}
+			xp->d[i][t] = y[i].d;
+		}
+	}
+}
+
+/* Four rows (unpacked chunks u[0..3], block i of the chunk, block ib of
+ * the row) times the packed tokens, into fa[0..3]. */
+QS_FN void
+zg_block4(const struct qs_k *u, int64_t i, const struct zg_x *xp,
+    int64_t ib, __m512 *fa)
+{
+	__m512i bs[4], ms[4];
+	__m512 dy = _mm512_load_ps(xp->d[ib]);
+	int g, s, r;
+
+	_Pragma("GCC unroll 4")
+	for (r = 0; r < 4; r++)
+		bs[r] = ms[r] = _mm512_setzero_si512();
+	for (g = 0; g < 16; g++) {
+		__m512i is[4];
+
+		_Pragma("GCC unroll 4")
+		for (r = 0; r < 4; r++)
+			is[r] = _mm512_setzero_si512();
+		_Pragma("GCC unroll 4")
+		for (s = 0; s < 4; s++) {
+			__m512i xv = _mm512_load_si512(xp->q[ib][4 * g + s]);
+
+			_Pragma("GCC unroll 4")
+			for (r = 0; r < 4; r++) {
+				int32_t w4;
+
+				memcpy(&w4, u[r].q + QK_K * i + 16 * g + 4 * s,
+				    4);
+				is[r] = _mm512_dpbusd_epi32(is[r],
+				    _mm512_set1_epi32(w4), xv);
+			}
+		}
+		_Pragma("GCC unroll 4")
+		for (r = 0; r < 4; r++)
+			bs[r] = _mm512_add_epi32(bs[r], _mm512_mullo_epi32(
+			    is[r], _mm512_set1_epi32(u[r].sc[16 * i + g])));
+	}
+	for (g = 0; g < 8; g++) {
+		__m512i bv = _mm512_load_si512(xp->bs[ib][g]);
+
+		_Pragma("GCC unroll 4")
+		for (r = 0; r < 4; r++) {
+			uint32_t c2 = (uint16_t)u[r].c[16 * i + 2 * g] |
+			    (uint32_t)(uint16_t)u[r].c[16 * i + 2 * g + 1] << 16;
+
+			ms[r] = _mm512_add_epi32(ms[r], _mm512_madd_epi16(bv,
+			    _mm512_set1_epi32((int)c2)));
+		}
+	}
+	_Pragma("GCC unroll 4")
+	for (r = 0; r < 4; r++) {
+		fa[r] = _mm512_fmadd_ps(_mm512_mul_ps(dy,
+		    _mm512_set1_ps(u[r].d[i])), _mm512_cvtepi32_ps(bs[r]),
+		    fa[r]);
+		fa[r] = _mm512_fnmadd_ps(_mm512_mul_ps(dy,
+		    _mm512_set1_ps(u[r].dm[i])), _mm512_cvtepi32_ps(ms[r]),
+		    fa[r]);
+	}
+}
+
+/* Rows [0, nr) (row stride ws) times nt tokens already packed in xp. */
+QS_FN void
+zg_rows(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
+    size_t ws, int64_t nr, const struct zg_x *xp, int nt, float *y,
+    size_t ys)
+{
+	struct qs_k u[4];
+	int64_t nb = n / QK_K, r, c0, cn, i;
+	float out[4][ZG_TOK] __attribute__((aligned(64)));
+	int k, t, m;
+
+	for (r = 0; r < nr; r += 4) {
+		__m512 fa[4];
+
+		m = nr - r < 4 ? (int)(nr - r) : 4;
+		_Pragma("GCC unroll 4")
+		for (k = 0; k < 4; k++)
+			fa[k] = _mm512_setzero_ps();
+		for (c0 = 0; c0 < nb; c0 += cn) {
+			cn = nb - c0 < QS_CK ? nb - c0 : QS_CK;
+			for (k = 0; k < 4; k++)
+				up((const char *)w + (size_t)(r + (k < m ? k :
+				    0)) * ws + (size_t)c0 * bsz, cn, &u[k]);
+			for (i = 0; i < cn; i++)
+				zg_block4(u, i, xp, c0 + i, fa);
+		}
+		for (k = 0; k < m; k++) {
+			_mm512_store_ps(out[k], fa[k]);
+			for (t = 0; t < nt; t++)
+				y[(size_t)t * ys + (size_t)(r + k)] = out[k][t];
+		}
+	}
+}
+
+QS_FN void
+z_gemm_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
+    size_t ws, int64_t nr, const void *x, size_t xs, int nt, float *y,
+    size_t ys)
+{
+	struct zg_x *xp = &zg_xbuf;
+	int64_t nb = n / QK_K;
+	int t0, m;
+
+	for (t0 = 0; t0 < nt; t0 += ZG_TOK) {
+		m = nt - t0 < ZG_TOK ? nt - t0 : ZG_TOK;
+		zg_pack(xp, (const char *)x + (size_t)t0 * xs, xs, m, nb);
+		zg_rows(up, bsz, n, w, ws, nr, xp, m, y + (size_t)t0 * ys,
+		    ys);
+	}
+}
+
+#define Z_KGEMM(name, blk)						\
+QS_FN int								\
+z_gemm_##name(int64_t n, const void *w, size_t ws, int64_t nr,		\
+    const void *x, size_t xs, int nt, float *y, size_t ys)		\
+{									\
+	if (n / QK_K > ZG_MAXB)						\
+		return 0;						\
+	z_gemm_k(qs_up_##name, sizeof(blk), n, w, ws, nr, x, xs, nt,	\
+	    y, ys);							\
+	return 1;							\
+}
+Z_KGEMM(q2_k, block_q2_K)
+Z_KGEMM(q3_k, block_q3_K)
+Z_KGEMM(q4_k, block_q4_K)
+Z_KGEMM(q5_k, block_q5_K)
+Z_KGEMM(q6_k, block_q6_K)
+
 /* IQ4_XS, one token: two 32-groups (64 elements) per step, codes
  * through one vpshufb, signed products with vpdpbusd; the eight 6-bit
  * group scales are decoded as a vector and applied in float. */
@@ -1160,6 +1345,11 @@ quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 	k->dot[GGML_TYPE_##T] = z_fdot_##name;				\
 	k->tile[GGML_TYPE_##T] = z_tile_##name;				\
 } while (0)
+		k->gemm[GGML_TYPE_Q2_K] = z_gemm_q2_k;
+		k->gemm[GGML_TYPE_Q3_K] = z_gemm_q3_k;
+		k->gemm[GGML_TYPE_Q4_K] = z_gemm_q4_k;
+		k->gemm[GGML_TYPE_Q5_K] = z_gemm_q5_k;
+		k->gemm[GGML_TYPE_Q6_K] = z_gemm_q6_k;
 		Z_SET(Q5_0, q5_0);
 		Z_SET(IQ4_XS, iq4_xs);
 		Z_SET(Q2_K, q2_k);

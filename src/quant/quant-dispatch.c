@@ -26,6 +26,7 @@
 #include "util/util.h"
 
 #define QUANT_PANEL_BYTES	(192 * 1024)
+#define QUANT_GEMM_MIN		2	/* tokens from which a GEMM kernel runs */
 
 static struct quant_kernels	tables[3];
 static enum quant_isa		detected = QUANT_ISA_REF;
@@ -266,6 +267,10 @@ quant_matmul(int type, int64_t n, const void *w, size_t w_stride,
 				y[(size_t)t * y_stride + (size_t)r] = 0.0f;
 		return;
 	}
+	if (ntok >= QUANT_GEMM_MIN && k->gemm[type] != NULL &&
+	    k->gemm[type](n, wb + (size_t)r0 * w_stride, w_stride, r1 - r0,
+	    x, x_stride, ntok, y + r0, y_stride))
+		return;
 	tile = k->tile[type];
 	panel = rb > 0 ? (int64_t)(QUANT_PANEL_BYTES / rb) : 64;
 	if (panel < QUANT_TILE_R)

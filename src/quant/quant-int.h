@@ -29,6 +29,14 @@ typedef void quant_tile_fn(int64_t n, const void *w, size_t ws, int nr,
 /* float -> row of n elements. */
 typedef void quant_quant_fn(const float *src, void *dst, int64_t n);
 
+/*
+ * GEMM: y[t * ys + r] = dot(w row r, x row t) for every r < nr, t < nt,
+ * in one call (the kernel blocks rows and tokens itself). Returns 0 when
+ * it cannot take the shape (the caller then uses the tiles).
+ */
+typedef int quant_gemm_fn(int64_t n, const void *w, size_t ws, int64_t nr,
+    const void *x, size_t xs, int nt, float *y, size_t ys);
+
 /* y[i] += a * x[i], n floats. */
 typedef void quant_axpy_fn(int64_t n, float a, const float *x, float *y);
 
@@ -39,6 +47,7 @@ struct quant_kernels {
 	quant_dequant_fn	*dequant[GGML_TYPE_COUNT];
 	quant_dot_fn		*dot[GGML_TYPE_COUNT];
 	quant_tile_fn		*tile[GGML_TYPE_COUNT];
+	quant_gemm_fn		*gemm[GGML_TYPE_COUNT];	/* or NULL */
 	quant_quant_fn		*act[GGML_TYPE_COUNT];
 	quant_axpy_fn		*axpy;
 };
