@@ -932,18 +932,23 @@ z_tile_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
  * call for all rows, where the tiles unpack per four tokens.
  */
 #define ZG_TOK		16
-#define ZG_MAXB		64		/* 16384 elements */
+#define ZG_SLOTS	64		/* packed blocks of 16 tokens */
+#define ZG_MAXB		64		/* 16384 elements a row */
 
-struct zg_x {
-	int8_t	q[ZG_MAXB][QK_K / 4][ZG_TOK][4];
-	int16_t	bs[ZG_MAXB][8][ZG_TOK][2];
-	float	d[ZG_MAXB][ZG_TOK];
+/* One block of 16 tokens, transposed. */
+struct zg_xb {
+	int8_t	q[QK_K / 4][ZG_TOK][4];
+	int16_t	bs[8][ZG_TOK][2];
+	float	d[ZG_TOK];
 };
 
-static __thread struct zg_x zg_xbuf __attribute__((aligned(64)));
+static __thread struct zg_xb zg_xbuf[ZG_SLOTS] __attribute__((aligned(64)));
+static __thread struct qs_k zg_ubuf[4][ZG_MAXB / QS_CK]
+    __attribute__((aligned(64)));
 
+/* nt <= 16 tokens' nb blocks into xp[0..nb). */
 QS_FN void
-zg_pack(struct zg_x *xp, const void *x, size_t xs, int nt, int64_t nb)
+zg_pack(struct zg_xb *xp, const void *x, size_t xs, int nt, int64_t nb)
 {
 	int64_t i;
 	int t, k, g;
@@ -955,32 +960,32 @@ zg_pack(struct zg_x *xp, const void *x, size_t xs, int nt, int64_t nb)
 		for (i = 0; i < nb; i++) {
 			if (t >= nt) {
 				for (k = 0; k < QK_K / 4; k++)
-					memset(xp->q[i][k][t], 0, 4);
+					memset(xp[i].q[k][t], 0, 4);
 				for (g = 0; g < 8; g++)
-					xp->bs[i][g][t][0] =
-					    xp->bs[i][g][t][1] = 0;
-				xp->d[i][t] = 0;
+					xp[i].bs[g][t][0] =
+					    xp[i].bs[g][t][1] = 0;
+				xp[i].d[t] = 0;
 				continue;
 			}
 			for (k = 0; k < QK_K / 4; k++)
-				memcpy(xp->q[i][k][t], y[i].qs + 4 * k, 4);
+				memcpy(xp[i].q[k][t], y[i].qs + 4 * k, 4);
 			for (g = 0; g < 8; g++) {
-				xp->bs[i][g][t][0] = y[i].bsums[2 * g];
-				xp->bs[i][g][t][1] = y[i].bsums[2 * g + 1];
+				xp[i].bs[g][t][0] = y[i].bsums[2 * g];
+				xp[i].bs[g][t][1] = y[i].bsums[2 * g + 1];
 			}
-			xp->d[i][t] = y[i].d;
+			xp[i].d[t] = y[i].d;
 		}
 	}
 }
 
-/* Four rows (unpacked chunks u[0..3], block i of the chunk, block ib of
- * the row) times the packed tokens, into fa[0..3]. */
+/* Four rows (unpacked chunks u[0..3], block i of the chunk) times one
+ * packed block of 16 tokens, into fa[0..3]. */
 QS_FN void
-zg_block4(const struct qs_k *u, int64_t i, const struct zg_x *xp,
-    int64_t ib, __m512 *fa)
+zg_block4(const struct qs_k *const *u, int64_t i, const struct zg_xb *xp,
+    __m512 *fa)
 {
 	__m512i bs[4], ms[4];
-	__m512 dy = _mm512_load_ps(xp->d[ib]);
+	__m512 dy = _mm512_load_ps(xp->d);
 	int g, s, r;
 
 	_Pragma("GCC unroll 4")
@@ -994,14 +999,14 @@ zg_block4(const struct qs_k *u, int64_t i, const struct zg_x *xp,
 			is[r] = _mm512_setzero_si512();
 		_Pragma("GCC unroll 4")
 		for (s = 0; s < 4; s++) {
-			__m512i xv = _mm512_load_si512(xp->q[ib][4 * g + s]);
+			__m512i xv = _mm512_load_si512(xp->q[4 * g + s]);
 
 			_Pragma("GCC unroll 4")
 			for (r = 0; r < 4; r++) {
 				int32_t w4;
 
-				memcpy(&w4, u[r].q + QK_K * i + 16 * g + 4 * s,
-				    4);
+				memcpy(&w4, u[r]->q + QK_K * i + 16 * g +
+				    4 * s, 4);
 				is[r] = _mm512_dpbusd_epi32(is[r],
 				    _mm512_set1_epi32(w4), xv);
 			}
@@ -1009,15 +1014,16 @@ zg_block4(const struct qs_k *u, int64_t i, const struct zg_x *xp,
 		_Pragma("GCC unroll 4")
 		for (r = 0; r < 4; r++)
 			bs[r] = _mm512_add_epi32(bs[r], _mm512_mullo_epi32(
-			    is[r], _mm512_set1_epi32(u[r].sc[16 * i + g])));
+			    is[r], _mm512_set1_epi32(u[r]->sc[16 * i + g])));
 	}
 	for (g = 0; g < 8; g++) {
-		__m512i bv = _mm512_load_si512(xp->bs[ib][g]);
+		__m512i bv = _mm512_load_si512(xp->bs[g]);
 
 		_Pragma("GCC unroll 4")
 		for (r = 0; r < 4; r++) {
-			uint32_t c2 = (uint16_t)u[r].c[16 * i + 2 * g] |
-			    (uint32_t)(uint16_t)u[r].c[16 * i + 2 * g + 1] << 16;
+			uint32_t c2 = (uint16_t)u[r]->c[16 * i + 2 * g] |
+			    (uint32_t)(uint16_t)u[r]->c[16 * i + 2 * g + 1] <<
+			    16;
 
 			ms[r] = _mm512_add_epi32(ms[r], _mm512_madd_epi16(bv,
 			    _mm512_set1_epi32((int)c2)));
@@ -1026,44 +1032,61 @@ zg_block4(const struct qs_k *u, int64_t i, const struct zg_x *xp,
 	_Pragma("GCC unroll 4")
 	for (r = 0; r < 4; r++) {
 		fa[r] = _mm512_fmadd_ps(_mm512_mul_ps(dy,
-		    _mm512_set1_ps(u[r].d[i])), _mm512_cvtepi32_ps(bs[r]),
+		    _mm512_set1_ps(u[r]->d[i])), _mm512_cvtepi32_ps(bs[r]),
 		    fa[r]);
 		fa[r] = _mm512_fnmadd_ps(_mm512_mul_ps(dy,
-		    _mm512_set1_ps(u[r].dm[i])), _mm512_cvtepi32_ps(ms[r]),
+		    _mm512_set1_ps(u[r]->dm[i])), _mm512_cvtepi32_ps(ms[r]),
 		    fa[r]);
 	}
 }
 
-/* Rows [0, nr) (row stride ws) times nt tokens already packed in xp. */
+/*
+ * Rows [0, nr) times ng packed groups of 16 tokens (group j: blocks
+ * xp[j * nb ..], nt tokens in all, outputs from y). Each quad of rows is
+ * unpacked once, whole, and passed over every group.
+ */
 QS_FN void
 zg_rows(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
-    size_t ws, int64_t nr, const struct zg_x *xp, int nt, float *y,
-    size_t ys)
+    size_t ws, int64_t nr, const struct zg_xb *xp, int ng, int nt,
+    float *y, size_t ys)
 {
-	struct qs_k u[4];
-	int64_t nb = n / QK_K, r, c0, cn, i;
+	int64_t nb = n / QK_K, nch = (nb + QS_CK - 1) / QS_CK, r, c, i;
 	float out[4][ZG_TOK] __attribute__((aligned(64)));
-	int k, t, m;
+	int k, t, m, j, mt;
 
 	for (r = 0; r < nr; r += 4) {
-		__m512 fa[4];
-
 		m = nr - r < 4 ? (int)(nr - r) : 4;
-		_Pragma("GCC unroll 4")
 		for (k = 0; k < 4; k++)
-			fa[k] = _mm512_setzero_ps();
-		for (c0 = 0; c0 < nb; c0 += cn) {
-			cn = nb - c0 < QS_CK ? nb - c0 : QS_CK;
-			for (k = 0; k < 4; k++)
+			for (c = 0; c < nch; c++)
 				up((const char *)w + (size_t)(r + (k < m ? k :
-				    0)) * ws + (size_t)c0 * bsz, cn, &u[k]);
-			for (i = 0; i < cn; i++)
-				zg_block4(u, i, xp, c0 + i, fa);
-		}
-		for (k = 0; k < m; k++) {
-			_mm512_store_ps(out[k], fa[k]);
-			for (t = 0; t < nt; t++)
-				y[(size_t)t * ys + (size_t)(r + k)] = out[k][t];
+				    0)) * ws + (size_t)c * QS_CK * bsz,
+				    nb - c * QS_CK < QS_CK ? nb - c * QS_CK :
+				    QS_CK, &zg_ubuf[k][c]);
+		for (j = 0; j < ng; j++) {
+			__m512 fa[4];
+
+			_Pragma("GCC unroll 4")
+			for (k = 0; k < 4; k++)
+				fa[k] = _mm512_setzero_ps();
+			for (c = 0; c < nch; c++) {
+				const struct qs_k *u[4] = { &zg_ubuf[0][c],
+				    &zg_ubuf[1][c], &zg_ubuf[2][c],
+				    &zg_ubuf[3][c] };
+				int64_t cn = nb - c * QS_CK < QS_CK ?
+				    nb - c * QS_CK : QS_CK;
+
+				for (i = 0; i < cn; i++)
+					zg_block4(u, i, xp + (size_t)j * nb +
+					    c * QS_CK + i, fa);
+			}
+			mt = nt - j * ZG_TOK < ZG_TOK ? nt - j * ZG_TOK :
+			    ZG_TOK;
+			for (k = 0; k < m; k++) {
+				_mm512_store_ps(out[k], fa[k]);
+				for (t = 0; t < mt; t++)
+					y[(size_t)(j * ZG_TOK + t) * ys +
+					    (size_t)(r + k)] = out[k][t];
+			}
 		}
 	}
 }
@@ -1073,14 +1096,23 @@ z_gemm_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
     size_t ws, int64_t nr, const void *x, size_t xs, int nt, float *y,
     size_t ys)
 {
-	struct zg_x *xp = &zg_xbuf;
 	int64_t nb = n / QK_K;
-	int t0, m;
+	int fit = (int)(ZG_SLOTS / nb), t0, ng, j, m;
 
-	for (t0 = 0; t0 < nt; t0 += ZG_TOK) {
-		m = nt - t0 < ZG_TOK ? nt - t0 : ZG_TOK;
-		zg_pack(xp, (const char *)x + (size_t)t0 * xs, xs, m, nb);
-		zg_rows(up, bsz, n, w, ws, nr, xp, m, y + (size_t)t0 * ys,
+	/* as many groups of 16 tokens as the packed buffer holds go
+	 * together, so the weights are read once per batch of groups */
+	for (t0 = 0; t0 < nt; t0 += ng * ZG_TOK) {
+		ng = (nt - t0 + ZG_TOK - 1) / ZG_TOK;
+		if (ng > fit)
+			ng = fit;
+		for (j = 0; j < ng; j++) {
+			m = nt - t0 - j * ZG_TOK;
+			zg_pack(zg_xbuf + (size_t)j * nb, (const char *)x +
+			    (size_t)(t0 + j * ZG_TOK) * xs, xs,
+			    m < ZG_TOK ? m : ZG_TOK, nb);
+		}
+		zg_rows(up, bsz, n, w, ws, nr, zg_xbuf, ng, nt - t0 <
+		    ng * ZG_TOK ? nt - t0 : ng * ZG_TOK, y + (size_t)t0 * ys,
 		    ys);
 	}
 }
