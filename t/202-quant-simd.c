@@ -351,6 +351,85 @@ test_level(enum quant_isa isa)
 	}
 }
 
+/*
+ * Long K-quant rows with many tokens: the GEMM kernels pack as many
+ * groups of 16 tokens as their buffer holds and go round again for the
+ * rest (40 blocks: one group a round), and past their longest row (70
+ * blocks) hand over to the tiles. Every level against the reference dot.
+ */
+static void
+test_long_rows(void)
+{
+	static const int ktypes[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q6_K };
+	static const int64_t lens[] = { 256 * 40, 256 * 70 };
+	enum quant_isa isa;
+	int ti, li, r, t, nr = 6, nt = 37, bad;
+	int64_t i, n;
+	size_t wrb, xrb;
+	unsigned char *w, *x;
+	float *f, *y;
+
+	for (ti = 0; ti < 2; ti++)
+		for (li = 0; li < 2; li++) {
+			n = lens[li];
+			wrb = xrb = 0;
+			quant_row_bytes(ktypes[ti], n, &wrb);
+			quant_row_bytes(GGML_TYPE_Q8_K, n, &xrb);
+			w = malloc(wrb * (size_t)nr);
+			x = malloc(xrb * (size_t)nt);
+			f = malloc(sizeof *f * (size_t)n);
+			y = malloc(sizeof *y * (size_t)nr * (size_t)nt);
+			if (w == NULL || x == NULL || f == NULL ||
+			    y == NULL) {
+				ok(0, "out of memory");
+				return;
+			}
+			for (r = 0; r < nr; r++) {
+				for (i = 0; i < n; i++)
+					f[i] = frand() * (1 + (i % 5));
+				quant_quantize_row(ktypes[ti], f,
+				    w + (size_t)r * wrb, n);
+			}
+			for (t = 0; t < nt; t++) {
+				for (i = 0; i < n; i++)
+					f[i] = frand() * 3;
+				quant_quantize_act(GGML_TYPE_Q8_K, f,
+				    x + (size_t)t * xrb, n);
+			}
+			for (isa = QUANT_ISA_REF; isa <= QUANT_ISA_AVX512;
+			    isa++) {
+				if (quant_set_isa(isa) != isa)
+					continue;
+				bad = 0;
+				quant_matmul(ktypes[ti], n, w, wrb, 0, nr, x,
+				    xrb, nt, y, (size_t)nr);
+				for (t = 0; t < nt; t++)
+					for (r = 0; r < nr; r++) {
+						const void *wr = w +
+						    (size_t)r * wrb;
+						const void *xt = x +
+						    (size_t)t * xrb;
+						double want = quant_vec_dot_ref(
+						    ktypes[ti], n, wr, xt);
+
+						bad += !(fabs((double)y[t * nr +
+						    r] - want) <= 2e-6 *
+						    magnitude(ktypes[ti], wr,
+						    xt, n));
+					}
+				ok(!bad, "%s %s matmul, rows of %lld, %d "
+				    "tokens = naive loop", quant_isa_name(isa),
+				    quant_type_info(ktypes[ti])->name,
+				    (long long)n, nt);
+			}
+			quant_set_isa(QUANT_ISA_AVX512);
+			free(w);
+			free(x);
+			free(f);
+			free(y);
+		}
+}
+
 /* ---------------------------------------------------------------- */
 /* Two threads on disjoint row ranges = one thread on all rows        */
 
@@ -418,6 +497,7 @@ main(void)
 	test_axpy(QUANT_ISA_REF);
 	test_axpy(QUANT_ISA_AVX2);
 	test_axpy(QUANT_ISA_AVX512);
+	test_long_rows();
 	ok(quant_set_isa(QUANT_ISA_AVX512) == top,
 	    "set_isa never goes above the CPU");
 	test_threads();
