@@ -1062,6 +1062,16 @@ zg_rows(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
 				    0)) * ws + (size_t)c * QS_CK * bsz,
 				    nb - c * QS_CK < QS_CK ? nb - c * QS_CK :
 				    QS_CK, &zg_ubuf[k][c]);
+		/* the next quad's rows on their way to L2 while this one
+		 * computes: the unpack would otherwise wait on memory */
+		if (r + 4 < nr) {
+			const char *nx = (const char *)w + (size_t)(r + 4) * ws;
+			size_t nbytes = (size_t)(nr - r - 4 < 4 ? nr - r - 4 :
+			    4) * ws, o;
+
+			for (o = 0; o < nbytes; o += 64)
+				_mm_prefetch(nx + o, _MM_HINT_T1);
+		}
 		for (j = 0; j < ng; j++) {
 			__m512 fa[4];
 
