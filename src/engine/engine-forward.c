@@ -232,13 +232,20 @@ quantize_rows(int type, const float *x, size_t xs, int ntok, int64_t n,
 	return qs;
 }
 
+/*
+ * Rows a worker claims at a time: two chunks a thread. Long contiguous
+ * ranges keep each thread's reads one sequential stream, which the
+ * hardware prefetchers follow (16-row chunks interleaved between the
+ * threads cut decode by a third); two a thread still let one take over
+ * from another the machine has descheduled.
+ */
 static int64_t
 row_chunk(const struct eng_ctx *c, int64_t rows)
 {
-	int64_t ch = rows / ((int64_t)c->n_threads * 4);
+	int64_t ch = rows / ((int64_t)c->n_threads * 2);
 
-	if (ch < 8)
-		ch = 8;
+	if (ch < 16)
+		ch = 16;
 	return ch;
 }
 
