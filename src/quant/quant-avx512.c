@@ -574,6 +574,8 @@ z_fdot_q4_k(int64_t n, const void *w, const void *x)
 	const block_q4_K *a = w;
 	const block_q8_K *y = x;
 	const __m512i mf = _mm512_set1_epi8(0xF);
+	const __m512i sh4 = _mm512_inserti64x4(_mm512_setzero_si512(),
+	    _mm256_set1_epi16(4), 1);
 	__m512 acc = _mm512_setzero_ps();
 	__m256 accm = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
@@ -589,12 +591,13 @@ z_fdot_q4_k(int64_t n, const void *w, const void *x)
 		accm = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
 		    _mm256_cvtepi32_ps(qs_k4_minsum(sm, y[i].bsums)),
 		    accm);
+		_Pragma("GCC unroll 4")
 		for (j = 0; j < 4; j++) {
-			__m256i q = _mm256_loadu_si256((const __m256i *)
-			    (a[i].qs + 32 * j));
-			__m512i qz = _mm512_and_si512(_mm512_inserti64x4(
-			    _mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4),
-			    1), mf);
+			/* the 32 bytes in both halves, the upper shifted
+			 * down a nibble: low levels, then high */
+			__m512i qz = _mm512_and_si512(_mm512_srlv_epi16(
+			    _mm512_broadcast_i64x4(_mm256_loadu_si256(
+			    (const __m256i *)(a[i].qs + 32 * j))), sh4), mf);
 
 			isum = _mm512_add_epi32(isum, z_k4_step(qz,
 			    y[i].qs + 64 * j, scv, j));
@@ -611,6 +614,8 @@ z_fdot_q5_k(int64_t n, const void *w, const void *x)
 	const block_q5_K *a = w;
 	const block_q8_K *y = x;
 	const __m512i mf = _mm512_set1_epi8(0xF), m16 = _mm512_set1_epi8(16);
+	const __m512i sh4 = _mm512_inserti64x4(_mm512_setzero_si512(),
+	    _mm256_set1_epi16(4), 1);
 	__m512 acc = _mm512_setzero_ps();
 	__m256 accm = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
@@ -627,12 +632,11 @@ z_fdot_q5_k(int64_t n, const void *w, const void *x)
 		accm = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
 		    _mm256_cvtepi32_ps(qs_k4_minsum(sm, y[i].bsums)),
 		    accm);
+		_Pragma("GCC unroll 4")
 		for (j = 0; j < 4; j++) {
-			__m256i q = _mm256_loadu_si256((const __m256i *)
-			    (a[i].qs + 32 * j));
-			__m512i qz = _mm512_and_si512(_mm512_inserti64x4(
-			    _mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4),
-			    1), mf);
+			__m512i qz = _mm512_and_si512(_mm512_srlv_epi16(
+			    _mm512_broadcast_i64x4(_mm256_loadu_si256(
+			    (const __m256i *)(a[i].qs + 32 * j))), sh4), mf);
 			__m256i hb = _mm256_srli_epi16(hv, 2 * j);
 
 			/* low half: bit 2j of qh to bit 4, high: bit 2j+1 */
