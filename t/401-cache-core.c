@@ -115,6 +115,14 @@ main(void)
 	cache_stats(c, 1, &st);
 	ok(st.prefetch_issued == 1 && st.prefetch_hits == 1,
 	    "prefetch issued and used");
+
+	/* room for guesses: none in no time; after idle time, the disk's
+	 * measured rate allows some in a long window; never negative */
+	is_int(cache_prefetch_room(c, 0), 0, "no prefetch room in no time");
+	usleep(20000);
+	ok(cache_prefetch_room(c, 1.0) > 0, "idle disk: room in a second "
+	    "(%d loads)", cache_prefetch_room(c, 1.0));
+	ok(cache_prefetch_room(c, 1e-9) == 0, "no room in a nanosecond");
 	cache_free(c);
 
 	/* GATE and LFU keep the heavy expert that LRU would drop */

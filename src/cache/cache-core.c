@@ -73,6 +73,11 @@ struct cache {
 	pthread_t	*io;
 	int		 n_io;
 	int		 inflight;	/* loads queued or being read (qmu) */
+	/* the disk's rate while busy (qmu): bytes over wall time with at
+	 * least one load in flight, halved now and then so it follows
+	 * the disk as it speeds up or slows down */
+	uint64_t	 busy_since, busy_ns, busy_bytes;
+	uint64_t	 wall_since;	/* start of what busy_ns covers */
 };
 
 static const char *policy_names[CACHE_N_POLICIES] = { "lru", "lfu", "gate" };
@@ -182,7 +187,17 @@ io_main(void *arg)
 		t0 = util_now_ns();
 		rc = read_expert(c, sl, j.layer, j.expert, &bytes);
 		pthread_mutex_lock(&c->qmu);
-		c->inflight--;
+		c->busy_bytes += bytes;
+		if (--c->inflight == 0) {
+			c->busy_ns += util_now_ns() - c->busy_since;
+			if (c->busy_ns > 2000000000u) {
+				uint64_t now = util_now_ns();
+
+				c->busy_ns /= 2;
+				c->busy_bytes /= 2;
+				c->wall_since = now - (now - c->wall_since) / 2;
+			}
+		}
 		pthread_mutex_unlock(&c->qmu);
 		pthread_mutex_lock(&L->mu);
 		sl->state = rc == 0 ? SLOT_READY : SLOT_ERROR;
@@ -253,10 +268,20 @@ load(struct cache *c, int layer, int expert, int prefetch)
 	if (prefetch)
 		L->st.prefetch_issued++;
 	pthread_mutex_lock(&c->qmu);
-	c->q[(c->qhead + c->qlen) % c->qcap] =
-	    (struct job){ layer, v, expert };
+	if (prefetch)
+		c->q[(c->qhead + c->qlen) % c->qcap] =
+		    (struct job){ layer, v, expert };
+	else {
+		/* a load someone waits for goes ahead of the guesses */
+		c->qhead = (c->qhead + c->qcap - 1) % c->qcap;
+		c->q[c->qhead] = (struct job){ layer, v, expert };
+	}
 	c->qlen++;
-	c->inflight++;
+	if (c->inflight++ == 0) {
+		c->busy_since = util_now_ns();
+		if (c->wall_since == 0)
+			c->wall_since = c->busy_since;
+	}
 	pthread_cond_signal(&c->qcv);
 	pthread_mutex_unlock(&c->qmu);
 	return v;
@@ -286,6 +311,34 @@ cache_prefetch(struct cache *c, int layer, int expert)
 	else if (L->where[expert] < 0)
 		load(c, layer, expert, 1);
 	pthread_mutex_unlock(&L->mu);
+}
+
+int
+cache_prefetch_room(struct cache *c, double window_s)
+{
+	uint64_t ns, now = util_now_ns();
+	double bw, busy;
+	int room;
+
+	pthread_mutex_lock(&c->qmu);
+	ns = c->busy_ns + (c->inflight > 0 ? now - c->busy_since : 0);
+	if (ns == 0 || c->busy_bytes == 0) {
+		/* nothing measured yet: what the workers take at once */
+		room = c->n_io - c->inflight;
+		pthread_mutex_unlock(&c->qmu);
+		return room > 0 ? room : 0;
+	}
+	/* the disk's rate while busy, and the share of time it is busy
+	 * with the reads the layers wait for: only the rest is spare */
+	bw = (double)c->busy_bytes / ((double)ns * 1e-9);
+	busy = now > c->wall_since ? (double)ns / (double)(now -
+	    c->wall_since) : 1;
+	if (busy > 1)
+		busy = 1;
+	room = (int)((1 - busy) * bw * window_s / (double)c->slot_bytes) -
+	    c->inflight;
+	pthread_mutex_unlock(&c->qmu);
+	return room > 0 ? room : 0;
 }
 
 int

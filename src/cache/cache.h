@@ -97,6 +97,15 @@ void cache_prefetch(struct cache *c, int layer, int expert);
  * cache_capacity(layer) experts of a layer may be pinned at once.
  * ERR_IO (message names the file and offset) when the read failed.
  */
+/*
+ * How many more expert loads the disk can finish within window_s seconds
+ * after those already queued, in the time it has been idle: its rate
+ * while busy times the share of recent time it was not busy (what
+ * speculation may ask for without delaying the reads a layer will wait
+ * on). Before any read has finished: the idle I/O workers.
+ */
+int cache_prefetch_room(struct cache *c, double window_s);
+
 int cache_acquire(struct cache *c, int layer, int expert, float weight,
     const uint8_t **ptrs, struct err *e);
 void cache_release(struct cache *c, int layer, int expert);

@@ -81,6 +81,10 @@ struct eng_ctx {
 	int			*psel;		/* [B][k] predicted experts */
 	float			*pselw;
 	uint8_t			*pred;		/* [n_layer][n_expert] */
+	/* prefetch window: compute time between consecutive layers'
+	 * predictions (stalls excluded), averaged */
+	uint64_t		 pf_mark_ns, pf_stall_ns;
+	double			 pf_window_s;
 	uint64_t		*pstat;		/* [n_layer][3]: pred, hit,
 						 * actual */
 	struct err		*err;		/* of the running eval */
@@ -912,8 +916,11 @@ moe(struct eng_ctx *c, int il, int ntok)
 			for (i = 0; i < wave; i++) {
 				struct grp *g = &c->grps[done + i];
 
+				uint64_t t0 = util_now_ns();
+
 				rc = cache_acquire(c->cache, il, g->expert,
 				    g->wsum, g->w, c->err);
+				c->pf_stall_ns += util_now_ns() - t0;
 				if (rc != 0)
 					break;
 			}
@@ -997,13 +1004,24 @@ predict_next(struct eng_ctx *c, int il, int ntok)
 {
 	const struct eng_hparams *hp = c->hp;
 	int nl = il + 1, d = hp->n_embd, E = hp->n_expert;
-	int K = hp->n_expert_used, t, s, n = 0, cap;
+	int K = hp->n_expert_used, t, s, n = 0, cap, extra;
 	const struct eng_layer *L;
+	uint64_t now;
 	uint8_t *pred;
 
 	if (nl >= hp->n_layer || !c->m->layers[nl].is_moe ||
 	    (c->cache == NULL && eng_cuda_slots(c->cuda) == 0))
 		return;
+	now = util_now_ns();
+	if (c->pf_mark_ns != 0) {
+		double w = (double)(now - c->pf_mark_ns - c->pf_stall_ns) *
+		    1e-9;
+
+		c->pf_window_s = c->pf_window_s == 0 ? w :
+		    0.8 * c->pf_window_s + 0.2 * w;
+	}
+	c->pf_mark_ns = now;
+	c->pf_stall_ns = 0;
 	L = &c->m->layers[nl];
 	pred = c->pred + (size_t)nl * E;
 	memset(pred, 0, (size_t)E);
@@ -1014,16 +1032,31 @@ predict_next(struct eng_ctx *c, int il, int ntok)
 	/* --device cuda without a RAM cache: into the GPU expert slots */
 	cap = c->cache != NULL ? cache_capacity(c->cache, nl) :
 	    eng_cuda_slots(c->cuda);
-	for (t = 0; t < ntok; t++) {
+	for (t = 0; t < ntok; t++)
 		route_token(c, L, c->rlog + (size_t)t * E, c->psel + t * K,
 		    c->pselw + t * K);
-		/* the router's most confident half: a wrong guess costs a
-		 * read and evicts an expert that may have hit */
-		for (s = 0; s < (K + 1) / 2; s++) {
+	/*
+	 * Guesses go out in order of the router's confidence, every
+	 * token's first choice before anyone's second, and only as many
+	 * as the disk, at the rate it has been reading, can finish within
+	 * a few layers' compute (this layer's and the next one's attention
+	 * come first; a guess that lands late still shortens the wait,
+	 * and the misses' loads go ahead of it in the queue): a fast disk
+	 * reads every guess; a disk that is already the bottleneck reads
+	 * none, since a guess can only add bytes and delay the misses.
+	 * (--device cuda without a RAM cache: the GPU slots' confident
+	 * half.)
+	 */
+	extra = c->cache != NULL ? cache_prefetch_room(c->cache,
+	    8 * c->pf_window_s) : (K + 1) / 2 * ntok;
+	for (s = 0; s < K; s++)
+		for (t = 0; t < ntok; t++) {
 			int e = c->psel[t * K + s];
 
 			if (pred[e] || n >= cap)
 				continue;
+			if (extra-- <= 0)
+				break;
 			pred[e] = 1;
 			n++;
 			if (c->cache != NULL)
@@ -1032,7 +1065,6 @@ predict_next(struct eng_ctx *c, int il, int ntok)
 				eng_cuda_prefetch(c->cuda, nl, e,
 				    &L->exp_gate, &L->exp_up, &L->exp_down);
 		}
-	}
 }
 
 /* Compare layer il's prediction with its routing (telemetry). */
@@ -1097,6 +1129,7 @@ forward(struct eng_ctx *c, const int32_t *tok, int ntok, float *out,
 	embed(c, tok, ntok);
 	if (c->cache != NULL)
 		cache_tick(c->cache);
+	c->pf_mark_ns = 0;	/* the window spans layers, not tokens */
 	for (il = 0; il < hp->n_layer; il++) {
 		const struct eng_layer *L = &c->m->layers[il];
 
