@@ -352,16 +352,19 @@ test_level(enum quant_isa isa)
 }
 
 /*
- * Long K-quant rows with many tokens: the GEMM kernels pack as many
- * groups of 16 tokens as their buffer holds and go round again for the
- * rest (40 blocks: one group a round), and past their longest row (70
- * blocks) hand over to the tiles. Every level against the reference dot.
+ * Long rows with many tokens: the GEMM kernels pack as many groups of 16
+ * tokens as their buffer holds and go round again for the rest (K: 40
+ * blocks, 32-blocks: 300, one group a round), and past their longest row
+ * (70 and 600 blocks) hand over to the tiles. Every level against the
+ * reference dot.
  */
 static void
 test_long_rows(void)
 {
-	static const int ktypes[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q6_K };
+	static const int ktypes[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q6_K,
+	    GGML_TYPE_Q8_0, GGML_TYPE_Q4_1 };
 	static const int64_t lens[] = { 256 * 40, 256 * 70 };
+	static const int64_t lens32[] = { 32 * 300, 32 * 600 };
 	enum quant_isa isa;
 	int ti, li, r, t, nr = 6, nt = 37, bad;
 	int64_t i, n;
@@ -369,12 +372,14 @@ test_long_rows(void)
 	unsigned char *w, *x;
 	float *f, *y;
 
-	for (ti = 0; ti < 2; ti++)
+	for (ti = 0; ti < 4; ti++)
 		for (li = 0; li < 2; li++) {
-			n = lens[li];
+			int vt = quant_vec_dot_type(ktypes[ti]);
+
+			n = ti < 2 ? lens[li] : lens32[li];
 			wrb = xrb = 0;
 			quant_row_bytes(ktypes[ti], n, &wrb);
-			quant_row_bytes(GGML_TYPE_Q8_K, n, &xrb);
+			quant_row_bytes(vt, n, &xrb);
 			w = malloc(wrb * (size_t)nr);
 			x = malloc(xrb * (size_t)nt);
 			f = malloc(sizeof *f * (size_t)n);
@@ -393,7 +398,7 @@ test_long_rows(void)
 			for (t = 0; t < nt; t++) {
 				for (i = 0; i < n; i++)
 					f[i] = frand() * 3;
-				quant_quantize_act(GGML_TYPE_Q8_K, f,
+				quant_quantize_act(vt, f,
 				    x + (size_t)t * xrb, n);
 			}
 			for (isa = QUANT_ISA_REF; isa <= QUANT_ISA_AVX512;

@@ -1148,6 +1148,213 @@ Z_KGEMM(q4_k, block_q4_K)
 Z_KGEMM(q5_k, block_q5_K)
 Z_KGEMM(q6_k, block_q6_K)
 
+/*
+ * The same GEMM for the 32-blocks (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL,
+ * MXFP4): rows unpack to signed levels (or unsigned plus a min), stored
+ * with the sign bit flipped, i.e. level + 128 as an unsigned byte, which
+ * is what vpdpbusd takes; the packed tokens carry 128 * (sum of their
+ * quants) per block to take the offset back out. A block ends in float
+ * as the tiles do: d_w * d_x * isum (+ m_w * s_x for the min types).
+ */
+#define ZB_SLOTS	512		/* packed 32-blocks of 16 tokens */
+#define ZB_MAXB		512		/* 16384 elements a row */
+
+struct zb_xb {
+	int8_t	q[8][ZG_TOK][4];
+	int32_t	c128[ZG_TOK];		/* 128 * sum of the block's quants */
+	float	d[ZG_TOK];
+	float	s[ZG_TOK];		/* Q8_1: d * sum */
+};
+
+static __thread struct zb_xb zb_xbuf[ZB_SLOTS] __attribute__((aligned(64)));
+static __thread struct qs_b32 zb_ubuf[4][ZB_MAXB / QS_CB32]
+    __attribute__((aligned(64)));
+
+QS_FN void
+zb_pack(struct zb_xb *xp, const void *x, size_t xs, int nt, int64_t nb,
+    int has_m)
+{
+	size_t bsz = has_m ? sizeof(block_q8_1) : sizeof(block_q8_0);
+	size_t qoff = has_m ? offsetof(block_q8_1, qs) :
+	    offsetof(block_q8_0, qs);
+	int64_t i;
+	int t, k, j, sum;
+
+	for (t = 0; t < ZG_TOK; t++)
+		for (i = 0; i < nb; i++) {
+			const char *b = (const char *)x + (size_t)t * xs +
+			    (size_t)i * bsz;
+			const int8_t *q = (const int8_t *)(b + qoff);
+			uint16_t hd, hs;
+
+			if (t >= nt) {
+				for (k = 0; k < 8; k++)
+					memset(xp[i].q[k][t], 0, 4);
+				xp[i].c128[t] = 0;
+				xp[i].d[t] = xp[i].s[t] = 0;
+				continue;
+			}
+			sum = 0;
+			for (k = 0; k < 8; k++) {
+				memcpy(xp[i].q[k][t], q + 4 * k, 4);
+				for (j = 0; j < 4; j++)
+					sum += q[4 * k + j];
+			}
+			xp[i].c128[t] = 128 * sum;
+			memcpy(&hd, b, 2);
+			xp[i].d[t] = qs_h2f(hd);
+			if (has_m) {
+				memcpy(&hs, b + 2, 2);
+				xp[i].s[t] = qs_h2f(hs);
+			} else
+				xp[i].s[t] = 0;
+		}
+}
+
+/* Four rows' unpacked chunks (levels + 128), block i, times one packed
+ * block of 16 tokens, into fa[0..3]. */
+QS_FN void
+zb_block4(const struct qs_b32 *const *u, int64_t i, const struct zb_xb *xp,
+    int has_m, __m512 *fa)
+{
+	__m512i is[4];
+	__m512i c128 = _mm512_load_si512(xp->c128);
+	__m512 dy = _mm512_load_ps(xp->d);
+	int k, r;
+
+	_Pragma("GCC unroll 4")
+	for (r = 0; r < 4; r++)
+		is[r] = _mm512_setzero_si512();
+	_Pragma("GCC unroll 8")
+	for (k = 0; k < 8; k++) {
+		__m512i xv = _mm512_load_si512(xp->q[k]);
+
+		_Pragma("GCC unroll 4")
+		for (r = 0; r < 4; r++) {
+			int32_t w4;
+
+			memcpy(&w4, u[r]->w8 + 32 * i + 4 * k, 4);
+			is[r] = _mm512_dpbusd_epi32(is[r],
+			    _mm512_set1_epi32(w4), xv);
+		}
+	}
+	_Pragma("GCC unroll 4")
+	for (r = 0; r < 4; r++) {
+		fa[r] = _mm512_fmadd_ps(_mm512_mul_ps(dy,
+		    _mm512_set1_ps(u[r]->d[i])), _mm512_cvtepi32_ps(
+		    _mm512_sub_epi32(is[r], c128)), fa[r]);
+		if (has_m)
+			fa[r] = _mm512_fmadd_ps(_mm512_set1_ps(u[r]->m[i]),
+			    _mm512_load_ps(xp->s), fa[r]);
+	}
+}
+
+QS_FN void
+zb_rows(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
+    const void *w, size_t ws, int64_t nr, const struct zb_xb *xp, int ng,
+    int nt, float *y, size_t ys)
+{
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	int64_t nb = n / 32, nch = (nb + QS_CB32 - 1) / QS_CB32, r, c, i;
+	float out[4][ZG_TOK] __attribute__((aligned(64)));
+	int k, t, m, j, mt;
+
+	for (r = 0; r < nr; r += 4) {
+		m = nr - r < 4 ? (int)(nr - r) : 4;
+		for (k = 0; k < 4; k++)
+			for (c = 0; c < nch; c++) {
+				int64_t cn = nb - c * QS_CB32 < QS_CB32 ?
+				    nb - c * QS_CB32 : QS_CB32, o;
+				struct qs_b32 *u = &zb_ubuf[k][c];
+
+				up((const char *)w + (size_t)(r + (k < m ? k :
+				    0)) * ws + (size_t)c * QS_CB32 * bsz, cn,
+				    u);
+				for (o = 0; o < cn * 32; o += 64)
+					_mm512_store_si512(u->w8 + o,
+					    _mm512_xor_si512(_mm512_load_si512(
+					    u->w8 + o), flip));
+			}
+		if (r + 4 < nr) {
+			const char *nx = (const char *)w + (size_t)(r + 4) * ws;
+			size_t nbytes = (size_t)(nr - r - 4 < 4 ? nr - r - 4 :
+			    4) * ws, o;
+
+			for (o = 0; o < nbytes; o += 64)
+				_mm_prefetch(nx + o, _MM_HINT_T1);
+		}
+		for (j = 0; j < ng; j++) {
+			__m512 fa[4];
+
+			_Pragma("GCC unroll 4")
+			for (k = 0; k < 4; k++)
+				fa[k] = _mm512_setzero_ps();
+			for (c = 0; c < nch; c++) {
+				const struct qs_b32 *u[4] = { &zb_ubuf[0][c],
+				    &zb_ubuf[1][c], &zb_ubuf[2][c],
+				    &zb_ubuf[3][c] };
+				int64_t cn = nb - c * QS_CB32 < QS_CB32 ?
+				    nb - c * QS_CB32 : QS_CB32;
+
+				for (i = 0; i < cn; i++)
+					zb_block4(u, i, xp + (size_t)j * nb +
+					    c * QS_CB32 + i, has_m, fa);
+			}
+			mt = nt - j * ZG_TOK < ZG_TOK ? nt - j * ZG_TOK :
+			    ZG_TOK;
+			for (k = 0; k < m; k++) {
+				_mm512_store_ps(out[k], fa[k]);
+				for (t = 0; t < mt; t++)
+					y[(size_t)(j * ZG_TOK + t) * ys +
+					    (size_t)(r + k)] = out[k][t];
+			}
+		}
+	}
+}
+
+QS_FN void
+z_gemm_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
+    const void *w, size_t ws, int64_t nr, const void *x, size_t xs, int nt,
+    float *y, size_t ys)
+{
+	int64_t nb = n / 32;
+	int fit = (int)(ZB_SLOTS / nb), t0, ng, j, m;
+
+	for (t0 = 0; t0 < nt; t0 += ng * ZG_TOK) {
+		ng = (nt - t0 + ZG_TOK - 1) / ZG_TOK;
+		if (ng > fit)
+			ng = fit;
+		for (j = 0; j < ng; j++) {
+			m = nt - t0 - j * ZG_TOK;
+			zb_pack(zb_xbuf + (size_t)j * nb, (const char *)x +
+			    (size_t)(t0 + j * ZG_TOK) * xs, xs,
+			    m < ZG_TOK ? m : ZG_TOK, nb, has_m);
+		}
+		zb_rows(up, bsz, has_m, n, w, ws, nr, zb_xbuf, ng, nt - t0 <
+		    ng * ZG_TOK ? nt - t0 : ng * ZG_TOK, y + (size_t)t0 * ys,
+		    ys);
+	}
+}
+
+#define Z_BGEMM(name, blk, has_m)					\
+QS_FN int								\
+z_gemm_##name(int64_t n, const void *w, size_t ws, int64_t nr,		\
+    const void *x, size_t xs, int nt, float *y, size_t ys)		\
+{									\
+	if (n / 32 > ZB_MAXB)						\
+		return 0;						\
+	z_gemm_b32(qs_up_##name, sizeof(blk), has_m, n, w, ws, nr, x,	\
+	    xs, nt, y, ys);						\
+	return 1;							\
+}
+Z_BGEMM(q4_0, block_q4_0, 0)
+Z_BGEMM(q4_1, block_q4_1, 1)
+Z_BGEMM(q5_0, block_q5_0, 0)
+Z_BGEMM(q5_1, block_q5_1, 1)
+Z_BGEMM(q8_0, block_q8_0, 0)
+Z_BGEMM(iq4_nl, block_iq4_nl, 0)
+Z_BGEMM(mxfp4, block_mxfp4, 0)
+
 /* IQ4_XS, one token: two 32-groups (64 elements) per step, codes
  * through one vpshufb, signed products with vpdpbusd; the eight 6-bit
  * group scales are decoded as a vector and applied in float. */
@@ -1396,6 +1603,13 @@ quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 		k->gemm[GGML_TYPE_Q4_K] = z_gemm_q4_k;
 		k->gemm[GGML_TYPE_Q5_K] = z_gemm_q5_k;
 		k->gemm[GGML_TYPE_Q6_K] = z_gemm_q6_k;
+		k->gemm[GGML_TYPE_Q4_0] = z_gemm_q4_0;
+		k->gemm[GGML_TYPE_Q4_1] = z_gemm_q4_1;
+		k->gemm[GGML_TYPE_Q5_0] = z_gemm_q5_0;
+		k->gemm[GGML_TYPE_Q5_1] = z_gemm_q5_1;
+		k->gemm[GGML_TYPE_Q8_0] = z_gemm_q8_0;
+		k->gemm[GGML_TYPE_IQ4_NL] = z_gemm_iq4_nl;
+		k->gemm[GGML_TYPE_MXFP4] = z_gemm_mxfp4;
 		Z_SET(Q5_0, q5_0);
 		Z_SET(IQ4_XS, iq4_xs);
 		Z_SET(Q2_K, q2_k);
