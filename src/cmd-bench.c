@@ -2,9 +2,11 @@
  * cmd-bench.c - `moescope bench MODEL [-p 128] [-n 64] [--reps 3]
  * [--ram-budget B | --sweep B1,B2,...] [--json]`.
  *
- * Reports prefill and decode speed, the bytes one decoded token reads,
- * the machine's read bandwidth measured in the same invocation, and the
- * roofline ratio decode_tps * bytes_per_token / bandwidth. With a RAM
+ * Reports prefill and decode speed, the bytes one decoded token reads
+ * (its active weights plus the KV cache of the positions it attends to,
+ * at the run's average position; both parts are printed), the machine's
+ * read bandwidth measured in the same invocation, and the roofline ratio
+ * decode_tps * bytes_per_token / bandwidth. With a RAM
  * budget for experts it also reports the expert cache: hit rate,
  * prefetch precision and recall, bytes read from disk per token, the
  * share of decode time stalled on I/O, and the disk's measured read
@@ -185,7 +187,7 @@ cmd_bench_main(int argc, char **argv)
 	char *mpath = NULL;
 	double bw = 0, dbw = 0, load0;
 	int32_t *toks = NULL;
-	uint64_t rng = 12345, bpt;
+	uint64_t rng = 12345, bpt, wbpt, kvbpt;
 	long np = 128, reps = 3;
 	int i, r, rc = 1, json = 0, nrows = 0;
 
@@ -292,14 +294,21 @@ cmd_bench_main(int argc, char **argv)
 	for (i = 0; i < nrows; i++)
 		if (rows[i].cached)
 			dbw = disk_bandwidth(model);
-	bpt = eng_model_bytes_per_token(m);
+	/* a decode step reads the active weights and the KV cache of
+	 * every visible position: on average the prompt plus half of the
+	 * decoded tokens */
+	wbpt = eng_model_bytes_per_token(m);
+	kvbpt = eng_model_kv_bytes(m, np + (o.max_tokens + 1) / 2);
+	bpt = wbpt + kvbpt;
 	if (json) {
 		printf("{\"model\":\"%s\",\"arch\":\"%s\",\"threads\":%d,"
 		    "\"prompt_tokens\":%ld,\"decode_tokens\":%d,\"reps\":%ld,"
-		    "\"bytes_per_token\":%llu,\"bandwidth_gbs\":%.3f,"
+		    "\"bytes_per_token\":%llu,\"weight_bytes_per_token\":%llu,"
+		    "\"kv_bytes_per_token\":%llu,\"bandwidth_gbs\":%.3f,"
 		    "\"disk_gbs\":%.3f,\"loadavg\":%.2f,", model, hp->arch,
 		    o.ep.n_threads, np, o.max_tokens, reps,
-		    (unsigned long long)bpt, bw, dbw, load0);
+		    (unsigned long long)bpt, (unsigned long long)wbpt,
+		    (unsigned long long)kvbpt, bw, dbw, load0);
 		printf("\"prefill_tps\":%.3f,\"decode_tps\":%.3f,"
 		    "\"roofline_ratio\":%.4f,\"runs\":[", rows[0].ptps,
 		    rows[0].dtps, rows[0].dtps * (double)bpt / (bw * 1e9));
@@ -320,8 +329,11 @@ cmd_bench_main(int argc, char **argv)
 
 		printf("model            %s (%s)\n", model, hp->arch);
 		printf("threads          %d\n", o.ep.n_threads);
-		printf("bytes per token  %s\n", util_fmt_bytes(bpt, b1,
-		    sizeof b1));
+		char b2[32], b3[32];
+
+		printf("bytes per token  %s (weights %s + KV cache %s)\n",
+		    util_fmt_bytes(bpt, b1, sizeof b1), util_fmt_bytes(wbpt, b2,
+		    sizeof b2), util_fmt_bytes(kvbpt, b3, sizeof b3));
 		printf("read bandwidth   %.2f GB/s (measured, %d threads)\n",
 		    bw, o.ep.n_threads);
 		if (dbw > 0)

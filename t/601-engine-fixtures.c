@@ -145,6 +145,30 @@ one(const char *fx, const char *arch, const char *var)
 		diag("%s", e.msg);
 		return;
 	}
+	{
+		/* KV bytes a decode step reads (bench's roofline) */
+		const struct eng_hparams *hp = eng_model_hparams(m);
+		uint64_t k10 = eng_model_kv_bytes(m, 10);
+		uint64_t row = strcmp(arch, "deepseek2") == 0 ?
+		    (uint64_t)(hp->kv_lora_rank + hp->n_rot) :
+		    (uint64_t)hp->n_head_kv * (uint64_t)(hp->head_dim_k +
+		    hp->head_dim_v);
+
+		if (strcmp(arch, "gpt-oss") == 0 && hp->swa_window > 0) {
+			uint64_t w = (uint64_t)hp->swa_window;
+			uint64_t kw = eng_model_kv_bytes(m, (int64_t)w);
+			uint64_t k2w = eng_model_kv_bytes(m, 2 * (int64_t)w);
+
+			ok(kw == (uint64_t)hp->n_layer * row * 4 * w &&
+			    k2w > kw && k2w < 2 * kw, "%s-%s: KV bytes per "
+			    "step, window layers capped at %llu", arch, var,
+			    (unsigned long long)w);
+		} else
+			ok(k10 == (uint64_t)hp->n_layer * row * 4 * 10 &&
+			    eng_model_kv_bytes(m, 20) == 2 * k10,
+			    "%s-%s: KV bytes per step (%llu at 10 positions)",
+			    arch, var, (unsigned long long)k10);
+	}
 	tj = load_json(tap_path("%s/reference/tokens.json", dir));
 	gj = load_json(tap_path("%s/reference/greedy-%s.json", dir, var));
 	ids = id_array(json_object_get(tj, "ids"), &n);

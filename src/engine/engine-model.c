@@ -728,3 +728,26 @@ eng_model_bytes_per_token(const struct eng_model *m)
 	}
 	return b;
 }
+
+uint64_t
+eng_model_kv_bytes(const struct eng_model *m, int64_t n_ctx)
+{
+	const struct eng_hparams *hp = &m->hp;
+	uint64_t b = 0, row;
+	int64_t seen;
+	int il;
+
+	for (il = 0; il < hp->n_layer; il++) {
+		const struct eng_layer *L = &m->layers[il];
+
+		if (L->is_mla)
+			row = (uint64_t)(hp->kv_lora_rank + hp->n_rot);
+		else
+			row = (uint64_t)hp->n_head_kv * (uint64_t)(hp->head_dim_k +
+			    hp->head_dim_v);
+		seen = L->swa && hp->swa_window > 0 && hp->swa_window < n_ctx ?
+		    hp->swa_window : n_ctx;
+		b += row * (uint64_t)seen * sizeof(float);
+	}
+	return b;
+}

@@ -98,6 +98,10 @@ struct gguf *eng_model_gguf(const struct eng_model *m);
 /* Bytes of weights one decoded token reads: dense weights plus the used
  * share of the expert weights; and the total expert bytes. */
 uint64_t eng_model_bytes_per_token(const struct eng_model *m);
+/* Bytes of KV cache one decode step reads when positions [0, n_ctx)
+ * are visible (sliding-window layers only their window; MLA its latent
+ * rows once). */
+uint64_t eng_model_kv_bytes(const struct eng_model *m, int64_t n_ctx);
 uint64_t eng_model_expert_bytes(const struct eng_model *m);
 
 struct eng_params {
