@@ -92,6 +92,8 @@ struct eng_ctx {
 	int			 ring;
 	int16_t			*r_exp;		/* [ring][n_layer][k] */
 	float			*r_w;
+	int16_t			*r_pexp;	/* [ring][n_layer][k]
+						 * predicted; NULL: off */
 	int32_t			*r_tok, *r_pos;
 	uint64_t		*counts;	/* [n_layer][n_expert] */
 	eng_route_fn		 hook;
@@ -720,6 +722,10 @@ record_route(struct eng_ctx *c, int il, int pos0, int ntok)
 		size_t base = ((size_t)((pos0 + t) % c->ring) * hp->n_layer +
 		    il) * c->k;
 
+		/* predict_next() wrote the rest before this layer ran */
+		if (c->r_pexp != NULL && (il == 0 || !c->m->layers[il].is_moe))
+			for (s = 0; s < c->k; s++)
+				c->r_pexp[base + s] = -1;
 		for (s = 0; s < c->k; s++) {
 			if (c->m->layers[il].is_moe) {
 				int e = c->sel[t * c->k + s];
@@ -995,46 +1001,63 @@ dense_ffn(struct eng_ctx *c, int il, int ntok)
 
 /*
  * After layer il's attention, guess layer il+1's experts: its router on
- * the current hidden state (normalized with its own pre-FFN norm), the
- * same selection rules, and start loading the guesses (at most the
- * layer's slot count, so guesses do not evict each other).
+ * the current hidden state (normalized with its own pre-FFN norm) and
+ * the same selection rules. The guesses go to the routing ring when the
+ * context records predictions, and with --prefetch gate (and a RAM or
+ * GPU expert cache) they start loading (at most the layer's slot count,
+ * so guesses do not evict each other). Only scratch buffers (tmp, rlog,
+ * psel) are written: the layer's own computation is not affected.
  */
 static void
-predict_next(struct eng_ctx *c, int il, int ntok)
+predict_next(struct eng_ctx *c, int il, int pos0, int ntok)
 {
 	const struct eng_hparams *hp = c->hp;
 	int nl = il + 1, d = hp->n_embd, E = hp->n_expert;
-	int K = hp->n_expert_used, t, s, n = 0, cap, extra;
+	int K = hp->n_expert_used, t, s, n = 0, cap = 0, extra, fetch;
 	const struct eng_layer *L;
 	uint64_t now;
 	uint8_t *pred;
 
+	fetch = c->prefetch == ENG_PREFETCH_GATE && (c->cache != NULL ||
+	    eng_cuda_slots(c->cuda) > 0);
 	if (nl >= hp->n_layer || !c->m->layers[nl].is_moe ||
-	    (c->cache == NULL && eng_cuda_slots(c->cuda) == 0))
+	    (!fetch && c->r_pexp == NULL))
 		return;
-	now = util_now_ns();
-	if (c->pf_mark_ns != 0) {
-		double w = (double)(now - c->pf_mark_ns - c->pf_stall_ns) *
-		    1e-9;
-
-		c->pf_window_s = c->pf_window_s == 0 ? w :
-		    0.8 * c->pf_window_s + 0.2 * w;
-	}
-	c->pf_mark_ns = now;
-	c->pf_stall_ns = 0;
 	L = &c->m->layers[nl];
 	pred = c->pred + (size_t)nl * E;
-	memset(pred, 0, (size_t)E);
+	if (fetch) {
+		now = util_now_ns();
+		if (c->pf_mark_ns != 0) {
+			double w = (double)(now - c->pf_mark_ns -
+			    c->pf_stall_ns) * 1e-9;
+
+			c->pf_window_s = c->pf_window_s == 0 ? w :
+			    0.8 * c->pf_window_s + 0.2 * w;
+		}
+		c->pf_mark_ns = now;
+		c->pf_stall_ns = 0;
+		memset(pred, 0, (size_t)E);
+		/* --device cuda without a RAM cache: the GPU expert slots */
+		cap = c->cache != NULL ? cache_capacity(c->cache, nl) :
+		    eng_cuda_slots(c->cuda);
+	}
 	for (t = 0; t < ntok; t++)
 		rmsnorm(c->tmp + (size_t)t * d, c->x + (size_t)t * d,
 		    L->ffn_norm, d, hp->norm_eps);
 	matmul(c, &L->router, 0, c->tmp, d, ntok, c->rlog, E);
-	/* --device cuda without a RAM cache: into the GPU expert slots */
-	cap = c->cache != NULL ? cache_capacity(c->cache, nl) :
-	    eng_cuda_slots(c->cuda);
-	for (t = 0; t < ntok; t++)
+	for (t = 0; t < ntok; t++) {
 		route_token(c, L, c->rlog + (size_t)t * E, c->psel + t * K,
 		    c->pselw + t * K);
+		if (c->r_pexp != NULL) {
+			int16_t *rp = c->r_pexp + ((size_t)((pos0 + t) %
+			    c->ring) * hp->n_layer + nl) * c->k;
+
+			for (s = 0; s < K; s++)
+				rp[s] = (int16_t)c->psel[t * K + s];
+		}
+	}
+	if (!fetch)
+		return;
 	/*
 	 * Guesses go out in order of the router's confidence, every
 	 * token's first choice before anyone's second, and only as many
@@ -1140,9 +1163,9 @@ forward(struct eng_ctx *c, const int32_t *tok, int ntok, float *out,
 			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
 			    L->attn_norm, d, hp->norm_eps);
 		attention(c, il, pos0, ntok);
-		if ((c->cache != NULL || c->cuda != NULL) &&
-		    c->prefetch == ENG_PREFETCH_GATE)
-			predict_next(c, il, ntok);
+		if (c->r_pexp != NULL || ((c->cache != NULL || c->cuda !=
+		    NULL) && c->prefetch == ENG_PREFETCH_GATE))
+			predict_next(c, il, pos0, ntok);
 		for (t = 0; t < ntok; t++)
 			rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d,
 			    L->ffn_norm, d, hp->norm_eps);
@@ -1382,6 +1405,9 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 	c->r_pos = zalloc((size_t)c->ring, sizeof(int32_t), &fail);
 	c->counts = zalloc((size_t)hp->n_layer * (hp->n_expert + 1),
 	    sizeof(uint64_t), &fail);
+	if (p != NULL && p->predict && hp->n_expert > 0)
+		c->r_pexp = zalloc((size_t)c->ring * hp->n_layer * c->k,
+		    sizeof(int16_t), &fail);
 	if (fail) {
 		eng_ctx_free(c);
 		return err_set(e, ERR_NOMEM, "out of memory for a context of "
@@ -1444,6 +1470,7 @@ eng_ctx_free(struct eng_ctx *c)
 	free(c->yd); free(c->eout); free(c->shg); free(c->xq); free(c->xq2); free(c->xqt);
 	free(c->gq); free(c->scores); free(c->logits); free(c->cnt);
 	free(c->slot); free(c->grps); free(c->r_exp); free(c->r_w);
+	free(c->r_pexp);
 	free(c->r_tok); free(c->r_pos); free(c->counts);
 	free(c);
 }
@@ -1519,7 +1546,35 @@ eng_route_get(const struct eng_ctx *c, int pos, struct eng_route *r)
 	r->k = c->k;
 	r->experts = c->r_exp + (size_t)slot * c->hp->n_layer * c->k;
 	r->weights = c->r_w + (size_t)slot * c->hp->n_layer * c->k;
+	r->predicted = c->r_pexp == NULL ? NULL : c->r_pexp + (size_t)slot *
+	    c->hp->n_layer * c->k;
 	return 0;
+}
+
+int
+eng_route_pred_hits(const int16_t *experts, const int16_t *predicted,
+    int k, uint8_t *hit)
+{
+	int s, j, n = 0, any = 0;
+
+	for (s = 0; s < k; s++) {
+		if (hit != NULL)
+			hit[s] = 0;
+		any |= predicted != NULL && predicted[s] >= 0;
+	}
+	if (!any || experts[0] < 0)
+		return -1;
+	for (s = 0; s < k; s++) {
+		for (j = 0; j < k && (experts[s] < 0 ||
+		    predicted[j] != experts[s]); j++)
+			;
+		if (j < k) {
+			n++;
+			if (hit != NULL)
+				hit[s] = 1;
+		}
+	}
+	return n;
 }
 
 const uint64_t *

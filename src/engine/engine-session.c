@@ -98,6 +98,7 @@ eng_session_ev_free(struct eng_ev *ev)
 		free(ev->text);
 		free(ev->experts);
 		free(ev->weights);
+		free(ev->predicted);
 		free(ev->cache_layers);
 		free(ev->resident);
 		free(ev);
@@ -234,6 +235,14 @@ route_hook(void *arg, const struct eng_route *r)
 	}
 	memcpy(ev->experts, r->experts, n * sizeof *ev->experts);
 	memcpy(ev->weights, r->weights, n * sizeof *ev->weights);
+	if (r->predicted != NULL) {
+		if ((ev->predicted = malloc((n ? n : 1) *
+		    sizeof *ev->predicted)) == NULL) {
+			eng_session_ev_free(ev);
+			return;
+		}
+		memcpy(ev->predicted, r->predicted, n * sizeof *ev->predicted);
+	}
 	if (s->has_chat && (piece = tokenizer_vocab_piece(s->chat.tok,
 	    r->token, &plen)) != NULL && (ev->text = malloc(plen + 1)) !=
 	    NULL) {
@@ -658,6 +667,8 @@ eng_session_new(struct eng_session **out, const struct eng_params *p,
 	atomic_init(&s->cancel, 0);
 	if (p != NULL)
 		s->ep = *p;
+	/* the routing inspector shows each layer's prediction */
+	s->ep.predict = 1;
 	if (sp != NULL)
 		s->sp = *sp;
 	else

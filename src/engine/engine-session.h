@@ -11,6 +11,9 @@
  * writes a byte to a pipe whose read end the front end polls, so a UI
  * never blocks on the engine: it polls, then drains.
  *
+ * A session's contexts record next-layer predictions (eng_params.predict)
+ * so that ROUTE events can show which chosen experts were foreseen.
+ *
  * Stop is an atomic flag, checked by the forward pass between layers and
  * by the session between tokens; it also drops generations still queued.
  *
@@ -94,6 +97,8 @@ struct eng_ev {
 	int			 k;
 	int16_t			*experts;	/* [n_layer][k], -1: dense */
 	float			*weights;	/* [n_layer][k] */
+	int16_t			*predicted;	/* [n_layer][k] as in struct
+						 * eng_route, or NULL */
 	/* DONE */
 	struct eng_reply_stats	 stats;
 	/* LOADED */

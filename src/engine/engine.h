@@ -118,6 +118,10 @@ struct eng_params {
 	/* CUDA backend (engine-cuda.c) */
 	int	 device;	/* ENG_DEVICE_* */
 	uint64_t gpu_budget;	/* bytes of GPU expert slots (0: none) */
+	/* record every MoE layer's next-layer prediction in the routing
+	 * ring (eng_route.predicted): one more router product per layer
+	 * and token; outputs are unchanged. 0: off */
+	int	 predict;
 };
 
 enum {
@@ -177,8 +181,15 @@ const float *eng_last_logits(const struct eng_ctx *c);
 
 /* ---- routing telemetry ---- */
 
-/* One token's routing: for each layer, k expert ids (-1 for a dense
- * layer) and their final gate weights. */
+/*
+ * One token's routing: for each layer, k expert ids (-1 for a dense
+ * layer) and their final gate weights. With eng_params.predict, also the
+ * experts predicted for each layer L >= 1 before it ran: layer L's router
+ * (after its pre-FFN norm) on the hidden state after layer L-1's
+ * attention, top-k by the model's selection rule, best first (what
+ * --prefetch gate loads ahead); -1 where there is no prediction (layer 0,
+ * dense layers).
+ */
 struct eng_route {
 	int32_t	 pos;
 	int32_t	 token;
@@ -186,10 +197,22 @@ struct eng_route {
 	int	 k;
 	const int16_t	*experts;	/* [n_layer][k] */
 	const float	*weights;	/* [n_layer][k] */
+	const int16_t	*predicted;	/* [n_layer][k], or NULL when the
+					 * context does not predict */
 };
 
 /* The routing of the token at position pos, if still in the ring. */
 int eng_route_get(const struct eng_ctx *c, int pos, struct eng_route *r);
+
+/*
+ * Which of one layer's k chosen experts (experts[k]) were predicted
+ * (predicted[k], as in struct eng_route): hit[s] (may be NULL) gets 1 for
+ * a predicted expert, 0 for a miss. Returns the number of hits, or -1
+ * when the layer has no prediction (predicted NULL or all -1, or a dense
+ * layer); hit is then all 0.
+ */
+int eng_route_pred_hits(const int16_t *experts, const int16_t *predicted,
+    int k, uint8_t *hit);
 
 /* Per-layer, per-expert selection counts since the last stats reset:
  * [n_layer][n_expert]. */

@@ -38,6 +38,11 @@ t_602_engine_offload_t_SOURCES = t/602-engine-offload.c t/tap.h
 t_602_engine_offload_t_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 t_602_engine_offload_t_LDADD = $(ENGINE_TEST_LIBS)
 
+check_PROGRAMS += t/606-engine-predict.t
+t_606_engine_predict_t_SOURCES = t/606-engine-predict.c t/tap.h
+t_606_engine_predict_t_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+t_606_engine_predict_t_LDADD = $(ENGINE_TEST_LIBS)
+
 check_PROGRAMS += t/603-engine-errors.t
 t_603_engine_errors_t_SOURCES = t/603-engine-errors.c t/tap.h
 t_603_engine_errors_t_LDADD = $(ENGINE_TEST_LIBS)
