@@ -66,6 +66,8 @@ struct tui_rec {
 	char	 piece[32];	/* the token's text, for display */
 	int16_t	*experts;	/* [n_layer][k] */
 	float	*weights;	/* [n_layer][k] */
+	int16_t	*predicted;	/* [n_layer][k] as struct eng_route's, or
+				 * NULL */
 };
 
 enum { HEAT_TOKEN, HEAT_DECAY, HEAT_TOTAL, HEAT_NMODES };

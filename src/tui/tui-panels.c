@@ -825,14 +825,38 @@ draw_cache(struct tui *t)
 
 /* ---- inspector ---- */
 
+/*
+ * One chosen expert's prediction mark: hit (the engine's next-layer
+ * guess included it) or miss, as a glyph that reads without colour too;
+ * blank where the layer has no prediction.
+ */
+static void
+pred_mark(struct tui *t, int y, int x, int have, int hit)
+{
+	int a;
+
+	if (!have) {
+		mvaddch(y, x, ' ');
+		return;
+	}
+	a = tui_attr(t, hit ? CP_BAR : CP_ERROR);
+	attron(a);
+	if (t->utf8)
+		tui_put(t, y, x, 1, hit ? "\xe2\x9c\x93" : "\xe2\x9c\x97", 3);
+	else
+		mvaddch(y, x, hit ? '+' : '-');
+	attroff(a);
+}
+
 static void
 draw_inspect(struct tui *t)
 {
 	const struct rect *r = &t->r[PANEL_INSPECT];
 	const struct tui_stats *st = &t->st;
 	const struct tui_rec *rec;
-	char title[96], buf[64];
-	int iw, ih, y, x, il, s, ex, a, ew, p, bars, rows;
+	char title[96], buf[64], tot[64];
+	uint8_t hit[64];
+	int iw, ih, y, x, il, s, ex, a, ew, p, bars, rows, h, nh, nk, kk;
 
 	if (r->w <= 0)
 		return;
@@ -868,37 +892,65 @@ draw_inspect(struct tui *t)
 		return;
 	}
 	rec = &st->recs[t->insp_pos];
+	kk = st->k < (int)sizeof hit ? st->k : (int)sizeof hit;
+	/* the token's total: chosen experts of predicted layers that the
+	 * previous layer's state foresaw */
+	for (il = 0, nh = 0, nk = 0; rec->predicted != NULL &&
+	    il < st->n_layer; il++)
+		if ((h = eng_route_pred_hits(rec->experts + il * st->k,
+		    rec->predicted + il * st->k, kk, NULL)) >= 0) {
+			nh += h;
+			nk += kk;
+		}
+	tot[0] = '\0';
+	if (nk > 0)
+		snprintf(tot, sizeof tot, "  %s predicted %d/%d",
+		    t->utf8 ? "\xe2\x9c\x93" : "+", nh, nk);
 	a = tui_attr(t, CP_DIM);
 	attron(a);
-	tui_putf(t, r->y + 2, r->x + 1, iw, "token %d  %s  experts:weight",
-	    rec->token, rec->generated ? "generated" : "prompt");
+	tui_putf(t, r->y + 2, r->x + 1, iw, "token %d  %s  experts:weight%s",
+	    rec->token, rec->generated ? "generated" : "prompt", tot);
 	attroff(a);
 	rows = ih - 2;
 	if (t->insp_scroll > st->n_layer - rows)
 		t->insp_scroll = st->n_layer - rows > 0 ? st->n_layer - rows :
 		    0;
-	bars = iw - 4 >= st->k * 14;
-	ew = bars ? 14 : 9;
+	bars = iw - 4 >= kk * 15 + 5;
+	ew = bars ? 15 : 10;
 	for (il = t->insp_scroll, y = r->y + 3; il < st->n_layer &&
 	    y < r->y + r->h - 1; il++, y++) {
 		attron(a);
 		tui_putf(t, y, r->x + 1, 4, "%3d", il);
 		attroff(a);
-		for (s = 0, x = r->x + 5; s < st->k; s++, x += ew) {
+		h = rec->predicted == NULL ? -1 : eng_route_pred_hits(
+		    rec->experts + il * st->k, rec->predicted + il * st->k, kk,
+		    hit);
+		for (s = 0, x = r->x + 5; s < kk; s++, x += ew) {
 			if (x + ew > r->x + r->w - 1)
 				break;
 			ex = rec->experts[il * st->k + s];
 			if (ex < 0) {
 				if (s == 0)
-					tui_put(t, y, x, 6, "dense", 5);
+					tui_put(t, y, x + 1, 6, "dense", 5);
 				break;
 			}
-			tui_putf(t, y, x, 9, "%3d:%.2f", ex,
+			pred_mark(t, y, x, h >= 0, h >= 0 && hit[s]);
+			tui_putf(t, y, x + 1, 9, "%3d:%.2f", ex,
 			    rec->weights[il * st->k + s]);
 			if (bars)
-				tui_bar(t, y, x + 8, 4, rec->weights[il *
+				tui_bar(t, y, x + 9, 4, rec->weights[il *
 				    st->k + s], CP_BAR);
 		}
+		/* the layer's hits, or why there are none */
+		if (s < kk || rec->predicted == NULL)
+			continue;
+		attron(a);
+		if (h >= 0)
+			tui_putf(t, y, x, r->x + r->w - 1 - x, "%d/%d", h, kk);
+		else if (il == 0)
+			tui_put(t, y, x, r->x + r->w - 1 - x,
+			    "no prediction", 13);
+		attroff(a);
 	}
 }
 

@@ -5,7 +5,8 @@
  * Per token (ROUTE event): the heatmap's current-token weights, a decayed
  * count (each token multiplies the old counts by decay_keep, then adds 1
  * per selected expert) and plain counts since the last /clear; the record
- * itself is copied by position for the routing inspector; the imbalance
+ * itself (experts, weights, the engine's next-layer predictions) is copied
+ * by position for the routing inspector; the imbalance
  * series gets the mean over layers of max/mean of the decayed counts.
  * Decode rates are sampled in windows (tui_stats_tick): the tokens of a
  * window over the time between its first and last token (the engine
@@ -75,6 +76,7 @@ rec_clear(struct tui_rec *r)
 {
 	free(r->experts);
 	free(r->weights);
+	free(r->predicted);
 	memset(r, 0, sizeof *r);
 }
 
@@ -176,6 +178,14 @@ tui_stats_route(struct tui_stats *st, const struct eng_ev *ev)
 	}
 	memcpy(r->experts, ev->experts, n * sizeof *r->experts);
 	memcpy(r->weights, ev->weights, n * sizeof *r->weights);
+	if (ev->predicted != NULL) {
+		if ((r->predicted = malloc((n ? n : 1) *
+		    sizeof *r->predicted)) == NULL) {
+			rec_clear(r);
+			return;
+		}
+		memcpy(r->predicted, ev->predicted, n * sizeof *r->predicted);
+	}
 	r->token = ev->token;
 	r->generated = ev->generated;
 	if (ev->text != NULL)
