@@ -5,8 +5,13 @@
  *   {"pos":0,"token":785,"n_expert":8,"layers":[{"layer":0,
  *    "experts":[6,4],"weights":[0.62,0.38]},...]}
  *
- * Dense layers have empty lists. With -n N the model also generates N
- * tokens (sampling flags apply; --temp 0 is greedy) and their routing is
+ * Dense layers have empty lists. With --predict, each layer that has a
+ * next-layer prediction (every MoE layer but the first: layer L's router
+ * on the state after layer L-1's attention, as --prefetch gate computes
+ * it) also carries "predicted":[...], its top-k guess, best first, after
+ * "weights"; readers that do not know the field ignore it. With -n N the
+ * model also generates N tokens (sampling flags apply; --temp 0 is
+ * greedy) and their routing is
  * traced too, so traces can be as long as a cache study needs. The file
  * is written to a temporary name and renamed when complete.
  */
@@ -34,6 +39,8 @@ trace_token(void *arg, const struct eng_route *r)
 	for (il = 0; il < r->n_layer; il++) {
 		const int16_t *ex = r->experts + il * r->k;
 		const float *w = r->weights + il * r->k;
+		const int16_t *pr = r->predicted != NULL ? r->predicted +
+		    il * r->k : NULL;
 
 		fprintf(t->fp, "%s{\"layer\":%d,\"experts\":[", il ? "," : "",
 		    il);
@@ -49,6 +56,11 @@ trace_token(void *arg, const struct eng_route *r)
 				    w[s]);
 				first = 0;
 			}
+		if (eng_route_pred_hits(ex, pr, r->k, NULL) >= 0) {
+			fputs("],\"predicted\":[", t->fp);
+			for (s = 0; s < r->k; s++)
+				fprintf(t->fp, "%s%d", s ? "," : "", pr[s]);
+		}
 		fputs("]}", t->fp);
 	}
 	fputs("]}\n", t->fp);
@@ -58,10 +70,13 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: moescope route MODEL (-p TEXT | -f FILE | "
-	    "--tokens 1,2,3) -o TRACE.jsonl [-n N] [options]\n\n"
+	    "--tokens 1,2,3) -o TRACE.jsonl [-n N]\n"
+	    "    [--predict] [options]\n\n"
 	    "Writes, per token and layer, the chosen experts and their gate "
 	    "weights\n(JSON lines). -n N also generates N tokens and traces "
-	    "them (default 0).\n\n%s\n%s", cmd_prompt_help, cmd_opts_help);
+	    "them (default 0).\n--predict adds, from layer 1 on, the experts "
+	    "that the previous layer's state\npredicted (\"predicted\", "
+	    "best first).\n\n%s\n%s", cmd_prompt_help, cmd_opts_help);
 }
 
 int
@@ -97,6 +112,8 @@ cmd_route_main(int argc, char **argv)
 			continue;
 		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
 			outp = argv[++i];
+		else if (strcmp(argv[i], "--predict") == 0)
+			o.ep.predict = 1;
 		else if (argv[i][0] != '-' && model == NULL)
 			model = argv[i];
 		else {
