@@ -317,8 +317,8 @@ main(void)
 		ok(off.pred == NULL, "%s: off by default: no predicted "
 		    "experts in the records", arch);
 		ep.predict = 1;
-		if (!ok(run(m, &ep, ids, n, NULL, 0, &on, NULL, NULL, &e) == 0 &&
-		    on.pred != NULL, "%s: run with predictions", arch)) {
+		if (!ok(run(m, &ep, ids, n, NULL, 0, &on, NULL, NULL, &e) ==
+		    0 && on.pred != NULL, "%s: run with predictions", arch)) {
 			diag("%s", e.msg);
 			out_free(&off);
 			goto next;
@@ -342,7 +342,8 @@ main(void)
 			 * in the same evaluation chunks */
 			graft(m, L);
 			ep.predict = 0;
-			i = run(m, &ep, ids, n, on.tok, 0, &alt, NULL, NULL, &e);
+			i = run(m, &ep, ids, n, on.tok, 0, &alt, NULL, NULL,
+			    &e);
 			m->layers[L - 1] = keep;
 			if (!ok(i == 0, "%s: run with layer %d's MoE block in "
 			    "layer %d", arch, L, L - 1)) {
