@@ -25,6 +25,8 @@ static const int32_t prompt[] = { 1, 415, 526, 681, 287, 671, 1447, 285,
 struct got {
 	int	 n_route, n_token, n_done, n_error, n_loaded, n_reset;
 	int	 n_piece;		/* ROUTE events with text */
+	int	 n_pred;		/* ROUTE events with predictions:
+					 * none for layer 0, k for layer 1 */
 	int	 n_cache;		/* CACHE snapshots */
 	int	 cache_layers_ok;
 	char	 text[4096];		/* TOKEN texts, concatenated */
@@ -53,6 +55,11 @@ take(struct eng_session *s, struct got *g)
 					    ev->experts[i];
 			g->n_route++;
 			g->n_piece += ev->text != NULL && ev->text_len > 0;
+			g->n_pred += ev->predicted != NULL && ev->n_layer > 1 &&
+			    eng_route_pred_hits(ev->experts, ev->predicted,
+			    ev->k, NULL) == -1 && eng_route_pred_hits(
+			    ev->experts + ev->k, ev->predicted + ev->k, ev->k,
+			    NULL) >= 0;
 			break;
 		case ENG_EV_TOKEN:
 			if (ev->text != NULL && g->text_len + ev->text_len <
@@ -232,6 +239,8 @@ main(void)
 		    (size_t)k * sizeof ref_ex[0][0]) == 0;
 	ok(same, "ROUTE experts equal eng_route_get's (layer 0, %d "
 	    "positions)", NP + NGEN - 1);
+	is_int(g.n_pred, NP + NGEN - 1, "every ROUTE carries the next-layer "
+	    "predictions (none for layer 0)");
 	ok(g.n_cache >= 2 && g.cache_layers_ok, "CACHE snapshots after the "
 	    "load and the reply (%d), per layer", g.n_cache);
 	is_int(g.done[1].prompt_tokens, NP, "stats: prompt tokens");
