@@ -942,7 +942,7 @@ draw_inspect(struct tui *t)
 				    st->k + s], CP_BAR);
 		}
 		/* the layer's hits, or why there are none */
-		if (s < kk || rec->predicted == NULL)
+		if (s < kk || rec->predicted == NULL || ++x >= r->x + r->w - 1)
 			continue;
 		attron(a);
 		if (h >= 0)
