@@ -239,16 +239,16 @@ quantize_rows(int type, const float *x, size_t xs, int ntok, int64_t n,
 }
 
 /*
- * Rows a worker claims at a time: two chunks a thread. Long contiguous
- * ranges keep each thread's reads one sequential stream, which the
- * hardware prefetchers follow (16-row chunks interleaved between the
- * threads cut decode by a third); two a thread still let one take over
- * from another the machine has descheduled.
+ * The fewest rows a worker claims at a time (the pool's claims start
+ * large and shrink towards this as a job runs out): an eighth of a
+ * thread's share, at least 16 rows. Small fixed chunks interleaved
+ * between the threads break each thread's reads into short streams the
+ * hardware prefetchers keep restarting (a third slower decode).
  */
 static int64_t
 row_chunk(const struct eng_ctx *c, int64_t rows)
 {
-	int64_t ch = rows / ((int64_t)c->n_threads * 2);
+	int64_t ch = rows / ((int64_t)c->n_threads * 8);
 
 	if (ch < 16)
 		ch = 16;

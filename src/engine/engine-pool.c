@@ -2,9 +2,13 @@
  * engine-pool.c - the CPU worker pool.
  *
  * A job is a function over an index range [0, n). Every thread (the
- * caller too) claims chunks with an atomic fetch-add until none are left,
- * so the split adapts to threads that run slower or get descheduled by a
- * busy machine. Between jobs workers spin for a short while (a decode
+ * caller too) claims chunks until none are left, so the split adapts to
+ * threads that run slower or get descheduled by a busy machine. Chunks
+ * are guided: a claim takes a share of what is left (1 / (2 x threads)),
+ * never less than the caller's granule, so threads start on long
+ * contiguous ranges (one sequential stream each, which the hardware
+ * prefetchers follow) and the job ends on small ones (they finish
+ * together). Between jobs workers spin for a short while (a decode
  * step issues jobs back to back) and then sleep on a condition variable,
  * so an idle or oversubscribed machine is not burnt by spinning.
  */
@@ -38,14 +42,20 @@ struct worker {
 static void
 work(struct pool *p, int tid)
 {
-	int64_t i0, i1;
+	long long i0 = atomic_load(&p->next);
+	int64_t n, i1;
 
 	for (;;) {
-		i0 = atomic_fetch_add(&p->next, p->chunk);
-		if (i0 >= p->total)
-			break;
-		i1 = i0 + p->chunk < p->total ? i0 + p->chunk : p->total;
+		do {
+			if (i0 >= p->total)
+				return;
+			n = (p->total - i0) / (2 * p->n);
+			if (n < p->chunk)
+				n = p->chunk;
+			i1 = i0 + n < p->total ? i0 + n : p->total;
+		} while (!atomic_compare_exchange_weak(&p->next, &i0, i1));
 		p->fn(p->arg, i0, i1, tid);
+		i0 = atomic_load(&p->next);
 	}
 }
 
