@@ -9,15 +9,14 @@
  * A record next to the GGUF
  * (NAME.gguf.source: repo, commit, type) lets a repeated pull skip a
  * conversion that is already done. Ctrl-C stops the transfers and keeps
- * the partial files; the next pull resumes them.
+ * the partial files; the next pull resumes them. The work itself is
+ * convert_pull_run() (convert-pull.c), which the TUI's /pull shares;
+ * this file parses the command line and draws the progress on stderr.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -73,119 +72,16 @@ conv_progress(void *arg, const char *tensor, uint64_t done, uint64_t total)
 	return stop;
 }
 
-static int
-mkdir_p(const char *dir, struct err *e)
-{
-	char *p = strdup(dir), *s;
-
-	if (p == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		{
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-				int rc = err_set(e, ERR_IO, "%s: %s", p,
-				    strerror(errno));
-
-				free(p);
-				return rc;
-			}
-			*s = c;
-			if (c == '\0')
-				break;
-		}
-	}
-	free(p);
-	return 0;
-}
-
-/*
- * A repo without config.json but with GGUF files: the one whose name
- * holds the type ("Q4_K_M"), in one piece (not split "-00001-of-"). NULL
- * (with a message listing them) when none or several fit.
- */
-static char *
-pick_gguf(const struct net_opts *o, const char *repo, const char *rev,
-    int type, struct err *e)
-{
-	char **f = NULL, *pick = NULL, want[16];
-	size_t n = 0, i, k, hits = 0, ng = 0;
-
-	if (net_hub_list(o, repo, rev, &f, &n, e) != 0)
-		return NULL;
-	snprintf(want, sizeof want, "%s", convert_type_name(type));
-	for (k = 0; want[k]; k++)
-		want[k] = (char)toupper((unsigned char)want[k]);
-	for (i = 0; i < n; i++) {
-		char up[256];
-
-		if (strcmp(f[i], "config.json") == 0) {
-			hits = 0;
-			ng = 0;
-			break;
-		}
-		if (strstr(f[i], ".gguf") == NULL || strchr(f[i], '/'))
-			continue;
-		ng++;
-		snprintf(up, sizeof up, "%s", f[i]);
-		for (k = 0; up[k]; k++)
-			up[k] = (char)toupper((unsigned char)up[k]);
-		if (strstr(up, want) != NULL && strstr(up, "-OF-") == NULL) {
-			hits++;
-			free(pick);
-			pick = strdup(f[i]);
-		}
-	}
-	if (ng > 0 && hits != 1) {
-		free(pick);
-		pick = NULL;
-		err_set(e, ERR_NOTFOUND, "%s holds GGUF files but %s %s: "
-		    "choose one with --file NAME.gguf", repo, hits ?
-		    "several match" : "none matches", want);
-	} else if (ng == 0)
-		err_clear(e);
-	for (i = 0; i < n; i++)
-		free(f[i]);
-	free(f);
-	return pick;
-}
-
-static int
-has_file(const struct net_snapshot *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->n_files; i++)
-		if (strcmp(s->files[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 int
 cmd_pull_main(int argc, char **argv)
 {
-	static const char *const hf_files[] = {
-		"config.json", "generation_config.json", "tokenizer.json",
-		"tokenizer_config.json", "tokenizer.model",
-		"special_tokens_map.json", "added_tokens.json",
-		"chat_template.jinja", "model.safetensors.index.json",
-		"*.safetensors",
-		/* Mistral's repos also hold the same weights unsharded */
-		"!consolidated*.safetensors", NULL
-	};
-	const char *want[2] = { NULL, NULL }, *file = NULL, *arg = NULL;
-	char *repo = NULL, *rev = NULL, *dir = NULL, *out = NULL, *src = NULL;
-	char *record = NULL, *have = NULL, a[32], *at, *picked = NULL;
+	const char *file = NULL, *arg = NULL;
+	char *dir = NULL, a[32], b[32];
 	struct net_opts o;
-	struct net_snapshot snap;
-	struct convert_opts co;
+	struct convert_pull_opts po;
+	struct convert_pull_result res;
 	struct sigaction sa, old;
 	struct err e;
-	size_t len;
 	long par;
 	int i, type = CONVERT_Q4_K_M, quiet = 0, rc = 1, t;
 
@@ -194,7 +90,7 @@ cmd_pull_main(int argc, char **argv)
 		return 0;
 	}
 	err_clear(&e);
-	memset(&snap, 0, sizeof snap);
+	memset(&res, 0, sizeof res);
 	if (net_opts_from_env(&o, &e) != 0)
 		return cmd_fail(&e);
 	for (i = 1; i < argc; i++) {
@@ -231,18 +127,14 @@ cmd_pull_main(int argc, char **argv)
 	}
 	if (arg == NULL)
 		goto usage_err;
-	if ((repo = strdup(arg)) == NULL)
-		goto nomem;
-	if ((at = strchr(repo, '@')) != NULL) {
-		*at = '\0';
-		rev = at + 1;
-	}
 	if (file != NULL && (strchr(file, '/') != NULL ||
 	    strstr(file, ".gguf") == NULL)) {
 		fprintf(stderr, "moescope pull: --file wants a .gguf file "
 		    "name\n");
 		goto usage_err;
 	}
+	if (cmd_models_dir(&dir, &e) != 0)
+		goto fail;
 	if (!quiet && isatty(2))
 		o.progress = net_progress_bar;
 	o.cancel = &stop;
@@ -250,91 +142,34 @@ cmd_pull_main(int argc, char **argv)
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
-	/* a GGUF repo without --file: the file of the requested type */
-	if (file == NULL) {
-		picked = pick_gguf(&o, repo, rev, type, &e);
-		if (picked == NULL && e.msg[0] != '\0')
-			goto fail;
-		file = picked;
-	}
-	want[0] = file;
-	if (net_hub_download(&o, repo, rev, file ? want : hf_files, &snap,
-	    &e) != 0)
+	convert_pull_opts_init(&po);
+	po.repo = arg;
+	po.type = type;
+	po.file = file;
+	po.models_dir = dir;
+	po.net = &o;
+	if (!quiet && isatty(2))
+		po.progress = conv_progress;
+	rc = convert_pull_run(&po, &res, &e);
+	sigaction(SIGINT, &old, NULL);
+	if (rc != 0)
 		goto fail;
-	if (!quiet && isatty(2) && snap.bytes_fetched > 0 &&
-	    snap.seconds > 0)
+	if (!quiet && isatty(2) && res.bytes_fetched > 0 && res.seconds > 0)
 		fprintf(stderr, "downloaded %s in %.1fs (%s/s)\n",
-		    util_fmt_bytes(snap.bytes_fetched, a, sizeof a),
-		    snap.seconds, util_fmt_bytes((uint64_t)(
-		    (double)snap.bytes_fetched / snap.seconds), a + 16, 16));
-	if (cmd_models_dir(&dir, &e) != 0)
-		goto fail;
-	if ((out = malloc(strlen(dir) + strlen(repo) + 16)) == NULL ||
-	    (src = malloc(strlen(snap.dir) + 300)) == NULL ||
-	    (record = malloc(strlen(dir) + strlen(repo) + 24)) == NULL)
-		goto nomem;
-	sprintf(out, "%s/%s.gguf", dir, repo);
-	sprintf(record, "%s/%s.gguf.source", dir, repo);
-	*strrchr(out, '/') = '\0';
-	if (mkdir_p(out, &e) != 0)
-		goto fail;
-	sprintf(out, "%s/%s.gguf", dir, repo);
-	if (file != NULL) {
-		if (!has_file(&snap, file)) {
-			err_set(&e, ERR_NOTFOUND, "%s has no file %s", repo,
-			    file);
-			goto fail;
-		}
-		sprintf(src, "%s/%s", snap.dir, file);
-		unlink(out);
-		if (symlink(src, out) != 0) {
-			err_set(&e, ERR_IO, "%s: %s", out, strerror(errno));
-			goto fail;
-		}
-		unlink(record);
-	} else {
-		char rec[512];
-
-		if (!has_file(&snap, "config.json")) {
-			err_set(&e, ERR_NOTFOUND, "%s has no config.json: "
-			    "not a transformers checkpoint (for a GGUF repo "
-			    "use --file NAME.gguf)", repo);
-			goto fail;
-		}
-		snprintf(rec, sizeof rec, "%s %s %s\n", repo, snap.commit,
-		    convert_type_name(type));
-		if (util_read_file(record, &have, &len, NULL) == 0 &&
-		    strcmp(have, rec) == 0 && access(out, R_OK) == 0) {
-			if (!quiet)
-				fprintf(stderr, "%s is up to date\n", out);
-		} else {
-			const char *nm = strchr(repo, '/') + 1;
-
-			unlink(record);
-			convert_opts_init(&co);
-			co.hf_dir = snap.dir;
-			co.out = out;
-			co.type = type;
-			co.name = nm;
-			if (!quiet && isatty(2))
-				co.progress = conv_progress;
-			if (convert_run(&co, &e) != 0)
-				goto fail;
-			if (util_write_file(record, rec, strlen(rec), &e) != 0)
-				goto fail;
-		}
-	}
-	printf("%s\n", out);
+		    util_fmt_bytes(res.bytes_fetched, a, sizeof a),
+		    res.seconds, util_fmt_bytes((uint64_t)(
+		    (double)res.bytes_fetched / res.seconds), b, sizeof b));
+	if (!quiet && res.up_to_date)
+		fprintf(stderr, "%s is up to date\n", res.path);
+	printf("%s\n", res.path);
 	if (!quiet && isatty(1))
-		fprintf(stderr, "run it: moescope run %s -p \"Hello\"\n", repo);
+		fprintf(stderr, "run it: moescope run %s -p \"Hello\"\n", arg);
 	rc = 0;
 	goto done;
 usage_err:
 	usage(stderr);
 	rc = 2;
 	goto done;
-nomem:
-	err_set(&e, ERR_NOMEM, "out of memory");
 fail:
 	if (o.progress != NULL)
 		fputc('\n', stderr);
@@ -342,16 +177,8 @@ fail:
 	if (stop)
 		rc = 130;
 done:
-	if (arg != NULL)
-		sigaction(SIGINT, &old, NULL);
-	net_snapshot_free(&snap);
+	convert_pull_result_free(&res);
 	net_opts_fini(&o);
-	free(repo);
 	free(dir);
-	free(out);
-	free(src);
-	free(record);
-	free(have);
-	free(picked);
 	return rc;
 }

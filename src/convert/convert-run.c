@@ -438,6 +438,11 @@ convert_run(const struct convert_opts *o, struct err *e)
 	}
 	if ((rc = gguf_writer_begin(w, o->out, e)) != 0)
 		goto done;
+	if (o->progress != NULL && o->progress(o->progress_arg, "", 0,
+	    total) != 0) {
+		rc = err_set(e, ERR_CANCELLED, "conversion cancelled");
+		goto done;
+	}
 	for (i = 0; i < m.n_t; i++) {
 		if ((rc = write_tensor(w, i, &m.t[i], chunk, jobs, n_jobs,
 		    e)) != 0)

@@ -1,14 +1,16 @@
-# convert room: formats, quant, util (+ jansson for tokenizer files).
+# convert room: formats, quant, util (+ jansson for tokenizer files);
+# convert-pull.c also uses net.
 noinst_LIBRARIES += libconvert.a
 libconvert_a_SOURCES = \
 	src/convert/convert.h \
 	src/convert/convert-int.h \
 	src/convert/convert-arch.c \
+	src/convert/convert-pull.c \
 	src/convert/convert-qtype.c \
 	src/convert/convert-run.c \
 	src/convert/convert-spm.c \
 	src/convert/convert-vocab.c
-libconvert_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+libconvert_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 
 CONVERT_TEST_LIBS = libconvert.a libformats.a libquant.a libutil.a \
 	$(JANSSON_LIBS) $(PTHREAD_LIBS) -lm

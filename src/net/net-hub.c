@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +137,8 @@ mkdirs_for(const char *path, struct err *e)
 	return 0;
 }
 
-static int
-valid_repo(const char *r)
+int
+net_repo_valid(const char *r)
 {
 	const char *slash = strchr(r, '/');
 	const char *p;
@@ -729,6 +730,26 @@ emit(struct hub *hb, int ev, const struct hub_file *f, int force)
 		*hb->o->cancel = 1;
 }
 
+/* At most ~10 times a second: a PROGRESS event per running transfer
+ * (totals only when none runs). */
+static void
+emit_running(struct hub *hb)
+{
+	size_t i;
+	int any = 0;
+
+	if (hb->o->progress == NULL ||
+	    util_now_ns() - hb->last_emit_ns < 100000000ull)
+		return;
+	for (i = 0; i < hb->n_f; i++)
+		if (!hb->f[i].cached && hb->f[i].state == F_ACTIVE) {
+			emit(hb, NET_EV_PROGRESS, &hb->f[i], 1);
+			any = 1;
+		}
+	if (!any)
+		emit(hb, NET_EV_PROGRESS, NULL, 1);
+}
+
 /* ---- transfers ---- */
 
 static size_t
@@ -1059,7 +1080,7 @@ download_all(struct hub *hb, struct err *e)
 				goto out;
 			rc = 0;
 		}
-		emit(hb, NET_EV_PROGRESS, NULL, 0);
+		emit_running(hb);
 		curl_multi_poll(mh, NULL, 0, 100, NULL);
 	}
 out:
@@ -1246,12 +1267,29 @@ fill_snapshot(struct hub *hb, char *snap, struct net_snapshot *out,
 	return 0;
 }
 
+/* curl_global_init, once per process whatever the thread (it is not
+ * thread-safe in older libcurl). */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_init_rc;
+
+static void
+curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) != 0;
+}
+
+static int
+curl_ready(void)
+{
+	pthread_once(&curl_once, curl_init);
+	return curl_init_rc;
+}
+
 int
 net_hub_download(const struct net_opts *o, const char *repo,
     const char *rev, const char *const *want, struct net_snapshot *out,
     struct err *e)
 {
-	static int curl_ready;
 	struct hub hb;
 	char *snap = NULL, *h;
 	size_t i, n;
@@ -1265,16 +1303,13 @@ net_hub_download(const struct net_opts *o, const char *repo,
 	hb.repo = repo;
 	if (rev == NULL)
 		rev = "main";
-	if (!valid_repo(repo))
+	if (!net_repo_valid(repo))
 		return err_set(e, ERR_USAGE, "'%s' is not a hub repo id "
 		    "(ORG/NAME)", repo);
 	if (!valid_rev(rev))
 		return err_set(e, ERR_USAGE, "'%s' is not a revision", rev);
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			return err_set(e, ERR_NET, "curl_global_init failed");
-		curl_ready = 1;
-	}
+	if (curl_ready() != 0)
+		return err_set(e, ERR_NET, "curl_global_init failed");
 	n = strlen(o->endpoint);
 	while (n > 0 && o->endpoint[n - 1] == '/')
 		n--;
@@ -1383,11 +1418,13 @@ net_hub_list(const struct net_opts *o, const char *repo, const char *rev,
 	hb.repo = repo;
 	if (rev == NULL)
 		rev = "main";
-	if (!valid_repo(repo))
+	if (!net_repo_valid(repo))
 		return err_set(e, ERR_USAGE, "'%s' is not a hub repo id "
 		    "(ORG/NAME)", repo);
 	if (!valid_rev(rev))
 		return err_set(e, ERR_USAGE, "'%s' is not a revision", rev);
+	if (curl_ready() != 0)
+		return err_set(e, ERR_NET, "curl_global_init failed");
 	k = strlen(o->endpoint);
 	while (k > 0 && o->endpoint[k - 1] == '/')
 		k--;

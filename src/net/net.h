@@ -59,7 +59,9 @@ void net_sha256_hex(const uint8_t d[32], char out[65]);
 enum net_event {
 	NET_EV_RESOLVED,	/* file list known: n_files, total_size */
 	NET_EV_FILE_START,	/* a transfer began (or resumed: done > 0) */
-	NET_EV_PROGRESS,	/* bytes arrived (at most ~10 per second) */
+	NET_EV_PROGRESS,	/* bytes arrived: one event per running
+				 * transfer (file set), at most ~10 times a
+				 * second */
 	NET_EV_FILE_DONE,	/* a file is complete and verified */
 	NET_EV_RETRY,		/* a transfer failed and will be retried */
 	NET_EV_DONE		/* every file is in the snapshot */
@@ -117,6 +119,10 @@ struct net_snapshot {
 };
 
 /*
+ * net_hub_download and net_hub_list may run on several threads at once
+ * (one call per thread, each with its own net_opts), but not twice on
+ * the same repo at the same time: the partial files would collide.
+ *
  * Fetch the files of repo (ORG/NAME) at rev (a branch, tag or commit;
  * NULL: "main") whose repo paths match one of the shell patterns in
  * want (NULL-terminated; fnmatch, e.g. "*.safetensors"; "!PATTERN"
@@ -135,6 +141,10 @@ void net_snapshot_free(struct net_snapshot *s);
  * *files is a malloc'd array of n malloc'd strings. */
 int net_hub_list(const struct net_opts *o, const char *repo,
     const char *rev, char ***files, size_t *n, struct err *e);
+
+/* True when r is a hub repo id: ORG/NAME of letters, digits, '-', '_'
+ * and '.', neither part starting with '.', no "..". */
+int net_repo_valid(const char *r);
 
 /* The cache folder of a repo: CACHE/models--ORG--NAME (malloc'd). */
 char *net_repo_dir(const char *cache_dir, const char *repo);
