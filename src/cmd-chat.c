@@ -21,9 +21,11 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: moescope [chat] [MODEL] [options]\n\n"
 	    "The terminal chat with live expert panels. MODEL is a .gguf "
-	    "file.\nKeys: F1 help, Enter send, Alt-Enter newline, Ctrl-C "
-	    "stop, Ctrl-D quit.\nWhen stdin is not a terminal this runs "
-	    "moescope batch.\n\n%s", cmd_opts_help);
+	    "file,\na name in the local store, or a hub id (ORG/NAME[@REV]), "
+	    "pulled and\nconverted in the chat's downloads panel.\nKeys: F1 "
+	    "help, Enter send, Alt-Enter newline, Ctrl-C stop, Ctrl-D "
+	    "quit.\nWhen stdin is not a terminal this runs moescope "
+	    "batch.\n\n%s", cmd_opts_help);
 }
 
 int
@@ -33,7 +35,7 @@ cmd_chat_main(int argc, char **argv)
 	struct cmd_opts o;
 	struct err e = { 0 };
 	const char *model = NULL;
-	char *defpath = NULL;
+	char *defpath = NULL, *store = NULL;
 	int i, r, rc;
 
 	if (!isatty(STDIN_FILENO)) {
@@ -101,12 +103,18 @@ cmd_chat_main(int argc, char **argv)
 	} else if (cmd_resolve_model(model, &defpath, &e) == 0)
 		model = defpath;	/* a name in the local store */
 	setlocale(LC_ALL, "");
+	/* where /pull puts its models (NULL: the TUI's default) */
+	if (cmd_models_dir(&store, &e) != 0)
+		store = NULL;
+	to.models_dir = store;
+	to.resolve_model = cmd_resolve_model;
 	to.model = model;
 	to.ep = o.ep;
 	to.sp = o.sp;
 	to.max_tokens = o.max_tokens;
 	rc = tui_run(&to, &e);
 	free(defpath);
+	free(store);
 	if (rc != 0)
 		return cmd_fail(&e);
 	return 0;

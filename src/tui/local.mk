@@ -1,4 +1,5 @@
-# tui room: util, engine.h (through the session's events), ncursesw.
+# tui room: util, engine.h (through the session's events), ncursesw;
+# convert.h and net.h for the downloads (tui-pull.c).
 noinst_LIBRARIES += libtui.a
 libtui_a_SOURCES = \
 	src/tui/tui.h \
@@ -8,9 +9,11 @@ libtui_a_SOURCES = \
 	src/tui/tui-draw.c \
 	src/tui/tui-main.c \
 	src/tui/tui-panels.c \
+	src/tui/tui-pull.c \
 	src/tui/tui-stats.c \
 	src/tui/tui-text.c
-libtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSES_CFLAGS) $(JANSSON_CFLAGS)
+libtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSES_CFLAGS) $(JANSSON_CFLAGS) \
+	$(CURL_CFLAGS)
 
 check_PROGRAMS += t/801-tui-text.t
 t_801_tui_text_t_SOURCES = t/801-tui-text.c t/tap.h
@@ -21,4 +24,5 @@ SH_TESTS += t/810-tui-chat.sh t/811-tui-stop.sh t/812-tui-commands.sh \
 	t/813-tui-inspect.sh t/814-tui-resize.sh t/815-tui-bad-input.sh \
 	t/816-tui-keys.sh t/817-tui-cache.sh
 SH_TESTS += t/818-tui-predict.sh
+SH_TESTS += t/818-tui-pull.sh
 EXTRA_DIST += t/tui-lib.sh

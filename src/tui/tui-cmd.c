@@ -1,15 +1,20 @@
 /*
  * tui-cmd.c - slash commands typed in the input line, and their Tab
- * completion (command names, /set parameter names, file names).
+ * completion (command names, /set parameter names, /pull's words and
+ * types, file names).
  *
  * Commands change the UI state and queue engine requests; none waits
- * for the engine. Results and errors show as notes in the chat pane.
+ * for the engine, nor for a download: /pull and /model ORG/NAME start a
+ * job on its own thread (tui-pull.c). Results and errors show as notes
+ * in the chat pane.
  */
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "convert/convert.h"
+#include "net/net.h"
 #include "tui/tui-int.h"
 
 const struct tui_cmd_help tui_cmd_list[] = {
@@ -21,11 +26,21 @@ const struct tui_cmd_help tui_cmd_list[] = {
 	{ "/save", "FILE", "save the conversation (JSON)" },
 	{ "/load", "FILE", "load a saved conversation" },
 	{ "/set", "NAME VALUE", "temp top-k top-p min-p seed max-tokens" },
-	{ "/model", "PATH", "load another model (.gguf)" },
+	{ "/model", "PATH|ORG/NAME", "load a model; a hub id is pulled first" },
+	{ "/pull", "ORG/NAME [--type T]",
+	    "download + convert (cancel, clear)" },
 	{ "/tokens", "1,2,3", "send token ids as your turn" },
 	{ "/stats", "", "session statistics" },
 	{ "/quit", "", "leave" },
 	{ NULL, NULL, NULL }
+};
+
+static const char *const pull_words[] = {
+	"cancel", "clear", "--type", "--file", NULL
+};
+
+static const char *const type_names[] = {
+	"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m", "q6_k", NULL
 };
 
 static const char *const set_names[] = {
@@ -217,6 +232,169 @@ cmd_read(struct tui *t, const char *path)
 	tui_status(t, 0, "read %zu bytes into the input", len);
 }
 
+/*
+ * "ORG/NAME[@REV] [--type T] [--file F.gguf]" -> repo, type, file
+ * (pointers into buf, a copy of args). 0, or -1 after a note saying
+ * what is wrong.
+ */
+static int
+pull_args(struct tui *t, const char *cmd, const char *args, char *buf,
+    size_t len, const char **repo, int *type, const char **file)
+{
+	char *tok, *save = NULL;
+
+	*repo = *file = NULL;
+	*type = CONVERT_Q4_K_M;
+	snprintf(buf, len, "%s", args);
+	for (tok = strtok_r(buf, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		if (strcmp(tok, "--type") == 0 || strcmp(tok, "--file") == 0) {
+			const char *v = strtok_r(NULL, " ", &save);
+
+			if (v == NULL) {
+				tui_note(t, ROLE_ERROR, "%s: %s needs a value",
+				    cmd, tok);
+				return -1;
+			}
+			if (tok[2] == 'f')
+				*file = v;
+			else if ((*type = convert_type_parse(v)) < 0) {
+				tui_note(t, ROLE_ERROR, "%s: unknown --type "
+				    "'%s' (f32 f16 bf16 q8_0 q4_0 q4_k_m "
+				    "q5_k_m q6_k)", cmd, v);
+				return -1;
+			}
+		} else if (tok[0] == '-') {
+			tui_note(t, ROLE_ERROR, "%s: unknown option '%s' "
+			    "(--type T, --file F.gguf)", cmd, tok);
+			return -1;
+		} else if (*repo == NULL)
+			*repo = tok;
+		else {
+			tui_note(t, ROLE_ERROR, "%s: one repo at a time "
+			    "('%s' is extra)", cmd, tok);
+			return -1;
+		}
+	}
+	if (*repo == NULL) {
+		tui_note(t, ROLE_ERROR, "%s ORG/NAME[@REV] [--type T] "
+		    "[--file F.gguf]", cmd);
+		return -1;
+	}
+	if (*file != NULL && (strchr(*file, '/') != NULL ||
+	    strstr(*file, ".gguf") == NULL)) {
+		tui_note(t, ROLE_ERROR, "%s: --file wants a .gguf file name "
+		    "of the repo", cmd);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+start_pull(struct tui *t, const char *cmd, const char *args, int load)
+{
+	struct err e = { 0 };
+	const char *repo, *file;
+	char buf[1024];
+	int type;
+
+	if (pull_args(t, cmd, args, buf, sizeof buf, &repo, &type, &file) != 0)
+		return;
+	if (tui_pull_start(t, repo, type, file, load, &e) != 0) {
+		tui_note(t, ROLE_ERROR, "%s: %s", cmd, e.msg);
+		return;
+	}
+	tui_note(t, ROLE_NOTE, "pulling %s (%s) from the hub%s; the chat "
+	    "stays usable, /pull cancel stops it", repo, file != NULL ? file :
+	    convert_type_name(type), load ? " to load it" : "");
+}
+
+static void
+cmd_pull(struct tui *t, const char *args)
+{
+	struct tui_pulls *p = &t->pulls;
+	int i, n;
+
+	if (*args == '\0') {
+		if (p->n == 0) {
+			tui_note(t, ROLE_NOTE, "no downloads: /pull ORG/NAME"
+			    "[@REV] [--type T] [--file F.gguf]");
+			return;
+		}
+		/* show the panel again for a while */
+		t->hidden[PANEL_PULL] = 0;
+		p->shown_until = util_now_ns() + 20ull * 1000000000ull;
+		for (i = 0; i < p->n; i++)
+			if (p->jobs[i].phase == PULL_DONE)
+				tui_note(t, ROLE_NOTE, "#%d %s: %s",
+				    p->jobs[i].id, p->jobs[i].repo,
+				    p->jobs[i].path);
+		return;
+	}
+	if (strncmp(args, "cancel", 6) == 0 && (args[6] == '\0' ||
+	    args[6] == ' ')) {
+		args += 6;
+		while (*args == ' ')
+			args++;
+		if ((n = tui_pull_cancel(t, args)) == 0)
+			tui_note(t, ROLE_ERROR, "/pull cancel: %s", *args ?
+			    "no such download running" : "no download running");
+		else
+			tui_status(t, 0, "cancelling %d download%s", n,
+			    n > 1 ? "s" : "");
+		return;
+	}
+	if (strcmp(args, "clear") == 0) {
+		tui_pull_clear(t);
+		return;
+	}
+	start_pull(t, "/pull", args, 0);
+}
+
+/* A MODEL that is no file: a hub id to pull (and not a path). */
+static int
+hub_id(const char *arg)
+{
+	char repo[256];
+	const char *at = strchr(arg, '@'), *sp = strchr(arg, ' ');
+	size_t n = at != NULL ? (size_t)(at - arg) : sp != NULL ?
+	    (size_t)(sp - arg) : strlen(arg);
+
+	if (n >= sizeof repo)
+		return 0;
+	memcpy(repo, arg, n);
+	repo[n] = '\0';
+	return net_repo_valid(repo) && strstr(repo, ".gguf") == NULL &&
+	    strstr(repo, ".safetensors") == NULL;
+}
+
+void
+tui_cmd_model(struct tui *t, const char *arg, int startup)
+{
+	struct err e = { 0 };
+	char *path = NULL;
+	int i;
+
+	/* the user chose: a pull's pending load is off */
+	t->pending_model[0] = '\0';
+	for (i = 0; i < t->pulls.n; i++)
+		t->pulls.jobs[i].load = 0;
+	if (t->o.resolve_model != NULL &&
+	    t->o.resolve_model(arg, &path, &e) != 0 && hub_id(arg)) {
+		start_pull(t, "/model", arg, 1);
+		return;
+	}
+	if (t->generating)
+		eng_session_stop(t->sess);
+	t->loading = 1;
+	t->loaded = 0;
+	eng_session_load(t->sess, path != NULL ? path : arg);
+	if (!startup)
+		tui_note(t, ROLE_NOTE, "loading %s", path != NULL ? path :
+		    arg);
+	free(path);
+}
+
 void
 tui_cmd_run(struct tui *t, const char *line)
 {
@@ -308,12 +486,9 @@ tui_cmd_run(struct tui *t, const char *line)
 			    t->info.path : "(none)");
 			return;
 		}
-		if (t->generating)
-			eng_session_stop(t->sess);
-		t->loading = 1;
-		t->loaded = 0;
-		eng_session_load(t->sess, args);
-		tui_note(t, ROLE_NOTE, "loading %s", args);
+		tui_cmd_model(t, args, 0);
+	} else if (strcmp(name, "/pull") == 0) {
+		cmd_pull(t, args);
 	} else if (strcmp(name, "/tokens") == 0) {
 		cmd_tokens(t, args);
 	} else if (strcmp(name, "/stats") == 0) {
@@ -402,6 +577,30 @@ tui_cmd_complete(struct tui *t)
 		for (n = 0; set_names[n] != NULL; n++)
 			names[n] = set_names[n];
 		complete_from(t, from, word, names, n, " ");
+		return;
+	}
+	if (strncmp(t->in, "/pull ", 6) == 0) {
+		/* the last word: a type after --type, a running repo after
+		 * cancel, else the keywords (options after the repo) */
+		const char *ls = strrchr(t->in, ' ');
+
+		from = (size_t)(ls - t->in) + 1;
+		snprintf(word, sizeof word, "%s", t->in + from);
+		n = 0;
+		if (from >= 13 && strncmp(t->in + from - 7, "--type ", 7) == 0)
+			for (; type_names[n] != NULL; n++)
+				names[n] = type_names[n];
+		else if (strncmp(t->in, "/pull cancel ", 13) == 0)
+			for (i = 0; i < (size_t)t->pulls.n && n < 32; i++) {
+				if (t->pulls.jobs[i].phase < PULL_DONE)
+					names[n++] = t->pulls.jobs[i].repo;
+			}
+		else
+			for (i = from == 6 ? 0 : 2; pull_words[i] != NULL; i++)
+				names[n++] = pull_words[i];
+		if (complete_from(t, from, word, names, n, " ") == 0)
+			tui_status(t, 1, "/pull ORG/NAME[@REV] [--type T] "
+			    "[--file F.gguf] | cancel [ORG/NAME] | clear");
 		return;
 	}
 	if (strncmp(t->in, "/read ", 6) == 0 ||

@@ -6,9 +6,11 @@
  *   tui-stats.c   sampling: routing records -> panel state (no curses)
  *   tui-conv.c    the conversation, its JSON form, input history
  *   tui-cmd.c     slash commands and their completion
+ *   tui-pull.c    downloads and conversions on their own threads (no
+ *                 curses): jobs, their events, their state
  *   tui-draw.c    colours by role, glyph sets, boxes, bars, sparklines
  *   tui-panels.c  layout and the panels: chat, input, heatmap, balance,
- *                 throughput, cache, inspector, help
+ *                 throughput, cache, inspector, downloads, help
  */
 #ifndef MOESCOPE_TUI_INT_H
 #define MOESCOPE_TUI_INT_H
@@ -182,6 +184,7 @@ enum {
 	PANEL_TPUT,
 	PANEL_CACHE,
 	PANEL_INSPECT,
+	PANEL_PULL,
 	PANEL_INPUT,
 	PANEL_TITLE,
 	PANEL_STATUS,
@@ -206,6 +209,101 @@ struct tui_cache {
 void tui_cache_take(struct tui_cache *c, struct eng_ev *ev, int n_expert);
 void tui_cache_free(struct tui_cache *c);
 
+/* ---- downloads and conversions (tui-pull.c) ---- */
+
+enum {
+	PULL_RESOLVING,		/* listing the repo, resolving its files */
+	PULL_DOWNLOADING,
+	PULL_CONVERTING,
+	PULL_DONE,
+	PULL_FAILED,
+	PULL_CANCELLED
+};
+
+enum { PF_WAIT, PF_ACTIVE, PF_RETRY, PF_DONE };
+
+struct tui_pull_file {
+	char		 name[256];	/* repo path */
+	uint64_t	 done, size;
+	int		 state;		/* PF_* */
+};
+
+struct pull_worker;
+
+/* One /pull as the UI thread sees it (only that thread touches it). */
+struct tui_pull_job {
+	int			 id;
+	char			 repo[256];	/* ORG/NAME[@REV] as asked */
+	char			 what[80];	/* the type, or the --file */
+	int			 load;		/* load it when done
+						 * (/model ORG/NAME) */
+	int			 phase;		/* PULL_* */
+	int			 cancelling;
+	/* download */
+	int			 n_files;	/* to fetch (not cached) */
+	int			 files_done, retries;
+	struct tui_pull_file	*files;		/* [n_files] */
+	uint64_t		 total_done, total_size;
+	double			 speed, eta_s;	/* bytes/s; -1 unknown */
+	/* conversion: bytes of input consumed */
+	char			 tensor[96];
+	uint64_t		 conv_done, conv_total, conv_t0;
+	double			 conv_speed, conv_eta_s;
+	/* the end */
+	char			 msg[ERR_MSG_MAX];	/* what failed */
+	char			 path[1024];		/* the GGUF */
+	int			 up_to_date, linked;
+	double			 dl_seconds;
+	uint64_t		 dl_bytes;
+	uint64_t		 t0, t_end;
+	struct pull_worker	*w;		/* its thread, until joined */
+};
+
+struct pull_queue;
+
+struct tui_pulls {
+	struct tui_pull_job	*jobs;		/* in start order */
+	int			 n, cap, next_id;
+	int			 wake_fd;	/* readable: events queued */
+	uint64_t		 shown_until;	/* the panel lingers */
+	int			 visible;	/* as last laid out */
+	struct pull_queue	*q;
+};
+
+#define TUI_PULL_JOBS	8		/* finished ones dropped past this */
+
+struct tui;
+
+/* The queue and its wake pipe; 0 or ERR_* (e names it). */
+int tui_pull_init(struct tui_pulls *p, struct err *e);
+/* Cancel every job, wait for its thread, free everything. Returns the
+ * number of jobs that were still running. */
+int tui_pull_fini(struct tui_pulls *p);
+/* Start a job on its own thread: repo ORG/NAME[@REV], type (enum
+ * convert_type), file (a GGUF of the repo, or NULL); load: load the
+ * result when done. 0, or ERR_* with e saying why (a bad repo id, the
+ * same repo already running, no local store). */
+int tui_pull_start(struct tui *t, const char *repo, int type,
+    const char *file, int load, struct err *e);
+/* Ask the running job named by which (its repo or #id; NULL: the
+ * newest) to stop; returns how many were asked. */
+int tui_pull_cancel(struct tui *t, const char *which);
+/* Forget the finished jobs. */
+void tui_pull_clear(struct tui *t);
+/* Take the queued events (the wake pipe was readable); 1 if the panel
+ * changed. Finished jobs are joined, noted in the chat, and loaded
+ * when asked. */
+int tui_pull_drain(struct tui *t);
+/* Jobs still running. */
+int tui_pull_running(const struct tui_pulls *p);
+/* Whether the panel shows now: a job runs, or one ended less than a
+ * while ago, and it is not hidden (F5). */
+int tui_pull_visible(const struct tui *t, uint64_t now);
+/* The share of the newest running job done (0..1), for the title. */
+double tui_pull_frac(const struct tui_pull_job *j);
+/* "1:05", "2h03m", "--:--" */
+const char *tui_pull_eta(double s, char *buf, size_t len);
+
 struct tui {
 	struct tui_opts			 o;
 	struct eng_session		*sess;
@@ -222,6 +320,10 @@ struct tui {
 	struct tui_stats		 st;
 	int				 have_stats;
 	struct tui_cache		 cache;
+	struct tui_pulls		 pulls;
+	char				 pending_model[1024];	/* load
+							 * when the reply
+							 * ends */
 
 	/* generation in flight */
 	int				 generating;
@@ -258,6 +360,8 @@ struct tui {
 	int				 quit;
 	struct rect			 r[PANEL_N];
 	int				 too_small;
+	int				 erase;		/* clear at the
+							 * next frame */
 };
 
 void tui_dirty_all(struct tui *t);
@@ -273,6 +377,10 @@ int tui_generate(struct tui *t);
 
 /* Run the slash command in line (which starts with '/'). */
 void tui_cmd_run(struct tui *t, const char *line);
+/* /model ARG: a file or a name in the store is loaded; a hub id
+ * (ORG/NAME[@REV] [--type T]) that is neither is pulled, then loaded.
+ * startup: the MODEL of the command line (no "loading" note). */
+void tui_cmd_model(struct tui *t, const char *arg, int startup);
 /* Complete the command in the input buffer (Tab). */
 void tui_cmd_complete(struct tui *t);
 /* The command list, for /help and the help overlay. */

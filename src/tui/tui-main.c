@@ -4,17 +4,20 @@
  *
  * One thread (this one) owns curses. Each turn of the loop:
  *
- *   poll(stdin, wake pipe, timeout)   timeout: time to the next frame
+ *   poll(stdin, wake pipes, timeout)  timeout: time to the next frame
  *                                     when something is dirty, else 250 ms
- *   drain the pipe, take the events   ROUTE -> stats, TOKEN -> chat, ...
+ *   drain the pipes, take the events  ROUTE -> stats, TOKEN -> chat, ...;
+ *                                     downloads' progress -> their panel
  *   read every pending key            (nodelay), edit / command / scroll
  *   tick the samplers                 rates per window, memory
  *   draw the dirty panels             at most one frame per 33 ms
  *
  * Nothing here waits for the engine: requests are queued and return at
  * once, so typing, scrolling and resizing stay live while a reply
- * streams. The terminal is put back (bracketed paste off, endwin) on
- * every way out, including SIGTERM/SIGHUP.
+ * streams; downloads and conversions (tui-pull.c) run on their own
+ * threads and report through a second wake pipe. The terminal is put
+ * back (bracketed paste off, endwin) on every way out, including
+ * SIGTERM/SIGHUP.
  */
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
@@ -60,13 +63,37 @@ tui_dirty_all(struct tui *t)
 		t->dirty[i] = 1;
 }
 
-/* The layout changed: recompute, clear, repaint everything. */
+/* The layout changed: recompute, then clear and repaint everything at
+ * the next frame. (Not erase() here: the next get_wch() would flush the
+ * blank screen to the terminal before the frame repaints it.) */
 static void
 relayout(struct tui *t)
 {
 	tui_layout(t);
-	erase();
+	t->erase = 1;
 	tui_dirty_all(t);
+}
+
+/* The downloads changed: a new layout only when the panel's size or
+ * presence changed, else just its repaint. */
+static void
+pulls_changed(struct tui *t)
+{
+	struct rect old[PANEL_N];
+
+	if (!tui_pull_visible(t, util_now_ns())) {
+		if (t->zoom == PANEL_PULL)
+			t->zoom = -1;
+		if (t->focus == PANEL_PULL)
+			t->focus = PANEL_INPUT;
+	}
+	memcpy(old, t->r, sizeof old);
+	tui_layout(t);
+	if (memcmp(old, t->r, sizeof old) != 0) {
+		t->erase = 1;
+		tui_dirty_all(t);
+	} else
+		t->dirty[PANEL_PULL] = t->dirty[PANEL_TITLE] = 1;
 }
 
 void
@@ -328,6 +355,14 @@ on_event(struct tui *t, struct eng_ev *ev)
 			tui_stats_balance(&t->st);
 		t->dirty[PANEL_BALANCE] = t->dirty[PANEL_TITLE] =
 		    t->dirty[PANEL_STATUS] = t->dirty[PANEL_TPUT] = 1;
+		if (t->pending_model[0] != '\0') {
+			/* a pull finished during the reply: load it now */
+			t->loading = 1;
+			t->loaded = 0;
+			eng_session_load(t->sess, t->pending_model);
+			tui_note(t, ROLE_NOTE, "loading %s", t->pending_model);
+			t->pending_model[0] = '\0';
+		}
 		break;
 	case ENG_EV_RESET:
 		break;
@@ -507,15 +542,18 @@ static void
 focus_next(struct tui *t, int dir)
 {
 	static const int order[] = { PANEL_INPUT, PANEL_HEAT, PANEL_BALANCE,
-		PANEL_TPUT, PANEL_CACHE };
-	int i, cur = 0, n = 5, j, which[3], nb, b;
+		PANEL_TPUT, PANEL_CACHE, PANEL_PULL };
+	int i, cur = 0, n = 6, j, which[3], nb, b;
 
 	for (i = 0; i < n; i++)
 		if (order[i] == t->focus)
 			cur = i;
 	for (j = 1; j <= n; j++) {
 		i = ((cur + dir * j) % n + n) % n;
-		if (order[i] != PANEL_INPUT && (t->hidden[order[i]] ||
+		if (order[i] == PANEL_PULL) {
+			if (!tui_pull_visible(t, util_now_ns()))
+				continue;
+		} else if (order[i] != PANEL_INPUT && (t->hidden[order[i]] ||
 		    (t->r[PANEL_CHAT].w == COLS && t->zoom < 0)))
 			continue;
 		t->focus = order[i];
@@ -916,7 +954,7 @@ tui_run(const struct tui_opts *o, struct err *e)
 {
 	struct tui *t;
 	SCREEN *scr;
-	struct pollfd pf[2];
+	struct pollfd pf[3];
 	struct sigaction sa, old_term, old_hup;
 	uint64_t now, last_draw = 0, last_tick = 0;
 	int rc, timeout, i;
@@ -946,10 +984,15 @@ tui_run(const struct tui_opts *o, struct err *e)
 	}
 	if (o->ram_share > 0)
 		eng_session_ram_share(t->sess, o->ram_share);
-	if (o->model != NULL) {
-		eng_session_load(t->sess, o->model);
-		t->loading = 1;
+	{
+		struct err pe = { 0 };
+
+		if (tui_pull_init(&t->pulls, &pe) != 0)
+			tui_note(t, ROLE_ERROR, "downloads are off: %s",
+			    pe.msg);
 	}
+	if (o->model != NULL)
+		tui_cmd_model(t, o->model, 1);
 
 	if ((scr = newterm(NULL, stdout, stdin)) == NULL) {
 		eng_session_free(t->sess);
@@ -993,6 +1036,8 @@ tui_run(const struct tui_opts *o, struct err *e)
 	pf[0].events = POLLIN;
 	pf[1].fd = t->wake_fd;
 	pf[1].events = POLLIN;
+	pf[2].fd = t->pulls.wake_fd;	/* -1 when downloads are off */
+	pf[2].events = POLLIN;
 	while (!t->quit && !got_signal) {
 		now = util_now_ns();
 		timeout = 250;
@@ -1003,9 +1048,11 @@ tui_run(const struct tui_opts *o, struct err *e)
 				    1000000) + 1;
 				break;
 			}
-		if (poll(pf, 2, timeout) < 0 && errno != EINTR)
+		if (poll(pf, 3, timeout) < 0 && errno != EINTR)
 			break;
 		drain_events(t);
+		if (tui_pull_drain(t))
+			pulls_changed(t);
 		read_keys(t);
 		now = util_now_ns();
 		if (now - last_tick >= TICK_NS) {
@@ -1018,6 +1065,9 @@ tui_run(const struct tui_opts *o, struct err *e)
 				t->status[0] = '\0';
 				t->dirty[PANEL_STATUS] = 1;
 			}
+			/* the panel's linger ran out */
+			if (tui_pull_visible(t, now) != t->pulls.visible)
+				pulls_changed(t);
 		}
 		if (now - last_draw >= FRAME_NS) {
 			tui_draw(t);
@@ -1029,6 +1079,11 @@ tui_run(const struct tui_opts *o, struct err *e)
 	printf("\033[?2004l");
 	fflush(stdout);
 	delscreen(scr);
+	if ((i = tui_pull_running(&t->pulls)) > 0)
+		fprintf(stderr, "moescope: stopping %d download%s; partial "
+		    "files are kept, the next pull resumes them\n", i,
+		    i > 1 ? "s" : "");
+	tui_pull_fini(&t->pulls);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 	eng_session_free(t->sess);

@@ -6,13 +6,18 @@
  *   |                                  +-----------------------------------+
  *   |                                  | balance | throughput | cache      |
  *   +-----------------------------------+-----------------------------------+
+ *   | downloads (while a /pull runs, and a while after)                     |
+ *   +-----------------------------------------------------------------------+
  *   | > input (multi-line)                                                  |
  *   +- key hints ------------------------------------------ status message -+
  *
  * tui_layout() turns the terminal size, hidden/zoomed panels and inspect
  * mode into rectangles; it degrades in steps: bottom panels side by side,
  * then stacked, then one at a time (Tab picks), then no right column
- * (narrow terminals), then a "too small" notice. Each tui_draw_*() paints
+ * (narrow terminals), then a "too small" notice. The downloads panel
+ * takes full-width rows above the input, up to two fifths of the middle,
+ * and shrinks to one unboxed line when the middle is short. Each
+ * tui_draw_*() paints
  * one rectangle from the state in struct tui; tui_draw() repaints only
  * the panels marked dirty.
  */
@@ -30,6 +35,18 @@
 #define INPUT_MAX 6
 
 /* ---- layout ---- */
+
+/* A line of the downloads panel (drawn below). */
+enum { PL_HEAD, PL_TOTAL, PL_FILE, PL_CONV, PL_MSG };
+
+struct pline {
+	int	 job;		/* index in t->pulls.jobs */
+	int	 kind;		/* PL_* */
+	int	 arg;		/* file index, or message line */
+};
+
+static int pull_lines(const struct tui *t, int iw, int detail,
+    struct pline *out, int max);
 
 /* Input lines at width w (the prompt takes 2 columns). */
 struct lines {
@@ -91,10 +108,23 @@ tui_layout(struct tui *t)
 	t->r[PANEL_INPUT] = (struct rect){ H - 1 - in_h - 1, 0, in_h + 1, W };
 	mid_y = 1;
 	mid_h = t->r[PANEL_INPUT].y - mid_y;
+	t->pulls.visible = tui_pull_visible(t, util_now_ns());
 
 	if (t->zoom >= 0 && t->zoom != PANEL_CHAT && t->zoom != PANEL_INPUT) {
 		t->r[t->zoom] = (struct rect){ mid_y, 0, mid_h, W };
 		return;
+	}
+	if (t->pulls.visible) {
+		int ph = pull_lines(t, W - 2, 1, NULL, 0) + 2;
+
+		if (mid_h >= 14) {
+			i = mid_h * 2 / 5;
+			ph = ph > i ? i : ph;
+		} else
+			ph = 1;		/* one line, no box */
+		t->r[PANEL_PULL] = (struct rect){ t->r[PANEL_INPUT].y - ph, 0,
+		    ph, W };
+		mid_h -= ph;
 	}
 	n = bottom_visible(t, which);
 	rw = W >= 160 ? W * 45 / 100 : W >= 120 ? W / 2 : W - 44;
@@ -176,6 +206,24 @@ draw_title(struct tui *t)
 		    t->info.n_threads, mem);
 	else
 		snprintf(right, sizeof right, "mem %s ", mem);
+	if (tui_pull_running(&t->pulls) > 0 && t->r[PANEL_PULL].w == 0) {
+		/* the downloads panel is not on screen: their progress here */
+		const struct tui_pull_job *j = NULL;
+		char pre[64];
+		int i;
+
+		for (i = 0; i < t->pulls.n; i++)
+			if (t->pulls.jobs[i].phase < PULL_DONE)
+				j = &t->pulls.jobs[i];
+		snprintf(pre, sizeof pre, "%s %d%% | ", j->phase ==
+		    PULL_CONVERTING ? "convert" : "pull",
+		    (int)(tui_pull_frac(j) * 100));
+		memmove(right + strlen(pre), right, strlen(right) + 1 <
+		    sizeof right - strlen(pre) ? strlen(right) + 1 :
+		    sizeof right - strlen(pre));
+		memcpy(right, pre, strlen(pre));
+		right[sizeof right - 1] = '\0';
+	}
 	rwid = tui_str_width(right, strlen(right));
 	lw = tui_put(t, r->y, 0, r->w, left, strlen(left));
 	if (lw + rwid + 1 <= r->w)
@@ -954,6 +1002,362 @@ draw_inspect(struct tui *t)
 	}
 }
 
+/* ---- downloads ---- */
+
+/* The text under a finished job. */
+static void
+pull_msg(const struct tui_pull_job *j, char *buf, size_t len)
+{
+	char name[256];
+	const char *at = strchr(j->repo, '@');
+
+	snprintf(name, sizeof name, "%.*s", at != NULL ?
+	    (int)(at - j->repo) : (int)strlen(j->repo), j->repo);
+	if (j->phase == PULL_DONE)
+		snprintf(buf, len, "-> %s  %s", j->path, j->load ?
+		    "(loading it)" : "");
+	else
+		snprintf(buf, len, "%s", j->msg);
+	if (j->phase == PULL_DONE && !j->load) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, len - n, "/model %s switches to it", name);
+	}
+}
+
+static void
+count_emit(void *arg, size_t off, size_t len)
+{
+	(void)off;
+	(void)len;
+	(*(int *)arg)++;
+}
+
+/* The order jobs are listed: running ones as started, then the finished
+ * ones, newest first. */
+static int
+pull_order(const struct tui *t, int *order)
+{
+	const struct tui_pulls *p = &t->pulls;
+	int i, n = 0;
+
+	for (i = 0; i < p->n; i++)
+		if (p->jobs[i].phase < PULL_DONE)
+			order[n++] = i;
+	for (i = p->n - 1; i >= 0; i--)
+		if (p->jobs[i].phase >= PULL_DONE)
+			order[n++] = i;
+	return n;
+}
+
+/*
+ * The panel's lines at inner width iw: with detail, a line per running
+ * transfer and finished jobs' messages wrapped over up to three lines.
+ * Fills out (up to max) and returns how many there are.
+ */
+static int
+pull_lines(const struct tui *t, int iw, int detail, struct pline *out,
+    int max)
+{
+	const struct tui_pull_job *j;
+	int order[TUI_PULL_JOBS + 8], no, k, i, n = 0, ml;
+	char msg[2048];
+
+#define PL(kd, a) do {							\
+		if (out != NULL && n < max)				\
+			out[n] = (struct pline){ order[k], (kd), (a) };	\
+		n++;							\
+	} while (0)
+	no = pull_order(t, order);
+	for (k = 0; k < no; k++) {
+		j = &t->pulls.jobs[order[k]];
+		PL(PL_HEAD, 0);
+		if ((j->phase == PULL_DOWNLOADING ||
+		    j->phase == PULL_CONVERTING) && j->n_files > 0)
+			PL(PL_TOTAL, 0);
+		if (detail && j->phase == PULL_DOWNLOADING)
+			for (i = 0; i < j->n_files; i++)
+				if (j->files[i].state == PF_ACTIVE ||
+				    j->files[i].state == PF_RETRY)
+					PL(PL_FILE, i);
+		if (j->phase == PULL_CONVERTING)
+			PL(PL_CONV, 0);
+		if (j->phase >= PULL_DONE) {
+			pull_msg(j, msg, sizeof msg);
+			ml = 0;
+			tui_wrap(msg, strlen(msg), iw > 8 ? iw - 4 : 4,
+			    count_emit, &ml);
+			if (ml > (detail ? 3 : 1))
+				ml = detail ? 3 : 1;
+			for (i = 0; i < ml; i++)
+				PL(PL_MSG, i);
+		}
+	}
+#undef PL
+	return n;
+}
+
+struct nth_line {
+	int	 want, at;
+	size_t	 off, len;
+};
+
+static void
+nth_emit(void *arg, size_t off, size_t len)
+{
+	struct nth_line *l = arg;
+
+	if (l->at++ == l->want) {
+		l->off = off;
+		l->len = len;
+	}
+}
+
+static const char *
+pull_icon(const struct tui *t, const struct tui_pull_job *j)
+{
+	switch (j->phase) {
+	case PULL_DONE:
+		return t->utf8 ? "\xe2\x9c\x93" : "+";		/* check */
+	case PULL_FAILED:
+		return t->utf8 ? "\xe2\x9c\x97" : "!";		/* ballot x */
+	case PULL_CANCELLED:
+		return "-";
+	}
+	return t->utf8 ? "\xe2\x86\x93" : "v";			/* arrow */
+}
+
+static int
+pull_icon_role(const struct tui_pull_job *j)
+{
+	return j->phase == PULL_DONE ? CP_USER : j->phase == PULL_FAILED ?
+	    CP_ERROR : j->phase == PULL_CANCELLED ? CP_DIM : CP_PTITLE;
+}
+
+/* What a job is doing, in a few words. */
+static void
+pull_state(const struct tui_pull_job *j, uint64_t now, char *buf,
+    size_t len)
+{
+	char el[16];
+	double s = (double)((j->t_end ? j->t_end : now) - j->t0) / 1e9;
+
+	tui_pull_eta(s, el, sizeof el);
+	switch (j->phase) {
+	case PULL_RESOLVING:
+		snprintf(buf, len, "resolving files");
+		break;
+	case PULL_DOWNLOADING:
+		if (j->n_files == 0)
+			snprintf(buf, len, "all files in the cache");
+		else
+			snprintf(buf, len, "downloading %d/%d files%s",
+			    j->files_done, j->n_files, j->retries ?
+			    ", retrying" : "");
+		break;
+	case PULL_CONVERTING:
+		snprintf(buf, len, "converting to GGUF");
+		break;
+	case PULL_DONE:
+		snprintf(buf, len, "%s in %s", j->up_to_date ?
+		    "already converted" : j->linked ? "fetched" : "done", el);
+		return;
+	case PULL_FAILED:
+		snprintf(buf, len, "failed after %s", el);
+		return;
+	default:
+		snprintf(buf, len, "cancelled");
+		return;
+	}
+	if (j->cancelling) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, len - n, " - cancelling");
+	}
+}
+
+/* "label [bar] 45% 1.2M/3.4M 512K/s ETA 0:04" over w columns (without
+ * speed and ETA when speed < 0). */
+static void
+pull_bar(struct tui *t, int y, int x, int w, const char *label, int lw,
+    uint64_t done, uint64_t total, double speed, double eta, int role)
+{
+	char a[32], b[32], c[32], e[16], tail[128];
+	int tw, bw, dim = tui_attr(t, CP_DIM);
+	double frac = total ? (double)done / (double)total : 0;
+
+	if (lw > 0) {
+		attron(dim);
+		tui_putf(t, y, x, lw, "%s", label);
+		attroff(dim);
+		x += lw + 1;
+		w -= lw + 1;
+	}
+	snprintf(tail, sizeof tail, " %3d%% %s/%s  %s/s  ETA %s",
+	    (int)(frac * 100), util_fmt_bytes(done, a, sizeof a),
+	    util_fmt_bytes(total, b, sizeof b), util_fmt_bytes(
+	    (uint64_t)(speed > 0 ? speed : 0), c, sizeof c),
+	    tui_pull_eta(eta, e, sizeof e));
+	tw = (int)strlen(tail);
+	if (speed < 0 || w - tw < 10) {
+		/* a file's line, or narrow: percent and bytes only */
+		snprintf(tail, sizeof tail, " %3d%% %s/%s", (int)(frac * 100),
+		    a, b);
+		tw = (int)strlen(tail);
+	}
+	bw = w - tw;
+	if (bw > 40)
+		bw = 40;
+	if (bw >= 4) {
+		tui_bar(t, y, x, bw, frac, role);
+		x += bw;
+		w -= bw;
+	}
+	tui_put(t, y, x, w, tail, strlen(tail));
+}
+
+/* One unboxed line: the first listed job, and how many more. */
+static void
+draw_pull_line(struct tui *t, const struct rect *r)
+{
+	const struct tui_pull_job *j;
+	int order[TUI_PULL_JOBS + 8], no, a, x, w;
+	char st[128], head[512];
+
+	mvhline(r->y, r->x, ' ', r->w);
+	if ((no = pull_order(t, order)) == 0)
+		return;
+	j = &t->pulls.jobs[order[0]];
+	a = tui_attr(t, pull_icon_role(j));
+	attron(a | A_BOLD);
+	x = r->x + tui_put(t, r->y, r->x, r->w, pull_icon(t, j),
+	    strlen(pull_icon(t, j))) + 1;
+	attroff(a | A_BOLD);
+	pull_state(j, util_now_ns(), st, sizeof st);
+	if (j->phase < PULL_DONE)
+		snprintf(head, sizeof head, "%s%s", j->repo, no > 1 ?
+		    " (+more)" : "");
+	else
+		snprintf(head, sizeof head, "%s%s %s:", j->repo, no > 1 ?
+		    " (+more)" : "", st);
+	w = r->x + r->w - x;
+	x += tui_put(t, r->y, x, w > 40 ? 40 : w, head, strlen(head)) + 1;
+	w = r->x + r->w - x;
+	if (w < 8)
+		return;
+	if (j->phase == PULL_CONVERTING)
+		pull_bar(t, r->y, x, w, "", 0, j->conv_done, j->conv_total,
+		    j->conv_speed, j->conv_eta_s, CP_GRAPH);
+	else if (j->phase < PULL_DONE)
+		pull_bar(t, r->y, x, w, "", 0, j->total_done, j->total_size,
+		    j->speed, j->eta_s, CP_BAR);
+	else {
+		pull_msg(j, head, sizeof head);
+		a = tui_attr(t, j->phase == PULL_FAILED ? CP_ERROR : CP_NOTE);
+		attron(a);
+		tui_put(t, r->y, x, w, head, strlen(head));
+		attroff(a);
+	}
+}
+
+static void
+draw_pull(struct tui *t)
+{
+	const struct rect *r = &t->r[PANEL_PULL];
+	const struct tui_pull_job *j;
+	const struct tui_pull_file *f;
+	struct pline pl[64];
+	struct nth_line nl;
+	char title[64], st[128], el[16], msg[2048];
+	int iw, ih, n, i, y, x, a, lw, running;
+	uint64_t now = util_now_ns();
+
+	if (r->w <= 0)
+		return;
+	if (r->h < 3) {
+		draw_pull_line(t, r);
+		return;
+	}
+	running = tui_pull_running(&t->pulls);
+	snprintf(title, sizeof title, "downloads%s", running ?
+	    "  /pull cancel stops" : "");
+	tui_box(t, r, r->w >= 40 ? title : "downloads",
+	    t->focus == PANEL_PULL);
+	iw = r->w - 2;
+	ih = r->h - 2;
+	n = pull_lines(t, iw, 1, pl, 64);
+	if (n > ih)
+		n = pull_lines(t, iw, 0, pl, 64);
+	if (n > 64)
+		n = 64;
+	lw = iw / 4 < 12 ? 12 : iw / 4 > 28 ? 28 : iw / 4;
+	for (i = 0, y = r->y + 1; i < n && y < r->y + r->h - 1; i++, y++) {
+		j = &t->pulls.jobs[pl[i].job];
+		x = r->x + 1;
+		switch (pl[i].kind) {
+		case PL_HEAD:
+			a = tui_attr(t, pull_icon_role(j));
+			attron(a | A_BOLD);
+			x += tui_put(t, y, x, 2, pull_icon(t, j),
+			    strlen(pull_icon(t, j))) + 1;
+			attroff(a | A_BOLD);
+			a = tui_attr(t, CP_ASSIST);
+			attron(a | A_BOLD);
+			x += tui_put(t, y, x, r->x + iw + 1 - x, j->repo,
+			    strlen(j->repo)) + 1;
+			attroff(a | A_BOLD);
+			pull_state(j, now, st, sizeof st);
+			a = tui_attr(t, CP_DIM);
+			attron(a);
+			x += tui_putf(t, y, x, r->x + iw + 1 - x, "%s  ",
+			    j->what);
+			attroff(a);
+			tui_putf(t, y, x, r->x + iw + 1 - x, "%s", st);
+			if (j->phase < PULL_DONE && iw > 60) {
+				tui_pull_eta((double)(now - j->t0) / 1e9, el,
+				    sizeof el);
+				attron(a);
+				tui_putf(t, y, r->x + iw - 6, 6, "%6s", el);
+				attroff(a);
+			}
+			break;
+		case PL_TOTAL:
+			pull_bar(t, y, x + 2, iw - 2, "download", lw - 2,
+			    j->total_done, j->total_size, j->speed,
+			    j->phase == PULL_CONVERTING ? 0 : j->eta_s, CP_BAR);
+			break;
+		case PL_FILE:
+			f = &j->files[pl[i].arg];
+			pull_bar(t, y, x + 4, iw - 4, f->name, lw - 4, f->done,
+			    f->size, -1, -1,
+			    f->state == PF_RETRY ? CP_BAR_HI : CP_BAR);
+			if (f->state == PF_RETRY) {
+				a = tui_attr(t, CP_ERROR);
+				attron(a);
+				tui_put(t, y, r->x + iw - 7, 7, " retry ", 7);
+				attroff(a);
+			}
+			break;
+		case PL_CONV:
+			pull_bar(t, y, x + 2, iw - 2, "convert", lw - 2,
+			    j->conv_done, j->conv_total, j->conv_speed,
+			    j->conv_eta_s, CP_GRAPH);
+			break;
+		case PL_MSG:
+			pull_msg(j, msg, sizeof msg);
+			nl = (struct nth_line){ pl[i].arg, 0, 0, 0 };
+			tui_wrap(msg, strlen(msg), iw > 8 ? iw - 4 : 4,
+			    nth_emit, &nl);
+			a = tui_attr(t, j->phase == PULL_FAILED ? CP_ERROR :
+			    j->phase == PULL_DONE ? CP_NOTE : CP_DIM);
+			attron(a);
+			tui_put(t, y, x + 2, iw - 2, msg + nl.off, nl.len);
+			attroff(a);
+			break;
+		}
+	}
+}
+
 /* ---- help ---- */
 
 static void
@@ -1012,6 +1416,7 @@ tui_draw(struct tui *t)
 		{ PANEL_TPUT, draw_tput },
 		{ PANEL_CACHE, draw_cache },
 		{ PANEL_INSPECT, draw_inspect },
+		{ PANEL_PULL, draw_pull },
 		{ PANEL_INPUT, draw_input },
 	};
 	size_t i;
@@ -1034,6 +1439,10 @@ tui_draw(struct tui *t)
 	if (t->help)
 		for (i = 0; i < PANEL_N; i++)
 			t->dirty[i] = 1;
+	if (t->erase) {
+		erase();
+		t->erase = 0;
+	}
 	curs_set(0);
 	for (i = 0; i < sizeof panels / sizeof panels[0]; i++)
 		if (t->dirty[panels[i].id] && t->r[panels[i].id].w > 0) {

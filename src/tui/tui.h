@@ -5,6 +5,9 @@
  * an engine session (engine/engine-session.h) on its own thread; it sees
  * the engine only through the session's events. tui uses util, the
  * engine's public headers and ncursesw; nothing else calls curses.
+ * Downloads and conversions (/pull, /model ORG/NAME) run on threads of
+ * their own through convert.h's convert_pull_run, the code `moescope
+ * pull` runs, and report through net.h's progress events.
  */
 #ifndef MOESCOPE_TUI_H
 #define MOESCOPE_TUI_H
@@ -21,6 +24,13 @@ struct tui_opts {
 	/* where the history lives; NULL: $MOESCOPE_HOME, else
 	 * ~/.local/share/moescope */
 	const char			*home;
+	/* the local model store, where /pull puts what it converts;
+	 * NULL: $MOESCOPE_HOME/models, else ~/.local/share/moescope/models */
+	const char			*models_dir;
+	/* MODEL argument -> path (a file, or a name in the store); NULL:
+	 * paths only. (cmd_resolve_model) */
+	int				(*resolve_model)(const char *arg,
+					    char **path, struct err *e);
 };
 
 /*
