@@ -8,8 +8,10 @@
 # a 404 shows in the panel naming the repo and the TUI lives on;
 # /pull cancel stops a transfer and keeps the partial file, the next
 # /pull resumes it with Range; /model of a hub id not in the store pulls
-# and loads it; Tab completes /pull's words; a small ASCII terminal gets
-# a one-line panel; quitting during a download stops it cleanly.
+# and loads it; a checksum mismatch names the file; Tab completes
+# /pull's words; a hub id given as MODEL is pulled at start-up; a small
+# monochrome ASCII terminal gets a one-line panel; quitting during a
+# download stops it cleanly.
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/tui-lib.sh"
 command -v python3 >/dev/null 2>&1 || skip_all "no python3"
@@ -18,7 +20,7 @@ unset HF_TOKEN HF_HUB_OFFLINE HF_HUB_CACHE XDG_CACHE_HOME
 srv=
 trap '[ -n "$srv" ] && kill $srv 2>/dev/null; tui_cleanup' EXIT INT TERM
 hf="$FIXTURES/models/qwen3moe/hf"
-for r in tiny-qwen3 slow auto quit; do
+for r in tiny-qwen3 slow auto bad quit; do
 	mkdir -p "$TUI_TMP/repos/test-org/$r"
 	cp "$hf"/* "$TUI_TMP/repos/test-org/$r/"
 done
@@ -96,6 +98,15 @@ tui_wait '│ +test-org/nosuch.*404' 10
 ok $? "... naming the repo and the 404"
 tui_cap | grep -q '! /pull test-org/nosuch failed:'
 ok $? "... and in the chat"
+# a damaged download: the panel names the file and what is wrong
+ctl "reset=1&corrupt=model.safetensors"
+tui_type "/pull test-org/bad --type q8_0"
+tui_keys Enter
+tui_wait '✗ test-org/bad q8_0 +failed after' 20
+ok $? "a checksum mismatch fails the job"
+tui_wait '│ +test-org/bad: model\.safetensors: checksum' 10
+ok $? "... naming the file and the checksum"
+ctl "reset=1"
 tui_type "/clear"
 tui_keys Enter
 tui_type "Again"
@@ -146,15 +157,13 @@ ok $? "quit"
 tui_tmux kill-server
 tui_reap
 
-# a small ASCII terminal: one line; quitting stops the download
+# a hub id as the chat's MODEL, in a small monochrome ASCII terminal:
+# pulled at start-up on one line; quitting stops the download
 ctl "rate=100000"
-tui_start 60 14 LC_ALL=C HF_ENDPOINT="$hub" HF_HOME="$TUI_TMP/hf" \
-    -- \
-    chat "$QWEN3" --temp 0 -n 16 --threads 2
-tui_wait '- loaded' 60
-ok $? "loaded in a 60x14 C locale terminal"
-tui_type "/pull test-org/quit --type q8_0"
-tui_keys Enter
+tui_start 60 14 LC_ALL=C NO_COLOR=1 HF_ENDPOINT="$hub" \
+    HF_HOME="$TUI_TMP/hf" -- chat test-org/quit --temp 0 -n 16 --threads 2
+tui_wait 'moescope - pulling test-org/quit' 20
+ok $? "a hub id as MODEL is pulled at start-up"
 tui_wait '^v test-org/quit #+.* [0-9]+% [0-9.]+[KM]?/3\.58M' 20
 ok $? "one ASCII line: repo, bar, percent, bytes"
 tui_fits 60

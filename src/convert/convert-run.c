@@ -274,7 +274,9 @@ run_job(void *arg)
  */
 static int
 write_tensor(struct gguf_writer *w, uint64_t idx, const struct cv_tensor *t,
-    uint8_t *chunk, struct job *jobs, int n_jobs, struct err *e)
+    uint8_t *chunk, struct job *jobs, int n_jobs,
+    const struct convert_opts *o, uint64_t done, uint64_t total,
+    struct err *e)
 {
 	uint64_t rows = t->ne[1] * t->ne[2] * t->ne[3], r, n = t->ne[0];
 	uint64_t per, k, each;
@@ -331,6 +333,13 @@ write_tensor(struct gguf_writer *w, uint64_t idx, const struct cv_tensor *t,
 		    (size_t)k * rb, e)) != 0)
 			return rc;
 		drop_pages(t, r + k, rows);
+		/* a long tensor reports (and may be cancelled) per chunk */
+		if (r + k < rows && o->progress != NULL &&
+		    o->progress(o->progress_arg, t->name, done + (uint64_t)(
+		    (double)t->in_bytes * (double)(r + k) / (double)rows),
+		    total) != 0)
+			return err_set(e, ERR_CANCELLED, "conversion "
+			    "cancelled");
 	}
 	return 0;
 }
@@ -444,8 +453,8 @@ convert_run(const struct convert_opts *o, struct err *e)
 		goto done;
 	}
 	for (i = 0; i < m.n_t; i++) {
-		if ((rc = write_tensor(w, i, &m.t[i], chunk, jobs, n_jobs,
-		    e)) != 0)
+		if ((rc = write_tensor(w, i, &m.t[i], chunk, jobs, n_jobs, o,
+		    done, total, e)) != 0)
 			goto done;
 		done += m.t[i].in_bytes;
 		if (o->progress != NULL && o->progress(o->progress_arg,

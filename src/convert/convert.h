@@ -36,8 +36,9 @@ enum convert_type {
 };
 
 /* Progress: called once before the first tensor (tensor "", done 0),
- * then after each tensor with bytes of input consumed so far and the
- * total; a non-zero return cancels (ERR_CANCELLED). */
+ * then after each chunk of rows (16 MiB of output) and each tensor with
+ * bytes of input consumed so far and the total; a non-zero return
+ * cancels (ERR_CANCELLED). */
 typedef int (*convert_progress_fn)(void *arg, const char *tensor,
     uint64_t done, uint64_t total);
 

@@ -81,12 +81,6 @@ pulls_changed(struct tui *t)
 {
 	struct rect old[PANEL_N];
 
-	if (!tui_pull_visible(t, util_now_ns())) {
-		if (t->zoom == PANEL_PULL)
-			t->zoom = -1;
-		if (t->focus == PANEL_PULL)
-			t->focus = PANEL_INPUT;
-	}
 	memcpy(old, t->r, sizeof old);
 	tui_layout(t);
 	if (memcmp(old, t->r, sizeof old) != 0) {

@@ -109,6 +109,13 @@ tui_layout(struct tui *t)
 	mid_y = 1;
 	mid_h = t->r[PANEL_INPUT].y - mid_y;
 	t->pulls.visible = tui_pull_visible(t, util_now_ns());
+	if (!t->pulls.visible) {
+		/* hidden (F5) or over: neither zoomed nor focused */
+		if (t->zoom == PANEL_PULL)
+			t->zoom = -1;
+		if (t->focus == PANEL_PULL)
+			t->focus = PANEL_INPUT;
+	}
 
 	if (t->zoom >= 0 && t->zoom != PANEL_CHAT && t->zoom != PANEL_INPUT) {
 		t->r[t->zoom] = (struct rect){ mid_y, 0, mid_h, W };
@@ -193,9 +200,20 @@ draw_title(struct tui *t)
 		    t->info.name[0] ? " " : "", t->info.name,
 		    t->info.hp.n_layer, t->info.hp.n_expert,
 		    t->info.hp.n_expert_used);
-	else
-		snprintf(left, sizeof left, " moescope - %s",
-		    t->loading ? "loading model..." : "no model");
+	else {
+		const char *what = t->loading ? "loading model..." :
+		    "no model", *pre = "";
+		int i;
+
+		/* no model yet: the one being pulled to load */
+		for (i = 0; i < t->pulls.n && !t->loading; i++)
+			if (t->pulls.jobs[i].load &&
+			    t->pulls.jobs[i].phase < PULL_DONE) {
+				what = t->pulls.jobs[i].repo;
+				pre = "pulling ";
+			}
+		snprintf(left, sizeof left, " moescope - %s%s", pre, what);
+	}
 	util_fmt_bytes(t->st.rss ? t->st.rss : tui_rss_bytes(), mem,
 	    sizeof mem);
 	if (t->loaded)
@@ -1156,7 +1174,8 @@ pull_state(const struct tui_pull_job *j, uint64_t now, char *buf,
 			    ", retrying" : "");
 		break;
 	case PULL_CONVERTING:
-		snprintf(buf, len, "converting to GGUF");
+		snprintf(buf, len, "converting to GGUF%s%s", j->tensor[0] ?
+		    ": " : "", j->tensor);
 		break;
 	case PULL_DONE:
 		snprintf(buf, len, "%s in %s", j->up_to_date ?
@@ -1322,9 +1341,11 @@ draw_pull(struct tui *t)
 			}
 			break;
 		case PL_TOTAL:
+			/* done: no speed nor ETA to show */
 			pull_bar(t, y, x + 2, iw - 2, "download", lw - 2,
-			    j->total_done, j->total_size, j->speed,
-			    j->phase == PULL_CONVERTING ? 0 : j->eta_s, CP_BAR);
+			    j->total_done, j->total_size,
+			    j->phase == PULL_CONVERTING ? -1 : j->speed,
+			    j->eta_s, CP_BAR);
 			break;
 		case PL_FILE:
 			f = &j->files[pl[i].arg];

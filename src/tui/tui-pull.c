@@ -19,7 +19,7 @@
  * and tui-panels.c draws it. Cancelling sets an atomic flag that both
  * progress callbacks return: net stops its transfers within ~100 ms and
  * keeps the partial files for the next pull to resume, the converter
- * stops after its current tensor and leaves no partial GGUF.
+ * stops after its current chunk of rows and leaves no partial GGUF.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -638,9 +638,14 @@ on_end(struct tui *t, struct tui_pull_job *j, struct pull_ev *ev)
 			t->dirty[PANEL_TITLE] = 1;
 		}
 	} else if (ev->rc == ERR_CANCELLED) {
+		if (j->phase == PULL_CONVERTING)
+			snprintf(j->msg, sizeof j->msg, "cancelled during the "
+			    "conversion, nothing written; /pull %s starts it "
+			    "again from the cache", j->repo);
+		else
+			snprintf(j->msg, sizeof j->msg, "cancelled: partial "
+			    "downloads are kept; /pull %s resumes", j->repo);
 		j->phase = PULL_CANCELLED;
-		snprintf(j->msg, sizeof j->msg, "cancelled: partial "
-		    "downloads are kept; /pull %s resumes", j->repo);
 		tui_note(t, ROLE_NOTE, "/pull %s %s", name, j->msg);
 	} else {
 		j->phase = PULL_FAILED;
