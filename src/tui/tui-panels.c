@@ -1287,7 +1287,7 @@ draw_pull(struct tui *t)
 	const struct tui_pull_file *f;
 	struct pline pl[64];
 	struct nth_line nl;
-	char title[64], st[128], el[16], msg[2048];
+	char title[64], st[128], el[16], msg[2048], fl[300];
 	int iw, ih, n, i, y, x, a, lw, running;
 	uint64_t now = util_now_ns();
 
@@ -1349,7 +1349,15 @@ draw_pull(struct tui *t)
 			break;
 		case PL_FILE:
 			f = &j->files[pl[i].arg];
-			pull_bar(t, y, x + 4, iw - 4, f->name, lw - 4, f->done,
+			/* a long name keeps its end (the shard numbers) */
+			n = (int)strlen(f->name);
+			if (n > lw - 4 && lw > 8)
+				snprintf(fl, sizeof fl, "%s%s", t->utf8 ?
+				    "\xe2\x80\xa6" : "~", f->name + n -
+				    (lw - 5));
+			else
+				snprintf(fl, sizeof fl, "%s", f->name);
+			pull_bar(t, y, x + 4, iw - 4, fl, lw - 4, f->done,
 			    f->size, -1, -1,
 			    f->state == PF_RETRY ? CP_BAR_HI : CP_BAR);
 			if (f->state == PF_RETRY) {
