@@ -7,8 +7,8 @@
 # the GGUF's path and how to switch to it, /model ORG/NAME then loads it;
 # a 404 shows in the panel naming the repo and the TUI lives on;
 # /pull cancel stops a transfer and keeps the partial file, the next
-# /pull resumes it with Range; /model of a hub id not in the store pulls
-# and loads it; a checksum mismatch names the file; Tab completes
+# /pull resumes it with Range (and /model of it loads it when it ends);
+# /model of a hub id not in the store pulls and loads it; a checksum mismatch names the file; Tab completes
 # /pull's words; a hub id given as MODEL is pulled at start-up; a small
 # monochrome ASCII terminal gets a one-line panel; quitting during a
 # download stops it cleanly.
@@ -129,12 +129,20 @@ ok $? "... saying the partial files are kept"
 part=$(stat -c %s "$blobs/$sha.incomplete" 2>/dev/null)
 [ -n "$part" ] && [ "$part" -gt 0 ]
 ok $? "the partial file is there ($part bytes)"
-ctl "reset=1"
+ctl "reset=1&rate=1000000"
 : >"$TUI_TMP/log"
 tui_type "/pull test-org/slow --type q8_0"
 tui_keys Enter
+tui_wait 'downloading [0-9]/[0-9] files' 10
+tui_type "/model test-org/slow"
+tui_keys Enter
+tui_wait 'test-org/slow is being pulled: loading it when that' 10
+ok $? "/model of a repo being pulled: loaded when it ends"
 tui_wait '✓ test-org/slow q8_0 +done in' 60
 ok $? "the next /pull completes"
+tui_wait 'moescope - qwen3moe slow - 2 layers' 30
+ok $? "... and the model is loaded"
+ctl "reset=1"
 grep -q "range=bytes=$part-" "$TUI_TMP/log" && cmp -s "$blobs/$sha" "$hf/model.safetensors"
 ok $? "... resuming from byte $part"
 

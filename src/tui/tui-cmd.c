@@ -373,6 +373,7 @@ tui_cmd_model(struct tui *t, const char *arg, int startup)
 {
 	struct err e = { 0 };
 	char *path = NULL;
+	size_t n;
 	int i;
 
 	/* the user chose: a pull's pending load is off */
@@ -381,6 +382,18 @@ tui_cmd_model(struct tui *t, const char *arg, int startup)
 		t->pulls.jobs[i].load = 0;
 	if (t->o.resolve_model != NULL &&
 	    t->o.resolve_model(arg, &path, &e) != 0 && hub_id(arg)) {
+		/* already being pulled: load it when that ends */
+		n = strcspn(arg, "@ ");
+		for (i = 0; i < t->pulls.n; i++)
+			if (t->pulls.jobs[i].phase < PULL_DONE &&
+			    strncmp(t->pulls.jobs[i].repo, arg, n) == 0 &&
+			    strcspn(t->pulls.jobs[i].repo, "@") == n) {
+				t->pulls.jobs[i].load = 1;
+				tui_note(t, ROLE_NOTE, "%s is being pulled: "
+				    "loading it when that ends",
+				    t->pulls.jobs[i].repo);
+				return;
+			}
 		start_pull(t, "/model", arg, 1);
 		return;
 	}
