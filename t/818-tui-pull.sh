@@ -8,10 +8,10 @@
 # a 404 shows in the panel naming the repo and the TUI lives on;
 # /pull cancel stops a transfer and keeps the partial file, the next
 # /pull resumes it with Range (and /model of it loads it when it ends);
-# /model of a hub id not in the store pulls and loads it; a checksum mismatch names the file; Tab completes
-# /pull's words; a hub id given as MODEL is pulled at start-up; a small
-# monochrome ASCII terminal gets a one-line panel; quitting during a
-# download stops it cleanly.
+# /model of a hub id not in the store pulls and loads it; a checksum
+# mismatch names the file; Tab completes /pull's words; a hub id given as
+# MODEL is pulled at start-up; a small monochrome ASCII terminal gets a
+# one-line panel; quitting during a download stops it cleanly.
 . "$top_srcdir/t/tap.sh"
 . "$top_srcdir/t/tui-lib.sh"
 command -v python3 >/dev/null 2>&1 || skip_all "no python3"
