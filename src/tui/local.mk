@@ -24,5 +24,5 @@ SH_TESTS += t/810-tui-chat.sh t/811-tui-stop.sh t/812-tui-commands.sh \
 	t/813-tui-inspect.sh t/814-tui-resize.sh t/815-tui-bad-input.sh \
 	t/816-tui-keys.sh t/817-tui-cache.sh
 SH_TESTS += t/818-tui-predict.sh
-SH_TESTS += t/818-tui-pull.sh
+SH_TESTS += t/819-tui-pull.sh
 EXTRA_DIST += t/tui-lib.sh

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 818-tui-pull.sh - downloads and conversions from the chat, against the
+# 819-tui-pull.sh - downloads and conversions from the chat, against the
 # fake hub of t/701 (t/hubserver.py on 127.0.0.1): /pull shows a panel
 # with the total and per-file bars, bytes, speed and ETA while a
 # throttled download runs, the chat still answers meanwhile, Ctrl-C at
