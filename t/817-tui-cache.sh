@@ -26,7 +26,7 @@ tui_type "Hello there"
 tui_keys Enter
 tui_wait '\| 16 tok \| max tokens\]' 60
 ok $? "a reply through the expert cache"
-tui_wait 'hit [0-9.]+% [0-9.]+[KMG]?/s stall [0-9]+ms' 10
+tui_wait 'hit [0-9.]+% [0-9.]+[KMGB]?/s stall [0-9]+ms' 10
 ok $? "hit rate, bytes/s, stall time"
 tui_cap | grep -Eq 'prefetch guess [0-9]+% right'
 ok $? "prefetch accuracy"
