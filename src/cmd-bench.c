@@ -288,7 +288,7 @@ cmd_bench_main(int argc, char **argv)
 		    &rows[nrows++], &e) != 0)
 			goto out;
 	}
-	if (eng_bench_bandwidth(o.ep.n_threads, (size_t)1 << 30, 3, &bw, &e)
+	if (eng_bench_bandwidth(o.ep.n_threads, (size_t)1 << 30, 5, &bw, &e)
 	    != 0)
 		goto out;
 	for (i = 0; i < nrows; i++)

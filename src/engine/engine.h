@@ -295,7 +295,8 @@ void eng_cache_layer(const struct eng_ctx *c, int layer,
 /*
  * Measure memory read bandwidth with n_threads threads streaming a
  * buffer of `bytes` (make it several times the last-level cache); the
- * best of `passes` passes, in GB/s (1e9 bytes per second).
+ * median of `passes` passes (at most 15) after one warm-up pass, in GB/s
+ * (1e9 bytes per second).
  */
 int eng_bench_bandwidth(int n_threads, size_t bytes, int passes,
     double *gbs, struct err *e);
