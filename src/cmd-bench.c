@@ -298,7 +298,8 @@ cmd_bench_main(int argc, char **argv)
 	 * every visible position: on average the prompt plus half of the
 	 * decoded tokens */
 	wbpt = eng_model_bytes_per_token(m);
-	kvbpt = eng_model_kv_bytes(m, np + (o.max_tokens + 1) / 2);
+	kvbpt = eng_model_kv_bytes(m, np + (o.max_tokens + 1) / 2,
+	    o.ep.kv_type);
 	bpt = wbpt + kvbpt;
 	if (json) {
 		printf("{\"model\":\"%s\",\"arch\":\"%s\",\"threads\":%d,"

@@ -21,6 +21,9 @@ const char cmd_opts_help[] =
     "  --top-k N  --top-p P  --min-p P\n"
     "  --repeat-penalty R  --repeat-last-n N\n"
     "  --ignore-eos        generate past end-of-generation tokens (to -n)\n"
+    "  --kv-type T         KV cache f32 (default: the reference's\n"
+    "                      numbers) or f16 (half the memory and the\n"
+    "                      bytes attention reads, as llama.cpp's default)\n"
     "expert placement:\n"
     "  --ram-budget SIZE|N%  RAM for expert weights (K/M/G suffixes, or a\n"
     "                      share of all expert bytes); the rest is read from\n"
@@ -125,6 +128,20 @@ cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i)
 		if (need_val(argc, argv, i) != 0)
 			return -1;
 		o->gpu_budget = argv[*i];
+		return 1;
+	}
+	if (strcmp(f, "--kv-type") == 0) {
+		if (need_val(argc, argv, i) != 0)
+			return -1;
+		if (strcmp(argv[*i], "f32") == 0)
+			o->ep.kv_type = ENG_KV_F32;
+		else if (strcmp(argv[*i], "f16") == 0)
+			o->ep.kv_type = ENG_KV_F16;
+		else {
+			fprintf(stderr, "moescope: --kv-type: '%s' is not f32 "
+			    "or f16\n", argv[*i]);
+			return -1;
+		}
 		return 1;
 	}
 	if (strcmp(f, "--device") == 0) {

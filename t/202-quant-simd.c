@@ -239,6 +239,24 @@ test_axpy(enum quant_isa isa)
 	}
 	ok(!bad, "%s axpy_f32 = ref at lengths 0..70, nothing past n "
 	    "written", quant_isa_name(isa));
+	bad = 0;
+	for (n = 0; n <= 70; n++) {
+		uint16_t h[80];
+
+		a = frand();
+		for (i = 0; i < 80; i++) {
+			h[i] = util_f32_to_fp16(frand() * 4);
+			y0[i] = y1[i] = frand();
+		}
+		quant_axpy_f16_ref(n, a, h, y0);
+		quant_axpy_f16(n, a, h, y1);
+		for (i = 0; i < 80; i++)
+			bad += !(fabsf(y0[i] - y1[i]) <= 1e-6f *
+			    (fabsf(y0[i]) + fabsf(a * util_fp16_to_f32(h[i]))) &&
+			    (i < n || y0[i] == y1[i]));
+	}
+	ok(!bad, "%s axpy_f16 = ref at lengths 0..70, nothing past n "
+	    "written", quant_isa_name(isa));
 	quant_set_isa(QUANT_ISA_AVX512);
 }
 

@@ -148,7 +148,7 @@ one(const char *fx, const char *arch, const char *var)
 	{
 		/* KV bytes a decode step reads (bench's roofline) */
 		const struct eng_hparams *hp = eng_model_hparams(m);
-		uint64_t k10 = eng_model_kv_bytes(m, 10);
+		uint64_t k10 = eng_model_kv_bytes(m, 10, ENG_KV_F32);
 		uint64_t row = strcmp(arch, "deepseek2") == 0 ?
 		    (uint64_t)(hp->kv_lora_rank + hp->n_rot) :
 		    (uint64_t)hp->n_head_kv * (uint64_t)(hp->head_dim_k +
@@ -156,8 +156,10 @@ one(const char *fx, const char *arch, const char *var)
 
 		if (strcmp(arch, "gpt-oss") == 0 && hp->swa_window > 0) {
 			uint64_t w = (uint64_t)hp->swa_window;
-			uint64_t kw = eng_model_kv_bytes(m, (int64_t)w);
-			uint64_t k2w = eng_model_kv_bytes(m, 2 * (int64_t)w);
+			uint64_t kw = eng_model_kv_bytes(m, (int64_t)w,
+			    ENG_KV_F32);
+			uint64_t k2w = eng_model_kv_bytes(m, 2 * (int64_t)w,
+			    ENG_KV_F32);
 
 			ok(kw == (uint64_t)hp->n_layer * row * 4 * w &&
 			    k2w > kw && k2w < 2 * kw, "%s-%s: KV bytes per "
@@ -165,7 +167,8 @@ one(const char *fx, const char *arch, const char *var)
 			    (unsigned long long)w);
 		} else
 			ok(k10 == (uint64_t)hp->n_layer * row * 4 * 10 &&
-			    eng_model_kv_bytes(m, 20) == 2 * k10,
+			    eng_model_kv_bytes(m, 20, ENG_KV_F32) == 2 * k10 &&
+			    eng_model_kv_bytes(m, 10, ENG_KV_F16) * 2 == k10,
 			    "%s-%s: KV bytes per step (%llu at 10 positions)",
 			    arch, var, (unsigned long long)k10);
 	}
@@ -217,6 +220,43 @@ one(const char *fx, const char *arch, const char *var)
 		    "%s-%s: 1 and 2 threads give identical logits", arch, var);
 	else
 		ok(0, "%s-%s: 1-thread context: %s", arch, var, e.msg);
+	eng_ctx_free(c1);
+	c1 = NULL;
+
+	/* an F16 KV cache: the F32 cache's logits within F16 rounding
+	 * (keys, values and queries to 11 significant bits) */
+	ep.n_threads = 2;
+	ep.kv_type = ENG_KV_F16;
+	if (eng_ctx_new(&c1, m, &ep, &e) == 0 &&
+	    eng_eval(c1, ids, n, 1, lg1, NULL, &e) == 0) {
+		double kmax = 0, ksum = 0;
+		size_t q;
+		int agree = 0, tight = f32 && strcmp(arch, "gpt-oss") != 0;
+
+		for (q = 0; q < (size_t)n * nv; q++) {
+			double dd = fabs((double)lg[q] - lg1[q]);
+
+			kmax = dd > kmax ? dd : kmax;
+			ksum += dd;
+		}
+		ksum /= (double)n * nv;
+		for (i = 0; i < n; i++)
+			agree += argmax(lg + (size_t)i * nv, nv) ==
+			    argmax(lg1 + (size_t)i * nv, nv);
+		/*
+		 * F32 weights: the rounding alone. Quantized activations
+		 * turn it into rounding flips of their own (as against
+		 * llama.cpp), and gpt-oss's scaled queries and sinks
+		 * sharpen it: a looser bound there.
+		 */
+		ok(kmax > 0 && kmax <= (tight ? 0.005 : 0.15) &&
+		    ksum <= (tight ? 5e-4 : 0.015) && agree >= n * 9 / 10,
+		    "%s-%s: F16 KV cache within F16 rounding (max |d| %.3g, "
+		    "mean %.3g, argmax %d/%d)", arch, var, kmax, ksum, agree,
+		    n);
+	} else
+		ok(0, "%s-%s: F16 KV context: %s", arch, var, e.msg);
+	ep.kv_type = ENG_KV_F32;
 
 	/* greedy continuation, one token at a time */
 	bad = 0;

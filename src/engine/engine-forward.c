@@ -51,8 +51,12 @@ struct eng_ctx {
 	int			 n_ctx, n_batch, n_threads, pos;
 	int			 k;		/* experts per token (>= 1) */
 	int			 ff_max;	/* widest FFN */
-	/* KV cache: [n_layer][n_ctx][n_head_kv * hd] */
-	float			*kc, *vc;
+	/* KV cache: [n_layer][n_ctx][n_head_kv * hd], F32 or F16 */
+	uint8_t			*kc, *vc;
+	int			 kv_type;	/* GGML_TYPE_F32 / _F16 */
+	size_t			 kv_esz;	/* bytes an element */
+	float			*kvtmp;		/* [n_threads][kv_row] */
+	size_t			 kv_row;	/* widest head row, elements */
 	/* activations, [B][...] */
 	float			*x, *xn, *q, *kb, *vb, *att, *tmp, *moe;
 	float			*q2, *qa;	/* MLA: queries, q-LoRA */
@@ -297,7 +301,7 @@ add_bias(float *y, const float *b, int ntok, int n)
 struct att_job {
 	struct eng_ctx	*c;
 	const float	*q;		/* [B][n_head][hdk] */
-	const float	*kc, *vc;	/* this layer's cache rows */
+	const uint8_t	*kc, *vc;	/* this layer's cache rows */
 	size_t		 ks, vs;	/* cache row strides */
 	int		 hdk, hdv;
 	int		 pos0, window;	/* window 0: full attention */
@@ -319,6 +323,9 @@ att_run(void *arg, int64_t i0, int64_t i1, int tid)
 	int grp = hp->n_head / hp->n_head_kv;
 	float *sc = c->scores + (size_t)tid * c->n_ctx;
 	float scale = hp->kq_scale;
+	void *qh = c->kvtmp + (size_t)tid * c->kv_row;	/* query, F16 */
+	const void *qx;
+	size_t esz = c->kv_esz;
 	int64_t it;
 
 	for (it = i0; it < i1; it++) {
@@ -332,9 +339,15 @@ att_run(void *arg, int64_t i0, int64_t i1, int tid)
 		if (j->window > 0 && p - j->window + 1 > 0)
 			j0 = p - j->window + 1;
 		/* the scores are a product of the cached keys (rows of
-		 * hdk floats) with q: the quant room's SIMD F32 kernel */
-		quant_matmul(GGML_TYPE_F32, hdk, j->kc + (size_t)g * hdk,
-		    j->ks * sizeof(float), j0, p + 1, q, 0, 1, sc, 0);
+		 * hdk elements) with q: the quant room's SIMD F32 or F16
+		 * kernel (an F16 cache takes the query in F16 too) */
+		if (c->kv_type == GGML_TYPE_F16) {
+			quant_quantize_act(GGML_TYPE_F16, q, qh, hdk);
+			qx = qh;
+		} else
+			qx = q;
+		quant_matmul(c->kv_type, hdk, j->kc + (size_t)g * hdk * esz,
+		    j->ks * esz, j0, p + 1, qx, 0, 1, sc, 0);
 		for (jj = j0; jj <= p; jj++) {
 			sc[jj] *= scale;
 			if (sc[jj] > mx)
@@ -351,10 +364,31 @@ att_run(void *arg, int64_t i0, int64_t i1, int tid)
 		sum = 1.0 / sum;
 		for (i = 0; i < hdv; i++)
 			o[i] = 0;
-		for (jj = j0; jj <= p; jj++)
-			quant_axpy_f32(hdv, sc[jj] * (float)sum, j->vc +
-			    (size_t)jj * j->vs + (size_t)g * hdv, o);
+		for (jj = j0; jj <= p; jj++) {
+			const uint8_t *vr = j->vc + ((size_t)jj * j->vs +
+			    (size_t)g * hdv) * esz;
+
+			if (c->kv_type == GGML_TYPE_F16)
+				quant_axpy_f16(hdv, sc[jj] * (float)sum,
+				    (const uint16_t *)vr, o);
+			else
+				quant_axpy_f32(hdv, sc[jj] * (float)sum,
+				    (const float *)vr, o);
+		}
 	}
+}
+
+/* n floats into the KV cache at element index at, in the cache's type
+ * (F16: rounded as the activations are, to nearest even). */
+static void
+kv_store(struct eng_ctx *c, uint8_t *cache, size_t at, const float *src,
+    int n)
+{
+	if (c->kv_type == GGML_TYPE_F16)
+		quant_quantize_act(GGML_TYPE_F16, src, cache + at * 2, n);
+	else
+		memcpy(cache + at * sizeof(float), src,
+		    (size_t)n * sizeof(float));
 }
 
 /* Standard attention projections: q, k, v (+ biases), q/k norms, RoPE;
@@ -393,10 +427,10 @@ qkv_std(struct eng_ctx *c, int il, int pos0, int ntok)
 			rope(q + h * hdk, hp->n_rot, pos0 + t, hp, neox);
 		for (h = 0; h < hp->n_head_kv; h++)
 			rope(k + h * hdk, hp->n_rot, pos0 + t, hp, neox);
-		memcpy(c->kc + ((size_t)il * c->n_ctx + pos0 + t) * kd, k,
-		    (size_t)kd * sizeof *k);
-		memcpy(c->vc + ((size_t)il * c->n_ctx + pos0 + t) * vd,
-		    c->vb + (size_t)t * vd, (size_t)vd * sizeof(float));
+		kv_store(c, c->kc, ((size_t)il * c->n_ctx + pos0 + t) * kd, k,
+		    kd);
+		kv_store(c, c->vc, ((size_t)il * c->n_ctx + pos0 + t) * vd,
+		    c->vb + (size_t)t * vd, vd);
 	}
 }
 
@@ -434,8 +468,8 @@ qkv_mla(struct eng_ctx *c, int il, int pos0, int ntok)
 
 		rmsnorm(kv, kv, L->kv_a_norm, kvr, hp->norm_eps);
 		rope(kv + kvr, nr, pos0 + t, hp, c->m->arch->rope_neox);
-		memcpy(c->kc + ((size_t)il * c->n_ctx + pos0 + t) * kd, kv,
-		    (size_t)kd * sizeof *kv);
+		kv_store(c, c->kc, ((size_t)il * c->n_ctx + pos0 + t) * kd, kv,
+		    kd);
 		for (h = 0; h < nh; h++) {
 			float *qp = c->q2 + ((size_t)t * nh + h) * hk + nope;
 			float *dst = c->q + ((size_t)t * nh + h) * kd + kvr;
@@ -468,7 +502,7 @@ attention(struct eng_ctx *c, int il, int pos0, int ntok)
 
 		qkv_mla(c, il, pos0, ntok);
 		j.q = c->q;
-		j.kc = c->kc + (size_t)il * c->n_ctx * kd;
+		j.kc = c->kc + (size_t)il * c->n_ctx * kd * c->kv_esz;
 		j.vc = j.kc;		/* values: the latent part of keys */
 		j.ks = j.vs = (size_t)kd;
 		j.hdk = kd;
@@ -485,15 +519,19 @@ attention(struct eng_ctx *c, int il, int pos0, int ntok)
 
 		qkv_std(c, il, pos0, ntok);
 		j.q = c->q;
-		j.kc = c->kc + (size_t)il * c->n_ctx * kd;
-		j.vc = c->vc + (size_t)il * c->n_ctx * vd;
+		j.kc = c->kc + (size_t)il * c->n_ctx * kd * c->kv_esz;
+		j.vc = c->vc + (size_t)il * c->n_ctx * vd * c->kv_esz;
 		j.ks = (size_t)kd;
 		j.vs = (size_t)vd;
 		j.hdk = hp->head_dim_k;
 		j.hdv = hp->head_dim_v;
-		if (c->cuda == NULL || !eng_cuda_attn(c->cuda, il, pos0, ntok,
-		    c->q, j.kc + (size_t)pos0 * kd, j.vc + (size_t)pos0 * vd,
-		    j.window, j.sinks, c->att))
+		/* the device keeps an F32 copy of the cache: with an F16
+		 * cache attention stays on the CPU */
+		if (c->cuda == NULL || c->kv_type != GGML_TYPE_F32 ||
+		    !eng_cuda_attn(c->cuda, il, pos0, ntok, c->q,
+		    (const float *)j.kc + (size_t)pos0 * kd,
+		    (const float *)j.vc + (size_t)pos0 * vd, j.window,
+		    j.sinks, c->att))
 			eng_pool_run(c->pool, att_run, &j,
 			    (int64_t)ntok * nh, 1);
 		matmul(c, &L->wo, 0, c->att, (size_t)nh * hp->head_dim_v, ntok,
@@ -1358,11 +1396,19 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 		nmax = (size_t)c->ff_max;
 	if (od > nmax)
 		nmax = od;
-	c->kc = zalloc((size_t)hp->n_layer * c->n_ctx * kd, sizeof(float),
-	    &fail);
+	c->kv_type = p->kv_type == ENG_KV_F16 ? GGML_TYPE_F16 : GGML_TYPE_F32;
+	c->kv_esz = c->kv_type == GGML_TYPE_F16 ? 2 : sizeof(float);
+	c->kc = zalloc((size_t)hp->n_layer * c->n_ctx * kd, c->kv_esz, &fail);
 	/* MLA keeps values inside the keys (the latent): no V cache */
 	c->vc = zalloc(m->layers[0].is_mla ? 0 : (size_t)hp->n_layer *
-	    c->n_ctx * vd, sizeof(float), &fail);
+	    c->n_ctx * vd, c->kv_esz, &fail);
+	/* per thread: the query in F16 (a head's row; floats are room
+	 * enough) */
+	c->kv_row = kd > vd ? kd : vd;
+	if ((size_t)hp->n_head * hp->head_dim_k_mla > c->kv_row)
+		c->kv_row = (size_t)hp->n_head * hp->head_dim_k_mla;
+	c->kvtmp = zalloc((size_t)c->n_threads * c->kv_row, sizeof(float),
+	    &fail);
 	c->x = zalloc(B * d, sizeof(float), &fail);
 	c->xn = zalloc(B * d, sizeof(float), &fail);
 	c->q = zalloc(B * qd, sizeof(float), &fail);
@@ -1464,7 +1510,8 @@ eng_ctx_free(struct eng_ctx *c)
 	eng_pool_free(c->pool);
 	cache_free(c->cache);
 	free(c->psel); free(c->pselw); free(c->pred); free(c->pstat);
-	free(c->kc); free(c->vc); free(c->x); free(c->xn); free(c->q);
+	free(c->kc); free(c->vc); free(c->kvtmp);
+	free(c->x); free(c->xn); free(c->q);
 	free(c->kb); free(c->vb); free(c->att); free(c->tmp); free(c->moe);
 	free(c->rlog); free(c->score); free(c->q2); free(c->qa); free(c->sel); free(c->selw); free(c->hg); free(c->hu);
 	free(c->yd); free(c->eout); free(c->shg); free(c->xq); free(c->xq2); free(c->xqt);

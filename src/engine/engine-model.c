@@ -730,7 +730,7 @@ eng_model_bytes_per_token(const struct eng_model *m)
 }
 
 uint64_t
-eng_model_kv_bytes(const struct eng_model *m, int64_t n_ctx)
+eng_model_kv_bytes(const struct eng_model *m, int64_t n_ctx, int kv_type)
 {
 	const struct eng_hparams *hp = &m->hp;
 	uint64_t b = 0, row;
@@ -747,7 +747,7 @@ eng_model_kv_bytes(const struct eng_model *m, int64_t n_ctx)
 			    hp->head_dim_v);
 		seen = L->swa && hp->swa_window > 0 && hp->swa_window < n_ctx ?
 		    hp->swa_window : n_ctx;
-		b += row * (uint64_t)seen * sizeof(float);
+		b += row * (uint64_t)seen * (kv_type == ENG_KV_F16 ? 2 : 4);
 	}
 	return b;
 }

@@ -100,8 +100,9 @@ struct gguf *eng_model_gguf(const struct eng_model *m);
 uint64_t eng_model_bytes_per_token(const struct eng_model *m);
 /* Bytes of KV cache one decode step reads when positions [0, n_ctx)
  * are visible (sliding-window layers only their window; MLA its latent
- * rows once). */
-uint64_t eng_model_kv_bytes(const struct eng_model *m, int64_t n_ctx);
+ * rows once), for a cache of kv_type (ENG_KV_*). */
+uint64_t eng_model_kv_bytes(const struct eng_model *m, int64_t n_ctx,
+    int kv_type);
 uint64_t eng_model_expert_bytes(const struct eng_model *m);
 
 struct eng_params {
@@ -122,6 +123,16 @@ struct eng_params {
 	 * ring (eng_route.predicted): one more router product per layer
 	 * and token; outputs are unchanged. 0: off */
 	int	 predict;
+	/* KV cache element type: ENG_KV_F32 (the reference's, the default)
+	 * or ENG_KV_F16 (half the memory and the bytes attention reads;
+	 * keys and values rounded to F16, queries to F16 for the scores,
+	 * as llama.cpp's default cache does) */
+	int	 kv_type;
+};
+
+enum {
+	ENG_KV_F32 = 0,
+	ENG_KV_F16 = 1
 };
 
 enum {

@@ -424,11 +424,26 @@ axpy_f32(int64_t n, float a, const float *x, float *y)
 		y[i] = fmaf(a, x[i], y[i]);
 }
 
+QS_FN void
+axpy_f16(int64_t n, float a, const uint16_t *x, float *y)
+{
+	__m256 av = _mm256_set1_ps(a);
+	int64_t i;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_fmadd_ps(av,
+		    _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+		    _mm256_loadu_ps(y + i)));
+	for (; i < n; i++)
+		y[i] = fmaf(a, _cvtsh_ss(x[i]), y[i]);
+}
+
 void
 quant_avx2_fill(struct quant_kernels *k)
 {
 	qs_fill_int(k);
 	k->axpy = axpy_f32;
+	k->axpy16 = axpy_f16;
 	k->act[GGML_TYPE_Q8_0] = act_q8_0;
 	k->act[GGML_TYPE_Q8_1] = act_q8_1;
 	k->act[GGML_TYPE_Q8_K] = act_q8_k;

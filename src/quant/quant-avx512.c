@@ -1580,12 +1580,32 @@ z_axpy_f32(int64_t n, float a, const float *x, float *y)
 	}
 }
 
+Z_FN void
+z_axpy_f16(int64_t n, float a, const uint16_t *x, float *y)
+{
+	__m512 av = _mm512_set1_ps(a);
+	int64_t i;
+	__mmask16 m;
+
+	for (i = 0; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(y + i, _mm512_fmadd_ps(av, _mm512_cvtph_ps(
+		    _mm256_loadu_si256((const __m256i *)(x + i))),
+		    _mm512_loadu_ps(y + i)));
+	if (i < n) {
+		m = (__mmask16)((1u << (n - i)) - 1);
+		_mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av,
+		    _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)),
+		    _mm512_maskz_loadu_ps(m, y + i)));
+	}
+}
+
 void
 quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
 {
 	int e;
 
 	k->axpy = z_axpy_f32;
+	k->axpy16 = z_axpy_f16;
 	k->dot[GGML_TYPE_F32] = z_dot_f32;
 	k->tile[GGML_TYPE_F32] = z_tile_f32;
 	k->dot[GGML_TYPE_F16] = z_dot_f16;

@@ -247,6 +247,12 @@ quant_axpy_f32(int64_t n, float a, const float *x, float *y)
 }
 
 void
+quant_axpy_f16(int64_t n, float a, const uint16_t *x, float *y)
+{
+	kern()->axpy16(n, a, x, y);
+}
+
+void
 quant_matmul(int type, int64_t n, const void *w, size_t w_stride,
     int64_t r0, int64_t r1, const void *x, size_t x_stride, int ntok,
     float *y, size_t y_stride)

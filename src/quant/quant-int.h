@@ -37,8 +37,10 @@ typedef void quant_quant_fn(const float *src, void *dst, int64_t n);
 typedef int quant_gemm_fn(int64_t n, const void *w, size_t ws, int64_t nr,
     const void *x, size_t xs, int nt, float *y, size_t ys);
 
-/* y[i] += a * x[i], n floats. */
+/* y[i] += a * x[i], n floats (x F32, or F16 for the second form). */
 typedef void quant_axpy_fn(int64_t n, float a, const float *x, float *y);
+typedef void quant_axpy16_fn(int64_t n, float a, const uint16_t *x,
+    float *y);
 
 #define QUANT_TILE_R	4
 #define QUANT_TILE_T	16
@@ -50,6 +52,7 @@ struct quant_kernels {
 	quant_gemm_fn		*gemm[GGML_TYPE_COUNT];	/* or NULL */
 	quant_quant_fn		*act[GGML_TYPE_COUNT];
 	quant_axpy_fn		*axpy;
+	quant_axpy16_fn		*axpy16;
 };
 
 /*

@@ -862,6 +862,15 @@ quant_axpy_f32_ref(int64_t n, float a, const float *x, float *y)
 }
 
 void
+quant_axpy_f16_ref(int64_t n, float a, const uint16_t *x, float *y)
+{
+	int64_t i;
+
+	for (i = 0; i < n; i++)
+		y[i] += a * util_fp16_to_f32(x[i]);
+}
+
+void
 quant_ref_fill(struct quant_kernels *k)
 {
 	memset(k, 0, sizeof *k);
@@ -891,6 +900,7 @@ quant_ref_fill(struct quant_kernels *k)
 #undef V
 
 	k->axpy = quant_axpy_f32_ref;
+	k->axpy16 = quant_axpy_f16_ref;
 	k->act[GGML_TYPE_F32] = act_f32;
 	k->act[GGML_TYPE_F16] = act_f16;
 	k->act[GGML_TYPE_BF16] = act_bf16;

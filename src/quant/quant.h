@@ -93,10 +93,13 @@ void quant_matmul(int type, int64_t n, const void *w, size_t w_stride,
  * reference in the last bit.
  */
 void quant_axpy_f32(int64_t n, float a, const float *x, float *y);
+/* The same with x in F16 (an F16 KV cache's value rows). */
+void quant_axpy_f16(int64_t n, float a, const uint16_t *x, float *y);
 
 /* The reference (plain C) versions, for tests. */
 void quant_dequant_row_ref(int type, const void *src, float *dst, int64_t n);
 float quant_vec_dot_ref(int type, int64_t n, const void *w, const void *x);
 void quant_axpy_f32_ref(int64_t n, float a, const float *x, float *y);
+void quant_axpy_f16_ref(int64_t n, float a, const uint16_t *x, float *y);
 
 #endif
