@@ -55,7 +55,7 @@ struct eng_ctx {
 	uint8_t			*kc, *vc;
 	int			 kv_type;	/* GGML_TYPE_F32 / _F16 */
 	size_t			 kv_esz;	/* bytes an element */
-	float			*kvtmp;		/* [n_threads][kv_row] */
+	float			*kvtmp;		/* [n_threads][16][kv_row] */
 	size_t			 kv_row;	/* widest head row, elements */
 	/* activations, [B][...] */
 	float			*x, *xn, *q, *kb, *vb, *att, *tmp, *moe;
@@ -73,7 +73,7 @@ struct eng_ctx {
 	uint8_t			*xqt;		/* [B] rows, once per token */
 	int			 xq_ready;	/* xq/xq2 hold the expert
 						 * input rows already */
-	float			*scores;	/* [n_threads][n_ctx] */
+	float			*scores;	/* [n_threads][ATT_HPI_MAX][n_ctx] */
 	float			*logits;	/* [n_vocab] last token */
 	int			*cnt;		/* [n_expert] */
 	int			*slot;		/* [B*k]: t*k+s per row */
@@ -306,12 +306,18 @@ struct att_job {
 	int		 hdk, hdv;
 	int		 pos0, window;	/* window 0: full attention */
 	const float	*sinks;
+	int		 hpi;		/* heads per item (one KV group's) */
 };
 
+#define ATT_HPI_MAX	16
+
 /*
- * One (token, head) per item: scores against every visible cached key,
- * softmax (with the head's sink logit in the denominator when the model
- * has sinks), weighted sum of values.
+ * One item: a token and hpi heads of one KV group (heads sharing their
+ * keys and values). Scores of those heads against every visible cached
+ * key in one product (each key row read once for all of them), softmax
+ * per head (with the head's sink logit in the denominator when the
+ * model has sinks), then the weighted sum of values, each value row
+ * read once for all of them.
  */
 static void
 att_run(void *arg, int64_t i0, int64_t i1, int tid)
@@ -319,63 +325,97 @@ att_run(void *arg, int64_t i0, int64_t i1, int tid)
 	const struct att_job *j = arg;
 	struct eng_ctx *c = j->c;
 	const struct eng_hparams *hp = c->hp;
-	int hdk = j->hdk, hdv = j->hdv, nh = hp->n_head;
-	int grp = hp->n_head / hp->n_head_kv;
-	float *sc = c->scores + (size_t)tid * c->n_ctx;
-	float scale = hp->kq_scale;
-	void *qh = c->kvtmp + (size_t)tid * c->kv_row;	/* query, F16 */
+	int hdk = j->hdk, hdv = j->hdv, nh = hp->n_head, hpi = j->hpi;
+	int grp = hp->n_head / hp->n_head_kv, per = nh / hpi;
+	float *sc0 = c->scores + (size_t)tid * ATT_HPI_MAX * c->n_ctx;
+	float scale = hp->kq_scale, inv[ATT_HPI_MAX];
+	/* the queries in F16, for an F16 cache */
+	void *qh = c->kvtmp + (size_t)tid * ATT_HPI_MAX * c->kv_row;
 	const void *qx;
-	size_t esz = c->kv_esz;
+	size_t esz = c->kv_esz, xs;
 	int64_t it;
 
 	for (it = i0; it < i1; it++) {
-		int t = (int)(it / nh), h = (int)(it % nh);
-		int g = h / grp, p = j->pos0 + t, jj, i, j0 = 0;
-		const float *q = j->q + ((size_t)t * nh + h) * hdk;
-		float *o = c->att + ((size_t)t * nh + h) * hdv;
-		float mx = -INFINITY;
-		double sum = 0;
+		int t = (int)(it / per), h0 = (int)(it % per) * hpi;
+		int g = h0 / grp, p = j->pos0 + t, jj, i, hh, j0 = 0;
+		const float *q = j->q + ((size_t)t * nh + h0) * hdk;
+		float *o = c->att + ((size_t)t * nh + h0) * hdv;
 
 		if (j->window > 0 && p - j->window + 1 > 0)
 			j0 = p - j->window + 1;
-		/* the scores are a product of the cached keys (rows of
-		 * hdk elements) with q: the quant room's SIMD F32 or F16
-		 * kernel (an F16 cache takes the query in F16 too) */
+		/* scores: the cached keys (rows of hdk elements) times the
+		 * hpi queries, by the quant room's F32 or F16 kernels (an
+		 * F16 cache takes the queries in F16 too) */
 		if (c->kv_type == GGML_TYPE_F16) {
-			quant_quantize_act(GGML_TYPE_F16, q, qh, hdk);
+			for (hh = 0; hh < hpi; hh++)
+				quant_quantize_act(GGML_TYPE_F16, q +
+				    (size_t)hh * hdk, (uint16_t *)qh +
+				    (size_t)hh * hdk, hdk);
 			qx = qh;
-		} else
+			xs = (size_t)hdk * 2;
+		} else {
 			qx = q;
+			xs = (size_t)hdk * sizeof(float);
+		}
 		quant_matmul(c->kv_type, hdk, j->kc + (size_t)g * hdk * esz,
-		    j->ks * esz, j0, p + 1, qx, 0, 1, sc, 0);
-		for (jj = j0; jj <= p; jj++) {
-			sc[jj] *= scale;
-			if (sc[jj] > mx)
-				mx = sc[jj];
+		    j->ks * esz, j0, p + 1, qx, xs, hpi, sc0, c->n_ctx);
+		for (hh = 0; hh < hpi; hh++) {
+			float *sc = sc0 + (size_t)hh * c->n_ctx, mx = -INFINITY;
+			const float *sink = j->sinks != NULL ?
+			    &j->sinks[h0 + hh] : NULL;
+			double sum = 0;
+
+			for (jj = j0; jj <= p; jj++) {
+				sc[jj] *= scale;
+				if (sc[jj] > mx)
+					mx = sc[jj];
+			}
+			if (sink != NULL && *sink > mx)
+				mx = *sink;
+			for (jj = j0; jj <= p; jj++) {
+				sc[jj] = expf(sc[jj] - mx);
+				sum += sc[jj];
+			}
+			if (sink != NULL)
+				sum += expf(*sink - mx);
+			inv[hh] = (float)(1.0 / sum);
 		}
-		if (j->sinks != NULL && j->sinks[h] > mx)
-			mx = j->sinks[h];
-		for (jj = j0; jj <= p; jj++) {
-			sc[jj] = expf(sc[jj] - mx);
-			sum += sc[jj];
-		}
-		if (j->sinks != NULL)
-			sum += expf(j->sinks[h] - mx);
-		sum = 1.0 / sum;
-		for (i = 0; i < hdv; i++)
+		for (i = 0; i < hpi * hdv; i++)
 			o[i] = 0;
 		for (jj = j0; jj <= p; jj++) {
 			const uint8_t *vr = j->vc + ((size_t)jj * j->vs +
 			    (size_t)g * hdv) * esz;
 
-			if (c->kv_type == GGML_TYPE_F16)
-				quant_axpy_f16(hdv, sc[jj] * (float)sum,
-				    (const uint16_t *)vr, o);
-			else
-				quant_axpy_f32(hdv, sc[jj] * (float)sum,
-				    (const float *)vr, o);
+			for (hh = 0; hh < hpi; hh++) {
+				float w = sc0[(size_t)hh * c->n_ctx + jj] *
+				    inv[hh];
+
+				if (c->kv_type == GGML_TYPE_F16)
+					quant_axpy_f16(hdv, w, (const uint16_t *)
+					    vr, o + (size_t)hh * hdv);
+				else
+					quant_axpy_f32(hdv, w, (const float *)vr,
+					    o + (size_t)hh * hdv);
+			}
 		}
 	}
+}
+
+/*
+ * Heads per attention item: a whole KV group when there are enough items
+ * to keep every thread busy (two each), else halved until there are; at
+ * most ATT_HPI_MAX.
+ */
+static int
+att_heads_per_item(const struct eng_ctx *c, int ntok)
+{
+	const struct eng_hparams *hp = c->hp;
+	int hpi = hp->n_head / hp->n_head_kv;
+
+	while (hpi > 1 && hpi % 2 == 0 && (hpi > ATT_HPI_MAX ||
+	    (int64_t)ntok * hp->n_head / hpi < 2 * (int64_t)c->n_threads))
+		hpi /= 2;
+	return hpi > ATT_HPI_MAX ? 1 : hpi;
 }
 
 /* n floats into the KV cache at element index at, in the cache's type
@@ -507,7 +547,9 @@ attention(struct eng_ctx *c, int il, int pos0, int ntok)
 		j.ks = j.vs = (size_t)kd;
 		j.hdk = kd;
 		j.hdv = kvr;
-		eng_pool_run(c->pool, att_run, &j, (int64_t)ntok * nh, 1);
+		j.hpi = att_heads_per_item(c, ntok);
+		eng_pool_run(c->pool, att_run, &j, (int64_t)ntok * nh / j.hpi,
+		    1);
 		for (h = 0; h < nh; h++)
 			matmul(c, &L->wv_b, h, c->att + (size_t)h * kvr,
 			    (size_t)nh * kvr, ntok, c->q2 + (size_t)h * hv,
@@ -532,8 +574,11 @@ attention(struct eng_ctx *c, int il, int pos0, int ntok)
 		    (const float *)j.kc + (size_t)pos0 * kd,
 		    (const float *)j.vc + (size_t)pos0 * vd, j.window,
 		    j.sinks, c->att))
+		{
+			j.hpi = att_heads_per_item(c, ntok);
 			eng_pool_run(c->pool, att_run, &j,
-			    (int64_t)ntok * nh, 1);
+			    (int64_t)ntok * nh / j.hpi, 1);
+		}
 		matmul(c, &L->wo, 0, c->att, (size_t)nh * hp->head_dim_v, ntok,
 		    c->tmp, d);
 	}
@@ -1407,8 +1452,8 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 	c->kv_row = kd > vd ? kd : vd;
 	if ((size_t)hp->n_head * hp->head_dim_k_mla > c->kv_row)
 		c->kv_row = (size_t)hp->n_head * hp->head_dim_k_mla;
-	c->kvtmp = zalloc((size_t)c->n_threads * c->kv_row, sizeof(float),
-	    &fail);
+	c->kvtmp = zalloc((size_t)c->n_threads * ATT_HPI_MAX * c->kv_row,
+	    sizeof(float), &fail);
 	c->x = zalloc(B * d, sizeof(float), &fail);
 	c->xn = zalloc(B * d, sizeof(float), &fail);
 	c->q = zalloc(B * qd, sizeof(float), &fail);
@@ -1437,8 +1482,8 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 	c->gq = zalloc(c->xq_cap, 1, &fail);
 	/* gate and up rows of each token, F32 (4 bytes an element) at most */
 	c->xqt = zalloc(B * 2 * (d * 4 + 64), 1, &fail);
-	c->scores = zalloc((size_t)c->n_threads * c->n_ctx, sizeof(float),
-	    &fail);
+	c->scores = zalloc((size_t)c->n_threads * ATT_HPI_MAX * c->n_ctx,
+	    sizeof(float), &fail);
 	c->logits = zalloc((size_t)hp->n_vocab, sizeof(float), &fail);
 	c->cnt = zalloc((size_t)hp->n_expert + 1, sizeof(int), &fail);
 	c->slot = zalloc(bk, sizeof(int), &fail);
