@@ -1154,7 +1154,7 @@ predict_next(struct eng_ctx *c, int il, int pos0, int ntok)
 	 * half.)
 	 */
 	extra = c->cache != NULL ? cache_prefetch_room(c->cache,
-	    8 * c->pf_window_s) : (K + 1) / 2 * ntok;
+	    16 * c->pf_window_s) : (K + 1) / 2 * ntok;
 	for (s = 0; s < K; s++)
 		for (t = 0; t < ntok; t++) {
 			int e = c->psel[t * K + s];
