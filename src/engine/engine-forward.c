@@ -55,8 +55,9 @@ struct eng_ctx {
 	uint8_t			*kc, *vc;
 	int			 kv_type;	/* GGML_TYPE_F32 / _F16 */
 	size_t			 kv_esz;	/* bytes an element */
-	float			*kvtmp;		/* [n_threads][16][kv_row] */
-	size_t			 kv_row;	/* widest head row, elements */
+	/* [threads][16][kv_row]: queries in F16 */
+	float			*kvtmp;
+	size_t			 kv_row;	/* widest head row */
 	/* activations, [B][...] */
 	float			*x, *xn, *q, *kb, *vb, *att, *tmp, *moe;
 	float			*q2, *qa;	/* MLA: queries, q-LoRA */
@@ -73,7 +74,7 @@ struct eng_ctx {
 	uint8_t			*xqt;		/* [B] rows, once per token */
 	int			 xq_ready;	/* xq/xq2 hold the expert
 						 * input rows already */
-	float			*scores;	/* [n_threads][ATT_HPI_MAX][n_ctx] */
+	float			*scores;	/* [threads][16][n_ctx] */
 	float			*logits;	/* [n_vocab] last token */
 	int			*cnt;		/* [n_expert] */
 	int			*slot;		/* [B*k]: t*k+s per row */
@@ -306,7 +307,7 @@ struct att_job {
 	int		 hdk, hdv;
 	int		 pos0, window;	/* window 0: full attention */
 	const float	*sinks;
-	int		 hpi;		/* heads per item (one KV group's) */
+	int		 hpi;		/* heads an item */
 };
 
 #define ATT_HPI_MAX	16
@@ -390,12 +391,14 @@ att_run(void *arg, int64_t i0, int64_t i1, int tid)
 				float w = sc0[(size_t)hh * c->n_ctx + jj] *
 				    inv[hh];
 
+				float *oh = o + (size_t)hh * hdv;
+
 				if (c->kv_type == GGML_TYPE_F16)
-					quant_axpy_f16(hdv, w, (const uint16_t *)
-					    vr, o + (size_t)hh * hdv);
+					quant_axpy_f16(hdv, w,
+					    (const uint16_t *)vr, oh);
 				else
-					quant_axpy_f32(hdv, w, (const float *)vr,
-					    o + (size_t)hh * hdv);
+					quant_axpy_f32(hdv, w,
+					    (const float *)vr, oh);
 			}
 		}
 	}

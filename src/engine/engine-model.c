@@ -743,8 +743,8 @@ eng_model_kv_bytes(const struct eng_model *m, int64_t n_ctx, int kv_type)
 		if (L->is_mla)
 			row = (uint64_t)(hp->kv_lora_rank + hp->n_rot);
 		else
-			row = (uint64_t)hp->n_head_kv * (uint64_t)(hp->head_dim_k +
-			    hp->head_dim_v);
+			row = (uint64_t)hp->n_head_kv *
+			    (uint64_t)(hp->head_dim_k + hp->head_dim_v);
 		seen = L->swa && hp->swa_window > 0 && hp->swa_window < n_ctx ?
 		    hp->swa_window : n_ctx;
 		b += row * (uint64_t)seen * (kv_type == ENG_KV_F16 ? 2 : 4);

@@ -1161,7 +1161,7 @@ Z_KGEMM(q6_k, block_q6_K)
 
 struct zb_xb {
 	int8_t	q[8][ZG_TOK][4];
-	int32_t	c128[ZG_TOK];		/* 128 * sum of the block's quants */
+	int32_t	c128[ZG_TOK];		/* 128 x sum of quants */
 	float	d[ZG_TOK];
 	float	s[ZG_TOK];		/* Q8_1: d * sum */
 };

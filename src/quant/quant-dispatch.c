@@ -26,7 +26,8 @@
 #include "util/util.h"
 
 #define QUANT_PANEL_BYTES	(192 * 1024)
-#define QUANT_GEMM_MIN		2	/* tokens from which a GEMM kernel runs */
+/* tokens from which a GEMM kernel runs */
+#define QUANT_GEMM_MIN		2
 
 static struct quant_kernels	tables[3];
 static enum quant_isa		detected = QUANT_ISA_REF;

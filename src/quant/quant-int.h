@@ -49,7 +49,7 @@ struct quant_kernels {
 	quant_dequant_fn	*dequant[GGML_TYPE_COUNT];
 	quant_dot_fn		*dot[GGML_TYPE_COUNT];
 	quant_tile_fn		*tile[GGML_TYPE_COUNT];
-	quant_gemm_fn		*gemm[GGML_TYPE_COUNT];	/* or NULL */
+	quant_gemm_fn		*gemm[GGML_TYPE_COUNT]; /* or NULL */
 	quant_quant_fn		*act[GGML_TYPE_COUNT];
 	quant_axpy_fn		*axpy;
 	quant_axpy16_fn		*axpy16;
