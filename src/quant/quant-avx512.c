@@ -951,7 +951,7 @@ static __thread struct qs_k zg_ubuf[4][ZG_MAXB / QS_CK]
     __attribute__((aligned(64)));
 
 /* nt <= 16 tokens' nb blocks into xp[0..nb). */
-QS_FN void
+QS_FN inline __attribute__((always_inline)) void
 zg_pack(struct zg_xb *xp, const void *x, size_t xs, int nt, int64_t nb)
 {
 	int64_t i;
@@ -984,7 +984,7 @@ zg_pack(struct zg_xb *xp, const void *x, size_t xs, int nt, int64_t nb)
 
 /* Four rows (unpacked chunks u[0..3], block i of the chunk) times one
  * packed block of 16 tokens, into fa[0..3]. */
-QS_FN void
+QS_FN inline __attribute__((always_inline)) void
 zg_block4(const struct qs_k *const *u, int64_t i, const struct zg_xb *xp,
     __m512 *fa)
 {
@@ -1045,29 +1045,63 @@ zg_block4(const struct qs_k *const *u, int64_t i, const struct zg_xb *xp,
 }
 
 /*
- * Rows [0, nr) times ng packed groups of 16 tokens (group j: blocks
- * xp[j * nb ..], nt tokens in all, outputs from y). Each quad of rows is
- * unpacked once, whole, and passed over every group.
+ * The GEMM driver both weight families share: what differs is in a
+ * struct zgf (unpack a chunk of a row, pack a group of tokens, one block
+ * of four rows times one packed group). Rows [0, nr) times nt tokens: as
+ * many groups of 16 tokens as the packed buffer holds are packed
+ * together, so the weights are read once per batch of groups; each quad
+ * of rows is unpacked once, whole, and passed over every group; the next
+ * quad's rows are on their way to L2 while one computes (the unpack
+ * would otherwise wait on memory). The driver is inlined into one
+ * function per family with that family's constant struct zgf, so its
+ * hooks are inlined too (called through pointers they cost the 32-block
+ * kernel a quarter of its speed); a type's own unpacker stays a call.
  */
-QS_FN void
-zg_rows(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
-    size_t ws, int64_t nr, const struct zg_xb *xp, int ng, int nt,
-    float *y, size_t ys)
+/* A weight type: its block size, unpacker and whether it has a min. */
+struct zgt {
+	size_t			 bsz;
+	qs_unpack_k_fn		*upk;	/* K family */
+	qs_unpack_b32_fn	*upb;	/* 32-block family */
+	int			 has_m;	/* Q4_1/Q5_1 (Q8_1 tokens) */
+};
+
+/* A family: its shapes and hooks. */
+struct zgf {
+	int64_t	 belem;		/* elements of a block */
+	int64_t	 cblk;		/* blocks of an unpacked chunk */
+	size_t	 ustride;	/* bytes of an unpacked chunk */
+	size_t	 xstride;	/* bytes of a packed block of 16 tokens */
+	int64_t	 slots;		/* packed blocks the buffer holds */
+	void	(*unpack)(const struct zgt *, const void *, int64_t, void *);
+	void	(*pack)(const struct zgt *, void *, const void *, size_t, int,
+		    int64_t);
+	void	(*block4)(const struct zgt *, const void *const *, int64_t,
+		    const void *, __m512 *);
+};
+
+#define ZGF_CHUNKS	8	/* a row's chunks: 16384 elements */
+
+QS_FN inline __attribute__((always_inline)) void
+zgf_rows(const struct zgf *f, const struct zgt *ty, uint8_t *ubuf,
+    const uint8_t *xbuf, int64_t n, const void *w, size_t ws, int64_t nr,
+    int ng, int nt, float *y, size_t ys)
 {
-	int64_t nb = n / QK_K, nch = (nb + QS_CK - 1) / QS_CK, r, c, i;
+	int64_t nb = n / f->belem, nch = (nb + f->cblk - 1) / f->cblk;
+	int64_t r, c, i, cn;
 	float out[4][ZG_TOK] __attribute__((aligned(64)));
+	const void *u[4];
 	int k, t, m, j, mt;
 
 	for (r = 0; r < nr; r += 4) {
 		m = nr - r < 4 ? (int)(nr - r) : 4;
 		for (k = 0; k < 4; k++)
 			for (c = 0; c < nch; c++)
-				up((const char *)w + (size_t)(r + (k < m ? k :
-				    0)) * ws + (size_t)c * QS_CK * bsz,
-				    nb - c * QS_CK < QS_CK ? nb - c * QS_CK :
-				    QS_CK, &zg_ubuf[k][c]);
-		/* the next quad's rows on their way to L2 while this one
-		 * computes: the unpack would otherwise wait on memory */
+				f->unpack(ty, (const char *)w + (size_t)(r +
+				    (k < m ? k : 0)) * ws + (size_t)(c *
+				    f->cblk) * ty->bsz, nb - c * f->cblk <
+				    f->cblk ? nb - c * f->cblk : f->cblk,
+				    ubuf + (size_t)(k * ZGF_CHUNKS + c) *
+				    f->ustride);
 		if (r + 4 < nr) {
 			const char *nx = (const char *)w + (size_t)(r + 4) * ws;
 			size_t nbytes = (size_t)(nr - r - 4 < 4 ? nr - r - 4 :
@@ -1083,15 +1117,15 @@ zg_rows(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
 			for (k = 0; k < 4; k++)
 				fa[k] = _mm512_setzero_ps();
 			for (c = 0; c < nch; c++) {
-				const struct qs_k *u[4] = { &zg_ubuf[0][c],
-				    &zg_ubuf[1][c], &zg_ubuf[2][c],
-				    &zg_ubuf[3][c] };
-				int64_t cn = nb - c * QS_CK < QS_CK ?
-				    nb - c * QS_CK : QS_CK;
-
+				for (k = 0; k < 4; k++)
+					u[k] = ubuf + (size_t)(k *
+					    ZGF_CHUNKS + c) * f->ustride;
+				cn = nb - c * f->cblk < f->cblk ?
+				    nb - c * f->cblk : f->cblk;
 				for (i = 0; i < cn; i++)
-					zg_block4(u, i, xp + (size_t)j * nb +
-					    c * QS_CK + i, fa);
+					f->block4(ty, u, i, xbuf +
+					    (size_t)(j * nb + c * f->cblk + i) *
+					    f->xstride, fa);
 			}
 			mt = nt - j * ZG_TOK < ZG_TOK ? nt - j * ZG_TOK :
 			    ZG_TOK;
@@ -1105,30 +1139,67 @@ zg_rows(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
 	}
 }
 
-QS_FN void
-z_gemm_k(qs_unpack_k_fn *up, size_t bsz, int64_t n, const void *w,
-    size_t ws, int64_t nr, const void *x, size_t xs, int nt, float *y,
-    size_t ys)
+/* 0 when a row is longer than the buffers take (the tiles do it). */
+QS_FN inline __attribute__((always_inline)) int
+zgf_gemm(const struct zgf *f, const struct zgt *ty, uint8_t *ubuf,
+    uint8_t *xbuf, int64_t n, const void *w, size_t ws, int64_t nr,
+    const void *x, size_t xs, int nt, float *y, size_t ys)
 {
-	int64_t nb = n / QK_K;
-	int fit = (int)(ZG_SLOTS / nb), t0, ng, j, m;
+	int64_t nb = n / f->belem;
+	int fit, t0, ng, j, m;
 
-	/* as many groups of 16 tokens as the packed buffer holds go
-	 * together, so the weights are read once per batch of groups */
+	if (nb > ZGF_CHUNKS * f->cblk || nb > f->slots)
+		return 0;
+	fit = (int)(f->slots / nb);
 	for (t0 = 0; t0 < nt; t0 += ng * ZG_TOK) {
 		ng = (nt - t0 + ZG_TOK - 1) / ZG_TOK;
 		if (ng > fit)
 			ng = fit;
 		for (j = 0; j < ng; j++) {
 			m = nt - t0 - j * ZG_TOK;
-			zg_pack(zg_xbuf + (size_t)j * nb, (const char *)x +
-			    (size_t)(t0 + j * ZG_TOK) * xs, xs,
-			    m < ZG_TOK ? m : ZG_TOK, nb);
+			f->pack(ty, xbuf + (size_t)(j * nb) * f->xstride,
+			    (const char *)x + (size_t)(t0 + j * ZG_TOK) * xs,
+			    xs, m < ZG_TOK ? m : ZG_TOK, nb);
 		}
-		zg_rows(up, bsz, n, w, ws, nr, zg_xbuf, ng, nt - t0 <
-		    ng * ZG_TOK ? nt - t0 : ng * ZG_TOK, y + (size_t)t0 * ys,
-		    ys);
+		zgf_rows(f, ty, ubuf, xbuf, n, w, ws, nr, ng, nt - t0 < ng *
+		    ZG_TOK ? nt - t0 : ng * ZG_TOK, y + (size_t)t0 * ys, ys);
 	}
+	return 1;
+}
+
+/* The K family's hooks and driver. */
+QS_FN inline __attribute__((always_inline)) void
+zgk_unpack(const struct zgt *ty, const void *w, int64_t nb, void *u)
+{
+	ty->upk(w, nb, u);
+}
+
+QS_FN inline __attribute__((always_inline)) void
+zgk_pack(const struct zgt *ty, void *xp, const void *x, size_t xs, int nt,
+    int64_t nb)
+{
+	(void)ty;
+	zg_pack(xp, x, xs, nt, nb);
+}
+
+QS_FN inline __attribute__((always_inline)) void
+zgk_block4(const struct zgt *ty, const void *const *u, int64_t i,
+    const void *xp, __m512 *fa)
+{
+	(void)ty;
+	zg_block4((const struct qs_k *const *)u, i, xp, fa);
+}
+
+QS_FN int
+z_gemm_kfam(const struct zgt *ty, int64_t n, const void *w, size_t ws,
+    int64_t nr, const void *x, size_t xs, int nt, float *y, size_t ys)
+{
+	static const struct zgf f = { QK_K, QS_CK, sizeof(struct qs_k),
+	    sizeof(struct zg_xb), ZG_SLOTS, zgk_unpack, zgk_pack,
+	    zgk_block4 };
+
+	return zgf_gemm(&f, ty, (uint8_t *)zg_ubuf, (uint8_t *)zg_xbuf, n, w,
+	    ws, nr, x, xs, nt, y, ys);
 }
 
 #define Z_KGEMM(name, blk)						\
@@ -1136,11 +1207,9 @@ QS_FN int								\
 z_gemm_##name(int64_t n, const void *w, size_t ws, int64_t nr,		\
     const void *x, size_t xs, int nt, float *y, size_t ys)		\
 {									\
-	if (n / QK_K > ZG_MAXB)						\
-		return 0;						\
-	z_gemm_k(qs_up_##name, sizeof(blk), n, w, ws, nr, x, xs, nt,	\
-	    y, ys);							\
-	return 1;							\
+	const struct zgt ty = { sizeof(blk), qs_up_##name, NULL, 0 };	\
+									\
+	return z_gemm_kfam(&ty, n, w, ws, nr, x, xs, nt, y, ys);	\
 }
 Z_KGEMM(q2_k, block_q2_K)
 Z_KGEMM(q3_k, block_q3_K)
@@ -1170,7 +1239,7 @@ static __thread struct zb_xb zb_xbuf[ZB_SLOTS] __attribute__((aligned(64)));
 static __thread struct qs_b32 zb_ubuf[4][ZB_MAXB / QS_CB32]
     __attribute__((aligned(64)));
 
-QS_FN void
+QS_FN inline __attribute__((always_inline)) void
 zb_pack(struct zb_xb *xp, const void *x, size_t xs, int nt, int64_t nb,
     int has_m)
 {
@@ -1213,7 +1282,7 @@ zb_pack(struct zb_xb *xp, const void *x, size_t xs, int nt, int64_t nb,
 
 /* Four rows' unpacked chunks (levels + 128), block i, times one packed
  * block of 16 tokens, into fa[0..3]. */
-QS_FN void
+QS_FN inline __attribute__((always_inline)) void
 zb_block4(const struct qs_b32 *const *u, int64_t i, const struct zb_xb *xp,
     int has_m, __m512 *fa)
 {
@@ -1249,91 +1318,45 @@ zb_block4(const struct qs_b32 *const *u, int64_t i, const struct zb_xb *xp,
 	}
 }
 
-QS_FN void
-zb_rows(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
-    const void *w, size_t ws, int64_t nr, const struct zb_xb *xp, int ng,
-    int nt, float *y, size_t ys)
+/* The 32-block family's hooks (unpacked levels flipped to level + 128)
+ * and driver. */
+QS_FN inline __attribute__((always_inline)) void
+zgb_unpack(const struct zgt *ty, const void *w, int64_t nb, void *uv)
 {
 	const __m512i flip = _mm512_set1_epi8((char)0x80);
-	int64_t nb = n / 32, nch = (nb + QS_CB32 - 1) / QS_CB32, r, c, i;
-	float out[4][ZG_TOK] __attribute__((aligned(64)));
-	int k, t, m, j, mt;
+	struct qs_b32 *u = uv;
+	int64_t o;
 
-	for (r = 0; r < nr; r += 4) {
-		m = nr - r < 4 ? (int)(nr - r) : 4;
-		for (k = 0; k < 4; k++)
-			for (c = 0; c < nch; c++) {
-				int64_t cn = nb - c * QS_CB32 < QS_CB32 ?
-				    nb - c * QS_CB32 : QS_CB32, o;
-				struct qs_b32 *u = &zb_ubuf[k][c];
-
-				up((const char *)w + (size_t)(r + (k < m ? k :
-				    0)) * ws + (size_t)c * QS_CB32 * bsz, cn,
-				    u);
-				for (o = 0; o < cn * 32; o += 64)
-					_mm512_store_si512(u->w8 + o,
-					    _mm512_xor_si512(_mm512_load_si512(
-					    u->w8 + o), flip));
-			}
-		if (r + 4 < nr) {
-			const char *nx = (const char *)w + (size_t)(r + 4) * ws;
-			size_t nbytes = (size_t)(nr - r - 4 < 4 ? nr - r - 4 :
-			    4) * ws, o;
-
-			for (o = 0; o < nbytes; o += 64)
-				_mm_prefetch(nx + o, _MM_HINT_T1);
-		}
-		for (j = 0; j < ng; j++) {
-			__m512 fa[4];
-
-			_Pragma("GCC unroll 4")
-			for (k = 0; k < 4; k++)
-				fa[k] = _mm512_setzero_ps();
-			for (c = 0; c < nch; c++) {
-				const struct qs_b32 *u[4] = { &zb_ubuf[0][c],
-				    &zb_ubuf[1][c], &zb_ubuf[2][c],
-				    &zb_ubuf[3][c] };
-				int64_t cn = nb - c * QS_CB32 < QS_CB32 ?
-				    nb - c * QS_CB32 : QS_CB32;
-
-				for (i = 0; i < cn; i++)
-					zb_block4(u, i, xp + (size_t)j * nb +
-					    c * QS_CB32 + i, has_m, fa);
-			}
-			mt = nt - j * ZG_TOK < ZG_TOK ? nt - j * ZG_TOK :
-			    ZG_TOK;
-			for (k = 0; k < m; k++) {
-				_mm512_store_ps(out[k], fa[k]);
-				for (t = 0; t < mt; t++)
-					y[(size_t)(j * ZG_TOK + t) * ys +
-					    (size_t)(r + k)] = out[k][t];
-			}
-		}
-	}
+	ty->upb(w, nb, u);
+	for (o = 0; o < nb * 32; o += 64)
+		_mm512_store_si512(u->w8 + o, _mm512_xor_si512(
+		    _mm512_load_si512(u->w8 + o), flip));
 }
 
-QS_FN void
-z_gemm_b32(qs_unpack_b32_fn *up, size_t bsz, int has_m, int64_t n,
-    const void *w, size_t ws, int64_t nr, const void *x, size_t xs, int nt,
-    float *y, size_t ys)
+QS_FN inline __attribute__((always_inline)) void
+zgb_pack(const struct zgt *ty, void *xp, const void *x, size_t xs, int nt,
+    int64_t nb)
 {
-	int64_t nb = n / 32;
-	int fit = (int)(ZB_SLOTS / nb), t0, ng, j, m;
+	zb_pack(xp, x, xs, nt, nb, ty->has_m);
+}
 
-	for (t0 = 0; t0 < nt; t0 += ng * ZG_TOK) {
-		ng = (nt - t0 + ZG_TOK - 1) / ZG_TOK;
-		if (ng > fit)
-			ng = fit;
-		for (j = 0; j < ng; j++) {
-			m = nt - t0 - j * ZG_TOK;
-			zb_pack(zb_xbuf + (size_t)j * nb, (const char *)x +
-			    (size_t)(t0 + j * ZG_TOK) * xs, xs,
-			    m < ZG_TOK ? m : ZG_TOK, nb, has_m);
-		}
-		zb_rows(up, bsz, has_m, n, w, ws, nr, zb_xbuf, ng, nt - t0 <
-		    ng * ZG_TOK ? nt - t0 : ng * ZG_TOK, y + (size_t)t0 * ys,
-		    ys);
-	}
+QS_FN inline __attribute__((always_inline)) void
+zgb_block4(const struct zgt *ty, const void *const *u, int64_t i,
+    const void *xp, __m512 *fa)
+{
+	zb_block4((const struct qs_b32 *const *)u, i, xp, ty->has_m, fa);
+}
+
+QS_FN int
+z_gemm_bfam(const struct zgt *ty, int64_t n, const void *w, size_t ws,
+    int64_t nr, const void *x, size_t xs, int nt, float *y, size_t ys)
+{
+	static const struct zgf f = { 32, QS_CB32, sizeof(struct qs_b32),
+	    sizeof(struct zb_xb), ZB_SLOTS, zgb_unpack, zgb_pack,
+	    zgb_block4 };
+
+	return zgf_gemm(&f, ty, (uint8_t *)zb_ubuf, (uint8_t *)zb_xbuf, n, w,
+	    ws, nr, x, xs, nt, y, ys);
 }
 
 #define Z_BGEMM(name, blk, has_m)					\
@@ -1341,11 +1364,9 @@ QS_FN int								\
 z_gemm_##name(int64_t n, const void *w, size_t ws, int64_t nr,		\
     const void *x, size_t xs, int nt, float *y, size_t ys)		\
 {									\
-	if (n / 32 > ZB_MAXB)						\
-		return 0;						\
-	z_gemm_b32(qs_up_##name, sizeof(blk), has_m, n, w, ws, nr, x,	\
-	    xs, nt, y, ys);						\
-	return 1;							\
+	const struct zgt ty = { sizeof(blk), NULL, qs_up_##name, has_m };\
+									\
+	return z_gemm_bfam(&ty, n, w, ws, nr, x, xs, nt, y, ys);	\
 }
 Z_BGEMM(q4_0, block_q4_0, 0)
 Z_BGEMM(q4_1, block_q4_1, 1)
