@@ -411,32 +411,26 @@ act_bf16(const float *x, void *dst, int64_t n)
 		y[i] = util_f32_to_bf16(x[i]);
 }
 
-QS_FN void
-axpy_f32(int64_t n, float a, const float *x, float *y)
-{
-	__m256 av = _mm256_set1_ps(a);
-	int64_t i;
-
-	for (i = 0; i + 8 <= n; i += 8)
-		_mm256_storeu_ps(y + i, _mm256_fmadd_ps(av,
-		    _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-	for (; i < n; i++)
-		y[i] = fmaf(a, x[i], y[i]);
+/* y += a x: x's 8 elements as floats by LD, the tail by LD1. */
+#define AXPY(name, T, LD, LD1)						\
+QS_FN void								\
+name(int64_t n, float a, const T *x, float *y)				\
+{									\
+	__m256 av = _mm256_set1_ps(a);					\
+	int64_t i;							\
+									\
+	for (i = 0; i + 8 <= n; i += 8)					\
+		_mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, LD(x + i),	\
+		    _mm256_loadu_ps(y + i)));				\
+	for (; i < n; i++)						\
+		y[i] = fmaf(a, LD1(x[i]), y[i]);			\
 }
-
-QS_FN void
-axpy_f16(int64_t n, float a, const uint16_t *x, float *y)
-{
-	__m256 av = _mm256_set1_ps(a);
-	int64_t i;
-
-	for (i = 0; i + 8 <= n; i += 8)
-		_mm256_storeu_ps(y + i, _mm256_fmadd_ps(av,
-		    _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
-		    _mm256_loadu_ps(y + i)));
-	for (; i < n; i++)
-		y[i] = fmaf(a, _cvtsh_ss(x[i]), y[i]);
-}
+#define LD_F32(p)	_mm256_loadu_ps(p)
+#define LD1_F32(v)	(v)
+#define LD_F16(p)	_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+#define LD1_F16(v)	_cvtsh_ss(v)
+AXPY(axpy_f32, float, LD_F32, LD1_F32)
+AXPY(axpy_f16, uint16_t, LD_F16, LD1_F16)
 
 void
 quant_avx2_fill(struct quant_kernels *k)

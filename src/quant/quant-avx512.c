@@ -1583,42 +1583,32 @@ z_tile_bf16_dp(int64_t n, const void *w, size_t ws, int nr, const void *x,
 		y[r] = z_dot_bf16_dp(n, (const char *)w + (size_t)r * ws, x);
 }
 
-Z_FN void
-z_axpy_f32(int64_t n, float a, const float *x, float *y)
-{
-	__m512 av = _mm512_set1_ps(a);
-	int64_t i;
-	__mmask16 m;
-
-	for (i = 0; i + 16 <= n; i += 16)
-		_mm512_storeu_ps(y + i, _mm512_fmadd_ps(av,
-		    _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
-	if (i < n) {
-		m = (__mmask16)((1u << (n - i)) - 1);
-		_mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av,
-		    _mm512_maskz_loadu_ps(m, x + i),
-		    _mm512_maskz_loadu_ps(m, y + i)));
-	}
+/* y += a x: x's 16 elements as floats by LD (full) and LDM (masked). */
+#define Z_AXPY(name, T, LD, LDM)					\
+Z_FN void								\
+name(int64_t n, float a, const T *x, float *y)				\
+{									\
+	__m512 av = _mm512_set1_ps(a);					\
+	int64_t i;							\
+	__mmask16 m;							\
+									\
+	for (i = 0; i + 16 <= n; i += 16)				\
+		_mm512_storeu_ps(y + i, _mm512_fmadd_ps(av, LD(x + i),	\
+		    _mm512_loadu_ps(y + i)));				\
+	if (i < n) {							\
+		m = (__mmask16)((1u << (n - i)) - 1);			\
+		_mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av,	\
+		    LDM(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));	\
+	}								\
 }
-
-Z_FN void
-z_axpy_f16(int64_t n, float a, const uint16_t *x, float *y)
-{
-	__m512 av = _mm512_set1_ps(a);
-	int64_t i;
-	__mmask16 m;
-
-	for (i = 0; i + 16 <= n; i += 16)
-		_mm512_storeu_ps(y + i, _mm512_fmadd_ps(av, _mm512_cvtph_ps(
-		    _mm256_loadu_si256((const __m256i *)(x + i))),
-		    _mm512_loadu_ps(y + i)));
-	if (i < n) {
-		m = (__mmask16)((1u << (n - i)) - 1);
-		_mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av,
-		    _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)),
-		    _mm512_maskz_loadu_ps(m, y + i)));
-	}
-}
+#define Z_LD_F32(p)		_mm512_loadu_ps(p)
+#define Z_LDM_F32(m, p)		_mm512_maskz_loadu_ps(m, p)
+#define Z_LD_F16(p)		_mm512_cvtph_ps(_mm256_loadu_si256(	\
+	(const __m256i *)(p)))
+#define Z_LDM_F16(m, p)		_mm512_cvtph_ps(			\
+	_mm256_maskz_loadu_epi16(m, p))
+Z_AXPY(z_axpy_f32, float, Z_LD_F32, Z_LDM_F32)
+Z_AXPY(z_axpy_f16, uint16_t, Z_LD_F16, Z_LDM_F16)
 
 void
 quant_avx512_fill(struct quant_kernels *k, int vnni, int bf16)
