@@ -1450,11 +1450,9 @@ eng_ctx_new(struct eng_ctx **out, struct eng_model *m,
 	/* MLA keeps values inside the keys (the latent): no V cache */
 	c->vc = zalloc(m->layers[0].is_mla ? 0 : (size_t)hp->n_layer *
 	    c->n_ctx * vd, c->kv_esz, &fail);
-	/* per thread: the query in F16 (a head's row; floats are room
-	 * enough) */
+	/* per thread: an item's queries in F16 (a head's query is at
+	 * most a cache row: MLA's too, its latent plus rope) */
 	c->kv_row = kd > vd ? kd : vd;
-	if ((size_t)hp->n_head * hp->head_dim_k_mla > c->kv_row)
-		c->kv_row = (size_t)hp->n_head * hp->head_dim_k_mla;
 	c->kvtmp = zalloc((size_t)c->n_threads * ATT_HPI_MAX * c->kv_row,
 	    sizeof(float), &fail);
 	c->x = zalloc(B * d, sizeof(float), &fail);
@@ -1561,8 +1559,10 @@ eng_ctx_free(struct eng_ctx *c)
 	free(c->kc); free(c->vc); free(c->kvtmp);
 	free(c->x); free(c->xn); free(c->q);
 	free(c->kb); free(c->vb); free(c->att); free(c->tmp); free(c->moe);
-	free(c->rlog); free(c->score); free(c->q2); free(c->qa); free(c->sel); free(c->selw); free(c->hg); free(c->hu);
-	free(c->yd); free(c->eout); free(c->shg); free(c->xq); free(c->xq2); free(c->xqt);
+	free(c->rlog); free(c->score); free(c->q2); free(c->qa);
+	free(c->sel); free(c->selw); free(c->hg); free(c->hu);
+	free(c->yd); free(c->eout); free(c->shg);
+	free(c->xq); free(c->xq2); free(c->xqt);
 	free(c->gq); free(c->scores); free(c->logits); free(c->cnt);
 	free(c->slot); free(c->grps); free(c->r_exp); free(c->r_w);
 	free(c->r_pexp);
