@@ -1,6 +1,7 @@
 /*
  * 001-util-basic.c - util room: checked arithmetic, size parsing, UTF-8
- * validation, half/bfloat16 conversions, atomic writes.
+ * validation, half/bfloat16 conversions, atomic writes, growing arrays
+ * and strings.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,5 +67,45 @@ main(void)
 	    "write error names the file");
 	ok(util_read_file("/nonexistent-file", &buf, &len, &e) ==
 	    ERR_NOTFOUND, "missing file");
+
+	/* growing arrays keep their contents; overflow is refused */
+	{
+		int *v = NULL, *keep, i, bad = 0;
+		size_t cap = 0;
+		struct util_buf b = { 0 };
+
+		for (i = 0; i < 1000; i++) {
+			if (util_grow(&v, &cap, (size_t)i + 1, sizeof *v) != 0 ||
+			    cap < (size_t)i + 1) {
+				bad++;
+				break;
+			}
+			v[i] = i * 7;
+		}
+		for (i = 0; i < 1000 && !bad; i++)
+			bad += v[i] != i * 7;
+		ok(!bad && cap >= 1000 && cap < 2048, "util_grow: 1000 "
+		    "elements kept, capacity %zu", cap);
+		keep = v;
+		ok(util_grow(&v, &cap, SIZE_MAX / 2, 16) == ERR_NOMEM &&
+		    v == keep && cap >= 1000, "util_grow: an overflowing "
+		    "size is refused, the array untouched");
+		free(v);
+		util_buf_put(&b, "ab", 2);
+		for (i = 0; i < 300; i++)
+			util_buf_put(&b, "xyz", 3);
+		util_buf_put(&b, "", 0);
+		ok(!b.fail && b.len == 902 && strlen(b.s) == 902 &&
+		    memcmp(b.s, "abxyz", 5) == 0 &&
+		    strcmp(b.s + 899, "xyz") == 0, "util_buf: appends, "
+		    "NUL-terminated");
+		b.len = SIZE_MAX - 1;
+		util_buf_put(&b, "q", 1);
+		ok(b.fail, "util_buf: a length overflow fails the buffer");
+		b.len = 902;
+		util_buf_put(&b, "q", 1);
+		ok(b.len == 902, "util_buf: nothing is put after a failure");
+		free(b.s);
+	}
 	return tap_done();
 }

@@ -32,31 +32,22 @@
 struct protect {
 	const char	**s;		/* [n] */
 	size_t		 *len;
-	size_t		  n, cap;
+	size_t		  n, cap_s, cap_len;
 };
 
 static int
 protect_add(struct protect *p, const char *s, size_t len)
 {
-	size_t i, cap;
-	const char **ns;
-	size_t *nl;
+	size_t i;
 
 	for (i = 0; i < p->n; i++)
 		if (p->len[i] == len && memcmp(p->s[i], s, len) == 0)
 			return 0;
 	if (p->n == MAX_PROTECT)
 		return ERR_RANGE;
-	if (p->n == p->cap) {
-		cap = p->cap ? p->cap * 2 : 8;
-		if ((ns = realloc(p->s, cap * sizeof *ns)) == NULL)
-			return ERR_NOMEM;
-		p->s = ns;
-		if ((nl = realloc(p->len, cap * sizeof *nl)) == NULL)
-			return ERR_NOMEM;
-		p->len = nl;
-		p->cap = cap;
-	}
+	if (util_grow(&p->s, &p->cap_s, p->n + 1, sizeof *p->s) != 0 ||
+	    util_grow(&p->len, &p->cap_len, p->n + 1, sizeof *p->len) != 0)
+		return ERR_NOMEM;
 	p->s[p->n] = s;
 	p->len[p->n++] = len;
 	return 0;
@@ -96,11 +87,12 @@ protect_scan(struct protect *p, struct tok *t, const char *s, struct err *e)
 static char *
 substitute(const struct protect *p, const char *s)
 {
-	size_t n = strlen(s), cap = n * 2 + 64, o = 0, k, best, bl;
-	char *out = malloc(cap), *nb;
+	struct util_buf out = { 0 };
+	size_t k, best, bl;
+	char ph[2 * PH_LEN + 24];
+	int n;
 
-	if (out == NULL)
-		return NULL;
+	util_buf_put(&out, "", 0);
 	while (*s) {
 		best = p->n;
 		bl = 0;
@@ -110,24 +102,20 @@ substitute(const struct protect *p, const char *s)
 				best = k;
 				bl = p->len[k];
 			}
-		if (o + 2 * PH_LEN + 24 > cap) {
-			cap *= 2;
-			if ((nb = realloc(out, cap)) == NULL) {
-				free(out);
-				return NULL;
-			}
-			out = nb;
-		}
 		if (best == p->n) {
-			out[o++] = *s++;
+			util_buf_put(&out, s++, 1);
 			continue;
 		}
-		o += (size_t)snprintf(out + o, cap - o, "%s%zu%s", PH_OPEN,
-		    best, PH_CLOSE);
+		n = snprintf(ph, sizeof ph, "%s%zu%s", PH_OPEN, best,
+		    PH_CLOSE);
+		util_buf_put(&out, ph, (size_t)n);
 		s += bl;
 	}
-	out[o] = '\0';
-	return out;
+	if (out.fail) {
+		free(out.s);
+		return NULL;
+	}
+	return out.s;
 }
 
 static int
@@ -137,54 +125,6 @@ encode_piece(struct tok *t, const char *s, size_t len, unsigned flags,
 	if (len == 0)
 		return 0;
 	return tokenizer_vocab_encode(t, s, len, flags, out, e);
-}
-
-static int
-ids_push(struct tok_ids *out, int32_t id)
-{
-	size_t cap;
-	int32_t *v;
-
-	if (out->n == out->cap) {
-		cap = out->cap ? out->cap * 2 : 16;
-		if ((v = realloc(out->v, cap * sizeof *v)) == NULL)
-			return ERR_NOMEM;
-		out->v = v;
-		out->cap = cap;
-	}
-	out->v[out->n++] = id;
-	return 0;
-}
-
-/* A growing string for the rendering with the protected texts back. */
-struct sbuf {
-	char	*s;
-	size_t	 len, cap;
-	int	 fail;
-};
-
-static void
-sb_put(struct sbuf *b, const char *s, size_t len)
-{
-	size_t cap;
-	char *ns;
-
-	if (b->fail)
-		return;
-	if (b->len + len + 1 > b->cap) {
-		cap = b->cap ? b->cap : 256;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		if ((ns = realloc(b->s, cap)) == NULL) {
-			b->fail = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, len);
-	b->len += len;
-	b->s[b->len] = '\0';
 }
 
 /*
@@ -198,18 +138,18 @@ encode_cut(struct eng_chat *c, const struct protect *p, const char *r,
     struct tok_ids *out, char **text, struct err *e)
 {
 	const struct tok_info *ti = tokenizer_vocab_info(c->tok);
-	struct sbuf tx = { 0 };
+	struct util_buf tx = { 0 };
 	const char *q = r, *ph, *d;
 	size_t start = out->n, idx;
 	int rc = 0;
 
-	if (ti->add_bos && ti->bos >= 0 && ids_push(out, ti->bos) != 0)
+	if (ti->add_bos && ti->bos >= 0 && tokenizer_ids_push(out, ti->bos) != 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	while ((ph = strstr(q, PH_OPEN)) != NULL) {
 		if ((rc = encode_piece(c->tok, q, (size_t)(ph - q),
 		    TOK_ENC_PARSE_SPECIAL, out, e)) != 0)
 			break;
-		sb_put(&tx, q, (size_t)(ph - q));
+		util_buf_put(&tx, q, (size_t)(ph - q));
 		d = ph + PH_LEN;
 		for (idx = 0; *d >= '0' && *d <= '9' && idx <= p->n; d++)
 			idx = idx * 10 + (size_t)(*d - '0');
@@ -223,15 +163,15 @@ encode_cut(struct eng_chat *c, const struct protect *p, const char *r,
 		if ((rc = encode_piece(c->tok, p->s[idx], p->len[idx], 0, out,
 		    e)) != 0)
 			break;
-		sb_put(&tx, p->s[idx], p->len[idx]);
+		util_buf_put(&tx, p->s[idx], p->len[idx]);
 		q = d + PH_LEN;
 	}
 	if (rc == 0)
 		rc = encode_piece(c->tok, q, strlen(q), TOK_ENC_PARSE_SPECIAL,
 		    out, e);
-	sb_put(&tx, q, strlen(q));
+	util_buf_put(&tx, q, strlen(q));
 	if (rc == 0 && ti->add_eos && ti->eos >= 0 &&
-	    ids_push(out, ti->eos) != 0)
+	    tokenizer_ids_push(out, ti->eos) != 0)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	/* the template wrote the BOS text itself: drop the added one */
 	if (rc == 0 && ti->add_bos && out->n - start >= 2 &&

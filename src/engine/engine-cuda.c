@@ -162,7 +162,8 @@ struct eng_cuda {
 	int			 d, k, n_batch, failed;
 	kern_stream		*s, *cs;	/* compute, copy */
 	struct ec_dense		*dn;
-	int			 ndn, dncap;
+	int			 ndn;
+	size_t			 dncap;
 	/* expert slots: [n_layer][nslot], memory slot_bytes each */
 	int			 nslot;
 	size_t			 slot_bytes, off[3];
@@ -245,7 +246,6 @@ ec_lookup(const struct eng_cuda *g, const void *p, size_t n)
 static int
 ec_put(struct eng_cuda *g, const void *h, size_t n, uint64_t keep)
 {
-	struct ec_dense *nd;
 	size_t fr = 0, tot = 0;
 	void *d = NULL;
 
@@ -265,16 +265,10 @@ ec_put(struct eng_cuda *g, const void *h, size_t n, uint64_t keep)
 		g->st.dense_cpu += n;
 		return 0;
 	}
-	if (g->ndn == g->dncap) {
-		int cap = g->dncap ? 2 * g->dncap : 64;
-
-		nd = realloc(g->dn, (size_t)cap * sizeof *nd);
-		if (nd == NULL) {
-			kern_free(d);
-			return 0;
-		}
-		g->dn = nd;
-		g->dncap = cap;
+	if (util_grow(&g->dn, &g->dncap, (size_t)g->ndn + 1,
+	    sizeof *g->dn) != 0) {
+		kern_free(d);
+		return 0;
 	}
 	g->dn[g->ndn].h = h;
 	g->dn[g->ndn].n = n;

@@ -53,16 +53,10 @@ static int
 push_id(struct gen *g, int32_t tok)
 {
 	struct eng_gen_result *r = g->r;
-	int32_t *v;
-	size_t cap;
 
-	if ((size_t)r->n_gen == g->cap_ids) {
-		cap = g->cap_ids ? g->cap_ids * 2 : 64;
-		if ((v = realloc(r->ids, cap * sizeof *v)) == NULL)
-			return ERR_NOMEM;
-		r->ids = v;
-		g->cap_ids = cap;
-	}
+	if (util_grow(&r->ids, &g->cap_ids, (size_t)r->n_gen + 1,
+	    sizeof *r->ids) != 0)
+		return ERR_NOMEM;
 	r->ids[r->n_gen++] = tok;
 	return 0;
 }
@@ -71,18 +65,9 @@ static int
 push_text(struct gen *g, const char *s, size_t len)
 {
 	struct eng_gen_result *r = g->r;
-	size_t cap;
-	char *v;
 
-	if (r->len + len + 1 > g->cap_text) {
-		cap = g->cap_text ? g->cap_text : 256;
-		while (cap < r->len + len + 1)
-			cap *= 2;
-		if ((v = realloc(r->text, cap)) == NULL)
-			return ERR_NOMEM;
-		r->text = v;
-		g->cap_text = cap;
-	}
+	if (util_grow(&r->text, &g->cap_text, r->len + len + 1, 1) != 0)
+		return ERR_NOMEM;
 	memcpy(r->text + r->len, s, len);
 	r->len += len;
 	r->text[r->len] = '\0';

@@ -275,20 +275,14 @@ static float *
 own(struct loader *l, size_t n)
 {
 	struct eng_model *m = l->m;
-	float **list = m->owned, *p;
+	float *p;
 
-	if (m->owned_len == m->owned_cap) {
-		size_t cap = m->owned_cap ? m->owned_cap * 2 : 64;
-
-		list = realloc(list, cap * sizeof *list);
-		if (list == NULL)
-			return NULL;
-		m->owned = list;
-		m->owned_cap = cap;
-	}
+	if (util_grow(&m->owned, &m->owned_cap, m->owned_len + 1,
+	    sizeof *m->owned) != 0)
+		return NULL;
 	p = malloc(n * sizeof *p);
 	if (p != NULL)
-		list[m->owned_len++] = p;
+		m->owned[m->owned_len++] = p;
 	return p;
 }
 

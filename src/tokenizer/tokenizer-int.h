@@ -118,8 +118,6 @@ int32_t tokenizer_map_find(const struct tok_map *m, const char *s,
 /* Grow *p (elements of size sz) to at least n elements. */
 int tokenizer_grow(void *pp, size_t *cap, size_t n, size_t sz);
 
-/* Append one id. */
-int tokenizer_ids_push(struct tok_ids *o, int32_t id);
 
 /* llama.cpp's lenient UTF-8 decoder: the code point at s[0..n), n > 0,
  * *adv bytes consumed; -1 for an invalid sequence (then *adv = 1). */

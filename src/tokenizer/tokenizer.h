@@ -111,6 +111,9 @@ struct tok_ids {
 	size_t	 n, cap;
 };
 
+/* Append one id (0, or ERR_NOMEM). */
+int tokenizer_ids_push(struct tok_ids *o, int32_t id);
+
 /* Encode flags. */
 #define TOK_ENC_ADD_SPECIAL	0x1	/* BOS/EOS as the vocab says */
 #define TOK_ENC_PARSE_SPECIAL	0x2	/* control tokens in the text are

@@ -1,6 +1,7 @@
 /*
- * util-misc.c - clocks, number parsing and formatting, CPU count, UTF-8
- * validation and the half-precision conversions.
+ * util-misc.c - growing arrays and strings, clocks, number parsing and
+ * formatting, CPU count, UTF-8 validation and the half-precision
+ * conversions.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -11,6 +12,44 @@
 #include <unistd.h>
 
 #include "util.h"
+
+int
+util_grow(void *pp, size_t *cap, size_t n, size_t sz)
+{
+	void **p = pp;
+	size_t nc = *cap ? *cap : 16;
+	void *q;
+
+	if (n <= *cap && *p != NULL)
+		return 0;
+	while (nc < n) {
+		if (nc > SIZE_MAX / 2)
+			return ERR_NOMEM;
+		nc *= 2;
+	}
+	if (sz != 0 && nc > SIZE_MAX / sz)
+		return ERR_NOMEM;
+	if ((q = realloc(*p, nc * sz)) == NULL)
+		return ERR_NOMEM;
+	*p = q;
+	*cap = nc;
+	return 0;
+}
+
+void
+util_buf_put(struct util_buf *b, const void *s, size_t len)
+{
+	if (b->fail)
+		return;
+	if (b->len + len + 1 < b->len ||
+	    util_grow(&b->s, &b->cap, b->len + len + 1, 1) != 0) {
+		b->fail = 1;
+		return;
+	}
+	memcpy(b->s + b->len, s, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+}
 
 int
 util_align_up(uint64_t x, uint64_t a, uint64_t *r)

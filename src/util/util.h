@@ -154,6 +154,23 @@ int util_write_file(const char *path, const void *buf, size_t len,
  */
 int util_parse_size(const char *s, uint64_t total, uint64_t *out);
 
+/*
+ * Growing arrays: make *pp (an array of elements of sz bytes, *cap of
+ * them) hold at least n, doubling from 16; 0 or ERR_NOMEM (on overflow
+ * too), *pp untouched on failure.
+ */
+int util_grow(void *pp, size_t *cap, size_t n, size_t sz);
+
+/* A growing NUL-terminated string; after a failed put, fail is set and
+ * later puts do nothing. Zero-initialize; free(s) when done. */
+struct util_buf {
+	char	*s;
+	size_t	 len, cap;
+	int	 fail;
+};
+
+void util_buf_put(struct util_buf *b, const void *s, size_t len);
+
 /* Format bytes as "12.3M" into buf. */
 const char *util_fmt_bytes(uint64_t n, char *buf, size_t len);
 
