@@ -25,6 +25,7 @@ eng_gen_finish_name(int finish)
 	case ENG_GEN_STOP:
 		return "stop";
 	case ENG_GEN_LENGTH:
+	case ENG_GEN_CONTEXT:
 		return "length";
 	case ENG_GEN_CANCELLED:
 		return "cancelled";
@@ -196,8 +197,9 @@ eng_gen_run(struct eng_ctx *c, struct eng_sampler *s, const struct tok *t,
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
-		if (t != NULL && !eng_sampler_get_params(s)->ignore_eos &&
-		    tokenizer_vocab_is_eog(t, tok)) {
+		if (!eng_sampler_get_params(s)->ignore_eos && (t != NULL ?
+		    tokenizer_vocab_is_eog(t, tok) : p->has_eos &&
+		    tok == p->eos)) {
 			r->finish = ENG_GEN_STOP;
 			break;
 		}
@@ -230,9 +232,12 @@ eng_gen_run(struct eng_ctx *c, struct eng_sampler *s, const struct tok *t,
 		}
 		if (done)
 			break;
-		if (r->n_gen >= p->max_tokens ||
-		    eng_ctx_pos(c) >= eng_ctx_n_ctx(c)) {
+		if (r->n_gen >= p->max_tokens) {
 			r->finish = ENG_GEN_LENGTH;
+			break;
+		}
+		if (eng_ctx_pos(c) >= eng_ctx_n_ctx(c)) {
+			r->finish = ENG_GEN_CONTEXT;
 			break;
 		}
 		rc = eng_eval(c, &tok, 1, 0, NULL, p->cancel, e);

@@ -18,12 +18,12 @@
 enum eng_gen_finish {
 	ENG_GEN_STOP = 1,	/* an end-of-generation token or a stop
 				 * string */
-	ENG_GEN_LENGTH = 2,	/* max_tokens reached, or the context is
-				 * full */
-	ENG_GEN_CANCELLED = 3 /* *cancel became non-zero */
+	ENG_GEN_LENGTH = 2,	/* max_tokens reached */
+	ENG_GEN_CANCELLED = 3, /* *cancel became non-zero */
+	ENG_GEN_CONTEXT = 4	/* the context is full (named "length") */
 };
 
-/* The name batch mode and the TUI show: "stop", "length", "cancelled". */
+/* The name batch mode shows: "stop", "length", "cancelled". */
 const char *eng_gen_finish_name(int finish);
 
 /*
@@ -47,6 +47,10 @@ struct eng_gen_params {
 	const atomic_int	*cancel;	/* may be NULL */
 	eng_gen_token_fn	 on_token;	/* may be NULL */
 	void			*arg;
+	/* without a tokenizer (t NULL): a token that ends generation, as
+	 * the vocabulary's end-of-generation tokens do */
+	int			 has_eos;
+	int32_t			 eos;
 };
 
 struct eng_gen_result {
@@ -73,8 +77,9 @@ struct eng_gen_result {
  * used as it is, so reset it first for a fresh start). The last sampled
  * token is not evaluated: afterwards the cache holds prompt + ids[0 ..
  * n_gen-2] (fewer when cancelled). t decodes text and knows the
- * end-of-generation tokens; with t NULL only max_tokens, the context and
- * cancel end a generation, and stop strings are ignored.
+ * end-of-generation tokens; with t NULL only p->eos (when set),
+ * max_tokens, the context and cancel end a generation, and stop strings
+ * are ignored.
  *
  * Returns 0 and fills *r (free it with eng_gen_result_fini, also after an
  * error) when the generation ended for one of the enum eng_gen_finish

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "engine/engine-chat.h"
+#include "engine/engine-gen.h"
 #include "engine/engine-session.h"
 #include "formats/formats.h"
 
@@ -436,31 +437,60 @@ prompt_tokens(struct eng_session *s, const struct req *r, int32_t **out,
 	return 0;
 }
 
+/* What the generation loop (eng_gen_run) reports to: each piece of text
+ * it releases becomes a TOKEN event. */
+struct gen_cb {
+	struct eng_session	*s;
+	struct eng_reply_stats	*st;
+	uint64_t		 t0;
+	int			 pos;		/* the next token's position */
+};
+
 static int
-is_eog(const struct eng_session *s, int32_t tok)
+on_token(void *arg, int32_t tok, const char *text, size_t len)
 {
-	if (s->has_chat)
-		return tokenizer_vocab_is_eog(s->chat.tok, tok);
-	return s->has_eos && (uint32_t)tok == s->eos;
+	struct gen_cb *g = arg;
+	struct eng_session *s = g->s;
+	struct eng_ev *ev;
+
+	if (tok >= 0 && g->st->gen_tokens++ == 0)
+		g->st->ttft_ms = (double)(util_now_ns() - g->t0) / 1e6;
+	if ((ev = ev_new(s, ENG_EV_TOKEN)) != NULL) {
+		ev->pos = tok >= 0 ? g->pos : -1;
+		ev->token = tok;
+		if (text == NULL)
+			len = 0;
+		if ((ev->text = malloc(len + 1)) != NULL) {
+			if (len > 0)
+				memcpy(ev->text, text, len);
+			ev->text[len] = '\0';
+			ev->text_len = len;
+		}
+		ev_push(s, ev);
+	}
+	if (tok >= 0)
+		g->pos++;
+	if (util_now_ns() - s->cache_t >= 100000000ull)
+		ev_cache(s);
+	return 0;
 }
 
 static void
 do_generate(struct eng_session *s, struct req *r)
 {
 	struct eng_reply_stats st = { 0 };
+	struct eng_gen_params gp = { 0 };
+	struct eng_gen_result gr = { 0 };
+	struct gen_cb cb = { 0 };
 	struct err e = { 0 };
-	struct eng_ev *ev;
-	struct tok_stream ts;
-	const char *piece;
-	size_t plen;
-	int32_t *toks = NULL, tok;
-	int n = 0, keep, i, rc, streaming = 0;
-	uint64_t t0, t1, t2, dec_tok0, dec_ns0;
+	int32_t *toks = NULL;
+	int n = 0, keep, i, rc;
+	uint64_t dec_tok0, dec_ns0;
 	const struct eng_timing *tm;
 
 	s->cur_gen = r->gen;
 	st.finish = ENG_FINISH_ERROR;
-	t0 = util_now_ns();
+	cb.t0 = util_now_ns();
 	if (s->model == NULL) {
 		err_set(&e, ERR_USAGE, "no model loaded (use /model PATH)");
 		goto fail;
@@ -492,109 +522,62 @@ do_generate(struct eng_session *s, struct req *r)
 	if (eng_sampler_new(&s->smp, eng_model_hparams(s->model)->n_vocab,
 	    &r->sp, &e) != 0)
 		goto fail;
-	for (i = 0; i < n; i++)
-		eng_sampler_accept(s->smp, toks[i]);
 	st.prefill_tokens = n - keep;
 	s->cur_prompt_end = n;
-	rc = eng_eval(s->ctx, toks + keep, n - keep, 0, NULL, &s->cancel, &e);
-	s->n_cache = eng_ctx_pos(s->ctx);
-	memcpy(s->cache, toks, (size_t)s->n_cache * sizeof *s->cache);
-	t1 = util_now_ns();
-	if (t1 > t0)
-		st.prefill_tps = (double)(n - keep) * 1e9 / (double)(t1 - t0);
-	if (rc == ERR_CANCELLED) {
-		st.finish = ENG_FINISH_CANCEL;
-		goto out;
-	}
-	if (rc != 0)
-		goto fail;
-	st.finish = ENG_FINISH_LENGTH;
 	dec_tok0 = eng_timing(s->ctx)->decode_tokens;
 	dec_ns0 = eng_timing(s->ctx)->decode_ns;
-	if (s->has_chat) {
-		tokenizer_stream_init(&ts, s->chat.tok, 0);
-		streaming = 1;
-	}
-	for (i = 0; i < r->max_tokens; i++) {
-		if (atomic_load(&s->cancel)) {
-			st.finish = ENG_FINISH_CANCEL;
-			break;
-		}
-		tok = eng_sampler_sample(s->smp, eng_last_logits(s->ctx));
-		eng_sampler_accept(s->smp, tok);
-		if (i == 0)
-			st.ttft_ms = (double)(util_now_ns() - t0) / 1e6;
-		if (!eng_sampler_get_params(s->smp)->ignore_eos &&
-		    is_eog(s, tok)) {
-			st.finish = ENG_FINISH_STOP;
-			break;
-		}
-		st.gen_tokens++;
-		if ((ev = ev_new(s, ENG_EV_TOKEN)) != NULL) {
-			ev->pos = s->n_cache;
-			ev->token = tok;
-			piece = "";
-			plen = 0;
-			if (streaming && tokenizer_stream_push(&ts, tok, &piece,
-			    &plen) != 0)
-				plen = 0;
-			if ((ev->text = malloc(plen + 1)) != NULL) {
-				memcpy(ev->text, piece, plen);
-				ev->text[plen] = '\0';
-				ev->text_len = plen;
-			}
-			ev_push(s, ev);
-		}
-		if (s->n_cache + 1 >= s->n_ctx) {
-			st.finish = ENG_FINISH_CTX;
-			break;
-		}
-		if (i + 1 == r->max_tokens)
-			break;
-		rc = eng_eval(s->ctx, &tok, 1, 0, NULL, &s->cancel, &e);
-		if (eng_ctx_pos(s->ctx) > s->n_cache)
-			s->cache[s->n_cache++] = tok;
-		if (util_now_ns() - s->cache_t >= 100000000ull)
-			ev_cache(s);
-		if (rc == ERR_CANCELLED) {
-			st.finish = ENG_FINISH_CANCEL;
-			break;
-		}
-		if (rc != 0)
-			goto fail;
-	}
-	t2 = util_now_ns();
-	/* what the stream still holds: an incomplete last character */
-	if (streaming && tokenizer_stream_flush(&ts, &piece, &plen) == 0 &&
-	    plen > 0 && (ev = ev_new(s, ENG_EV_TOKEN)) != NULL) {
-		ev->pos = -1;
-		ev->token = -1;
-		if ((ev->text = malloc(plen + 1)) != NULL) {
-			memcpy(ev->text, piece, plen);
-			ev->text[plen] = '\0';
-			ev->text_len = plen;
-		}
-		ev_push(s, ev);
-	}
+	cb.s = s;
+	cb.st = &st;
+	cb.pos = n;
+	gp.max_tokens = r->max_tokens;
+	gp.cancel = &s->cancel;
+	gp.on_token = on_token;
+	gp.arg = &cb;
+	gp.has_eos = !s->has_chat && s->has_eos;
+	gp.eos = (int32_t)s->eos;
+	rc = eng_gen_run(s->ctx, s->smp, s->has_chat ? s->chat.tok : NULL,
+	    toks, n, keep, &gp, &gr, &e);
+	/* the KV cache holds the prompt and the sampled tokens but the
+	 * last: mirror it */
+	s->n_cache = eng_ctx_pos(s->ctx);
+	for (i = keep; i < s->n_cache; i++)
+		s->cache[i] = i < n ? toks[i] : gr.ids[i - n];
+	if (rc != 0)
+		goto fail;
+	if (gr.prefill_ns > 0)
+		st.prefill_tps = (double)gr.n_eval * 1e9 /
+		    (double)gr.prefill_ns;
 	/* Decode speed counts the tokens after the first: the first one's
 	 * time is the prefill's. */
-	if (st.gen_tokens > 1 && t2 > t1)
+	if (st.gen_tokens > 1 && gr.decode_ns > 0)
 		st.decode_tps = (double)(st.gen_tokens - 1) * 1e9 /
-		    (double)(t2 - t1);
+		    (double)gr.decode_ns;
 	tm = eng_timing(s->ctx);
 	if (tm->decode_ns > dec_ns0)
 		st.eval_decode_tps = (double)(tm->decode_tokens - dec_tok0) *
 		    1e9 / (double)(tm->decode_ns - dec_ns0);
+	switch (gr.finish) {
+	case ENG_GEN_STOP:
+		st.finish = ENG_FINISH_STOP;
+		break;
+	case ENG_GEN_CANCELLED:
+		st.finish = ENG_FINISH_CANCEL;
+		break;
+	case ENG_GEN_CONTEXT:
+		st.finish = ENG_FINISH_CTX;
+		break;
+	default:
+		st.finish = ENG_FINISH_LENGTH;
+	}
 	goto out;
 fail:
 	st.finish = ENG_FINISH_ERROR;
 	ev_error(s, &e);
 out:
-	if (streaming)
-		tokenizer_stream_fini(&ts);
 	if (s->model != NULL && s->ctx != NULL)
 		ev_cache(s);
 	st.ctx_used = s->n_cache;
+	eng_gen_result_fini(&gr);
 	free(toks);
 	ev_done(s, r->gen, &st);
 }
