@@ -568,43 +568,65 @@ z_k4_step(__m512i qz, const int8_t *y, __m512i scv, int j)
 	    _mm512_loadu_si512(y)), sc);
 }
 
+/* One Q4_K or Q5_K super-block (qh: Q5_K's fifth bits, NULL for Q4_K;
+ * always inlined, as qs_k45_block) . one Q8_K block into acc and the
+ * mins' correction into accm. */
+static inline __attribute__((always_inline, target(
+	"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+void
+z_k45_block(uint16_t d, uint16_t dmin, const uint8_t *scales,
+    const uint8_t *qs, const uint8_t *qh, const block_q8_K *y, __m512 *acc,
+    __m256 *accm)
+{
+	const __m512i mf = _mm512_set1_epi8(0xF), m16 = _mm512_set1_epi8(16);
+	const __m512i sh4 = _mm512_inserti64x4(_mm512_setzero_si512(),
+	    _mm256_set1_epi16(4), 1);
+	__m512i isum = _mm512_setzero_si512(), scv;
+	__m256i hv = _mm256_setzero_si256();
+	__m128i sm = qs_k4_vec(scales);
+	int j;
+
+	scv = _mm512_castsi128_si512(qs_k4_sc16(sm));
+	*accm = _mm256_fmadd_ps(_mm256_set1_ps(y->d * qs_h2f(dmin)),
+	    _mm256_cvtepi32_ps(qs_k4_minsum(sm, y->bsums)), *accm);
+	if (qh != NULL)
+		hv = _mm256_loadu_si256((const __m256i *)qh);
+	_Pragma("GCC unroll 4")
+	for (j = 0; j < 4; j++) {
+		/* the 32 bytes in both halves, the upper shifted down a
+		 * nibble: low levels, then high */
+		__m512i qz = _mm512_and_si512(_mm512_srlv_epi16(
+		    _mm512_broadcast_i64x4(_mm256_loadu_si256(
+		    (const __m256i *)(qs + 32 * j))), sh4), mf);
+
+		if (qh != NULL) {
+			/* low half: bit 2j of qh to bit 4, high: 2j + 1 */
+			__m256i hb = _mm256_srli_epi16(hv, 2 * j);
+			__m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(
+			    _mm256_slli_epi16(hb, 4)), _mm256_slli_epi16(hb, 3),
+			    1);
+
+			qz = _mm512_or_si512(qz, _mm512_and_si512(hz, m16));
+		}
+		isum = _mm512_add_epi32(isum, z_k4_step(qz, y->qs + 64 * j,
+		    scv, j));
+	}
+	*acc = _mm512_fmadd_ps(_mm512_set1_ps(y->d * qs_h2f(d)),
+	    _mm512_cvtepi32_ps(isum), *acc);
+}
+
 QS_FN float
 z_fdot_q4_k(int64_t n, const void *w, const void *x)
 {
 	const block_q4_K *a = w;
 	const block_q8_K *y = x;
-	const __m512i mf = _mm512_set1_epi8(0xF);
-	const __m512i sh4 = _mm512_inserti64x4(_mm512_setzero_si512(),
-	    _mm256_set1_epi16(4), 1);
 	__m512 acc = _mm512_setzero_ps();
 	__m256 accm = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
-	__m128i sm;
-	int j;
 
-	for (i = 0; i < nb; i++) {
-		__m512i isum = _mm512_setzero_si512(), scv;
-		float yd = y[i].d;
-
-		sm = qs_k4_vec(a[i].scales);
-		scv = _mm512_castsi128_si512(qs_k4_sc16(sm));
-		accm = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
-		    _mm256_cvtepi32_ps(qs_k4_minsum(sm, y[i].bsums)),
-		    accm);
-		_Pragma("GCC unroll 4")
-		for (j = 0; j < 4; j++) {
-			/* the 32 bytes in both halves, the upper shifted
-			 * down a nibble: low levels, then high */
-			__m512i qz = _mm512_and_si512(_mm512_srlv_epi16(
-			    _mm512_broadcast_i64x4(_mm256_loadu_si256(
-			    (const __m256i *)(a[i].qs + 32 * j))), sh4), mf);
-
-			isum = _mm512_add_epi32(isum, z_k4_step(qz,
-			    y[i].qs + 64 * j, scv, j));
-		}
-		acc = _mm512_fmadd_ps(_mm512_set1_ps(yd * qs_h2f(a[i].d)),
-		    _mm512_cvtepi32_ps(isum), acc);
-	}
+	for (i = 0; i < nb; i++)
+		z_k45_block(a[i].d, a[i].dmin, a[i].scales, a[i].qs, NULL,
+		    &y[i], &acc, &accm);
 	return _mm512_reduce_add_ps(acc) - qs_hsum8(accm);
 }
 
@@ -613,43 +635,13 @@ z_fdot_q5_k(int64_t n, const void *w, const void *x)
 {
 	const block_q5_K *a = w;
 	const block_q8_K *y = x;
-	const __m512i mf = _mm512_set1_epi8(0xF), m16 = _mm512_set1_epi8(16);
-	const __m512i sh4 = _mm512_inserti64x4(_mm512_setzero_si512(),
-	    _mm256_set1_epi16(4), 1);
 	__m512 acc = _mm512_setzero_ps();
 	__m256 accm = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
-	__m128i sm;
-	int j;
 
-	for (i = 0; i < nb; i++) {
-		__m512i isum = _mm512_setzero_si512(), scv, hz;
-		__m256i hv = _mm256_loadu_si256((const __m256i *)a[i].qh);
-		float yd = y[i].d;
-
-		sm = qs_k4_vec(a[i].scales);
-		scv = _mm512_castsi128_si512(qs_k4_sc16(sm));
-		accm = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
-		    _mm256_cvtepi32_ps(qs_k4_minsum(sm, y[i].bsums)),
-		    accm);
-		_Pragma("GCC unroll 4")
-		for (j = 0; j < 4; j++) {
-			__m512i qz = _mm512_and_si512(_mm512_srlv_epi16(
-			    _mm512_broadcast_i64x4(_mm256_loadu_si256(
-			    (const __m256i *)(a[i].qs + 32 * j))), sh4), mf);
-			__m256i hb = _mm256_srli_epi16(hv, 2 * j);
-
-			/* low half: bit 2j of qh to bit 4, high: bit 2j+1 */
-			hz = _mm512_inserti64x4(_mm512_castsi256_si512(
-			    _mm256_slli_epi16(hb, 4)), _mm256_slli_epi16(hb, 3),
-			    1);
-			qz = _mm512_or_si512(qz, _mm512_and_si512(hz, m16));
-			isum = _mm512_add_epi32(isum, z_k4_step(qz,
-			    y[i].qs + 64 * j, scv, j));
-		}
-		acc = _mm512_fmadd_ps(_mm512_set1_ps(yd * qs_h2f(a[i].d)),
-		    _mm512_cvtepi32_ps(isum), acc);
-	}
+	for (i = 0; i < nb; i++)
+		z_k45_block(a[i].d, a[i].dmin, a[i].scales, a[i].qs, a[i].qh,
+		    &y[i], &acc, &accm);
 	return _mm512_reduce_add_ps(acc) - qs_hsum8(accm);
 }
 

@@ -798,46 +798,65 @@ qs_k4_minsum(__m128i sm, const int16_t *bsums)
 #define QS_SC16(scv, k) _mm256_shuffle_epi8(scv,			\
 	_mm256_set1_epi16((short)(0x0100 + 0x0202 * (k))))
 
+/*
+ * One Q4_K or Q5_K super-block . one Q8_K block into acc: the two types
+ * differ only in Q5_K's fifth bits (qh; NULL for Q4_K). Always inlined,
+ * so that qh == NULL is a constant and Q4_K's code carries no trace of
+ * them.
+ */
+QS_FN inline __attribute__((always_inline)) __m256
+qs_k45_block(uint16_t d, uint16_t dmin, const uint8_t *scales,
+    const uint8_t *qs, const uint8_t *qh, const block_q8_K *y, __m256 acc)
+{
+	const __m256i mf = _mm256_set1_epi8(0xF), m16 = _mm256_set1_epi8(16);
+	__m256i isum = _mm256_setzero_si256(), scv, msum;
+	__m256i hv = _mm256_setzero_si256();
+	__m128i sm = qs_k4_vec(scales);
+	int j;
+
+	scv = _mm256_broadcastsi128_si256(qs_k4_sc16(sm));
+	msum = qs_k4_minsum(sm, y->bsums);
+	if (qh != NULL)
+		hv = _mm256_loadu_si256((const __m256i *)qh);
+	for (j = 0; j < 4; j++) {
+		__m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+		__m256i lo = _mm256_and_si256(q, mf);
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mf);
+		__m256i p0, p1;
+
+		if (qh != NULL) {
+			__m256i hb = _mm256_srli_epi16(hv, 2 * j);
+
+			lo = _mm256_or_si256(lo, _mm256_and_si256(
+			    _mm256_slli_epi16(hb, 4), m16));
+			hi = _mm256_or_si256(hi, _mm256_and_si256(
+			    _mm256_slli_epi16(hb, 3), m16));
+		}
+		p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256(
+		    (const __m256i *)(y->qs + 64 * j)));
+		p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256(
+		    (const __m256i *)(y->qs + 64 * j + 32)));
+		p0 = _mm256_madd_epi16(p0, QS_SC16(scv, 2 * j));
+		p1 = _mm256_madd_epi16(p1, QS_SC16(scv, 2 * j + 1));
+		isum = _mm256_add_epi32(isum, _mm256_add_epi32(p0, p1));
+	}
+	acc = _mm256_fmadd_ps(_mm256_set1_ps(y->d * qs_h2f(d)),
+	    _mm256_cvtepi32_ps(isum), acc);
+	return _mm256_fnmadd_ps(_mm256_set1_ps(y->d * qs_h2f(dmin)),
+	    _mm256_cvtepi32_ps(msum), acc);
+}
+
 QS_FN float
 qs_fdot_q4_k(int64_t n, const void *w, const void *x)
 {
 	const block_q4_K *a = w;
 	const block_q8_K *y = x;
-	const __m256i mf = _mm256_set1_epi8(0xF);
 	__m256 acc = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
-	__m128i sm;
-	int j;
 
-	for (i = 0; i < nb; i++) {
-		__m256i isum = _mm256_setzero_si256(), scv, msum;
-		float yd = y[i].d;
-
-		sm = qs_k4_vec(a[i].scales);
-		scv = _mm256_broadcastsi128_si256(qs_k4_sc16(sm));
-		msum = qs_k4_minsum(sm, y[i].bsums);
-		for (j = 0; j < 4; j++) {
-			__m256i q = _mm256_loadu_si256((const __m256i *)
-			    (a[i].qs + 32 * j));
-			__m256i lo = _mm256_and_si256(q, mf);
-			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4),
-			    mf);
-			__m256i p0 = _mm256_maddubs_epi16(lo,
-			    _mm256_loadu_si256((const __m256i *)
-			    (y[i].qs + 64 * j)));
-			__m256i p1 = _mm256_maddubs_epi16(hi,
-			    _mm256_loadu_si256((const __m256i *)
-			    (y[i].qs + 64 * j + 32)));
-
-			p0 = _mm256_madd_epi16(p0, QS_SC16(scv, 2 * j));
-			p1 = _mm256_madd_epi16(p1, QS_SC16(scv, 2 * j + 1));
-			isum = _mm256_add_epi32(isum, _mm256_add_epi32(p0, p1));
-		}
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].d)),
-		    _mm256_cvtepi32_ps(isum), acc);
-		acc = _mm256_fnmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
-		    _mm256_cvtepi32_ps(msum), acc);
-	}
+	for (i = 0; i < nb; i++)
+		acc = qs_k45_block(a[i].d, a[i].dmin, a[i].scales, a[i].qs,
+		    NULL, &y[i], acc);
 	return qs_hsum8(acc);
 }
 
@@ -846,45 +865,12 @@ qs_fdot_q5_k(int64_t n, const void *w, const void *x)
 {
 	const block_q5_K *a = w;
 	const block_q8_K *y = x;
-	const __m256i mf = _mm256_set1_epi8(0xF), m16 = _mm256_set1_epi8(16);
 	__m256 acc = _mm256_setzero_ps();
 	int64_t i, nb = n / QK_K;
-	__m128i sm;
-	int j;
 
-	for (i = 0; i < nb; i++) {
-		__m256i isum = _mm256_setzero_si256(), scv, msum;
-		__m256i hv = _mm256_loadu_si256((const __m256i *)a[i].qh);
-		float yd = y[i].d;
-
-		sm = qs_k4_vec(a[i].scales);
-		scv = _mm256_broadcastsi128_si256(qs_k4_sc16(sm));
-		msum = qs_k4_minsum(sm, y[i].bsums);
-		for (j = 0; j < 4; j++) {
-			__m256i q = _mm256_loadu_si256((const __m256i *)
-			    (a[i].qs + 32 * j));
-			__m256i hb = _mm256_srli_epi16(hv, 2 * j);
-			__m256i lo = _mm256_or_si256(_mm256_and_si256(q, mf),
-			    _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
-			__m256i hi = _mm256_or_si256(_mm256_and_si256(
-			    _mm256_srli_epi16(q, 4), mf), _mm256_and_si256(
-			    _mm256_slli_epi16(hb, 3), m16));
-			__m256i p0 = _mm256_maddubs_epi16(lo,
-			    _mm256_loadu_si256((const __m256i *)
-			    (y[i].qs + 64 * j)));
-			__m256i p1 = _mm256_maddubs_epi16(hi,
-			    _mm256_loadu_si256((const __m256i *)
-			    (y[i].qs + 64 * j + 32)));
-
-			p0 = _mm256_madd_epi16(p0, QS_SC16(scv, 2 * j));
-			p1 = _mm256_madd_epi16(p1, QS_SC16(scv, 2 * j + 1));
-			isum = _mm256_add_epi32(isum, _mm256_add_epi32(p0, p1));
-		}
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].d)),
-		    _mm256_cvtepi32_ps(isum), acc);
-		acc = _mm256_fnmadd_ps(_mm256_set1_ps(yd * qs_h2f(a[i].dmin)),
-		    _mm256_cvtepi32_ps(msum), acc);
-	}
+	for (i = 0; i < nb; i++)
+		acc = qs_k45_block(a[i].d, a[i].dmin, a[i].scales, a[i].qs,
+		    a[i].qh, &y[i], acc);
 	return qs_hsum8(acc);
 }
 
