@@ -245,6 +245,30 @@ wtype(struct maker *m, const char *role, int il, int64_t n)
 	return t;
 }
 
+/*
+ * The gate, up and down matrices of layer il's FFN of width ff: n_expert
+ * experts (3-D, names "ffn_gate_exps") or, with n_expert 0, one FFN
+ * named "ffn_gate" + suffix ("" dense, "_shexp" shared experts).
+ */
+static int
+declare_ffn(struct maker *m, int il, int64_t ff, int64_t n_expert,
+    const char *suffix)
+{
+	int64_t d = m->s->d, ne = n_expert ? n_expert : 1;
+	int n_dims = n_expert ? 3 : 2, rc;
+	float lin = 0.02f;
+
+	if (n_expert)
+		suffix = "_exps";
+	if ((rc = add(m, K_MAT, wtype(m, "ffn_gate", il, d), lin, il, n_dims,
+	    d, ff, ne, "blk.%d.ffn_gate%s.weight", il, suffix)) != 0 ||
+	    (rc = add(m, K_MAT, wtype(m, "ffn_up", il, d), lin, il, n_dims,
+	    d, ff, ne, "blk.%d.ffn_up%s.weight", il, suffix)) != 0)
+		return rc;
+	return add(m, K_MAT, wtype(m, "ffn_down", il, ff), lin, il, n_dims,
+	    ff, d, ne, "blk.%d.ffn_down%s.weight", il, suffix);
+}
+
 /* DeepSeek-V2-style layers: MLA attention (no q-LoRA, as V2-Lite), a
  * dense FFN in the first n_dense layers, routed + shared experts. */
 static int
@@ -256,6 +280,7 @@ declare_mla(struct maker *m)
 	int il, rc;
 
 #define A(...) if ((rc = add(m, __VA_ARGS__)) != 0) return rc
+#define FFN(...) if ((rc = declare_ffn(m, __VA_ARGS__)) != 0) return rc
 	for (il = 0; il < s->n_layer; il++) {
 		A(K_NORM, GGML_TYPE_F32, 0.1f, il, 1, d, 1, 1,
 		    "blk.%d.attn_norm.weight", il);
@@ -275,31 +300,16 @@ declare_mla(struct maker *m)
 		A(K_NORM, GGML_TYPE_F32, 0.1f, il, 1, d, 1, 1,
 		    "blk.%d.ffn_norm.weight", il);
 		if (il < s->n_dense) {
-			A(K_MAT, wtype(m, "ffn_gate", il, d), lin, il, 2, d,
-			    s->ff_dense, 1, "blk.%d.ffn_gate.weight", il);
-			A(K_MAT, wtype(m, "ffn_up", il, d), lin, il, 2, d,
-			    s->ff_dense, 1, "blk.%d.ffn_up.weight", il);
-			A(K_MAT, wtype(m, "ffn_down", il, s->ff_dense), lin, il,
-			    2, s->ff_dense, d, 1, "blk.%d.ffn_down.weight", il);
+			FFN(il, s->ff_dense, 0, "");
 			continue;
 		}
 		A(K_ROUTER, GGML_TYPE_F32, 0.1f, il, 2, d, s->n_expert, 1,
 		    "blk.%d.ffn_gate_inp.weight", il);
-		A(K_MAT, wtype(m, "ffn_gate", il, d), lin, il, 3, d, s->ff_exp,
-		    s->n_expert, "blk.%d.ffn_gate_exps.weight", il);
-		A(K_MAT, wtype(m, "ffn_up", il, d), lin, il, 3, d, s->ff_exp,
-		    s->n_expert, "blk.%d.ffn_up_exps.weight", il);
-		A(K_MAT, wtype(m, "ffn_down", il, s->ff_exp), lin, il, 3,
-		    s->ff_exp, d, s->n_expert, "blk.%d.ffn_down_exps.weight",
-		    il);
-		A(K_MAT, wtype(m, "ffn_gate", il, d), lin, il, 2, d,
-		    s->ff_shexp, 1, "blk.%d.ffn_gate_shexp.weight", il);
-		A(K_MAT, wtype(m, "ffn_up", il, d), lin, il, 2, d, s->ff_shexp,
-		    1, "blk.%d.ffn_up_shexp.weight", il);
-		A(K_MAT, wtype(m, "ffn_down", il, s->ff_shexp), lin, il, 2,
-		    s->ff_shexp, d, 1, "blk.%d.ffn_down_shexp.weight", il);
+		FFN(il, s->ff_exp, s->n_expert, "");
+		FFN(il, s->ff_shexp, 0, "_shexp");
 	}
 #undef A
+#undef FFN
 	return 0;
 }
 
@@ -313,6 +323,7 @@ declare(struct maker *m)
 	int il, rc;
 
 #define A(...) if ((rc = add(m, __VA_ARGS__)) != 0) return rc
+#define FFN(...) if ((rc = declare_ffn(m, __VA_ARGS__)) != 0) return rc
 	A(K_MAT, wtype(m, "embd", 0, d), 1.0f, -1, 2, d, m->n_vocab, 1,
 	    "token_embd.weight");
 	A(K_NORM, GGML_TYPE_F32, 0.1f, -1, 1, d, 1, 1, "output_norm.weight");
@@ -373,26 +384,15 @@ declare(struct maker *m)
 		    "blk.%d.ffn_norm.weight", il);
 		A(K_ROUTER, GGML_TYPE_F32, 0.1f, il, 2, d, s->n_expert, 1,
 		    "blk.%d.ffn_gate_inp.weight", il);
-		A(K_MAT, wtype(m, "ffn_gate", il, d), lin, il, 3, d, s->ff_exp,
-		    s->n_expert, "blk.%d.ffn_gate_exps.weight", il);
-		A(K_MAT, wtype(m, "ffn_up", il, d), lin, il, 3, d, s->ff_exp,
-		    s->n_expert, "blk.%d.ffn_up_exps.weight", il);
-		A(K_MAT, wtype(m, "ffn_down", il, s->ff_exp), lin, il, 3,
-		    s->ff_exp, d, s->n_expert, "blk.%d.ffn_down_exps.weight",
-		    il);
+		FFN(il, s->ff_exp, s->n_expert, "");
 		if (s->ff_shexp) {
 			A(K_F32RAND, GGML_TYPE_F32, lin, il, 1, d, 1, 1,
 			    "blk.%d.ffn_gate_inp_shexp.weight", il);
-			A(K_MAT, wtype(m, "ffn_gate", il, d), lin, il, 2, d,
-			    s->ff_shexp, 1, "blk.%d.ffn_gate_shexp.weight", il);
-			A(K_MAT, wtype(m, "ffn_up", il, d), lin, il, 2, d,
-			    s->ff_shexp, 1, "blk.%d.ffn_up_shexp.weight", il);
-			A(K_MAT, wtype(m, "ffn_down", il, s->ff_shexp), lin, il,
-			    2, s->ff_shexp, d, 1,
-			    "blk.%d.ffn_down_shexp.weight", il);
+			FFN(il, s->ff_shexp, 0, "_shexp");
 		}
 	}
 #undef A
+#undef FFN
 	return 0;
 }
 
@@ -497,6 +497,53 @@ metadata(struct maker *m, const struct gguf *vocab)
 
 #define CHUNK (8u << 20)
 
+static void
+swap(int *perm, int a, int b)
+{
+	int tmp = perm[a];
+
+	perm[a] = perm[b];
+	perm[b] = tmp;
+}
+
+/*
+ * Add the popularity of --skew to the router rows v of t (see the top):
+ * expert e's row gets skew * log(1/rank(e)) * dir / d, the ranks a random
+ * permutation in the first router and, from one router to the next, the
+ * previous permutation with E/4 random swaps.
+ */
+static int
+skew_router(struct maker *m, const struct tdesc *t, float *v,
+    const float *dir)
+{
+	static int *perm, perm_e;
+	int E = (int)t->ne[1], d = (int)t->ne[0], e, j;
+
+	if (perm == NULL || perm_e != E) {
+		/* layer 0: a random ranking */
+		free(perm);
+		if ((perm = malloc((size_t)E * sizeof *perm)) == NULL)
+			return err_set(&m->e, ERR_NOMEM, "out of memory");
+		perm_e = E;
+		for (e = 0; e < E; e++)
+			perm[e] = e;
+		for (e = E - 1; e > 0; e--)
+			swap(perm, e, (int)(rnd() % (uint64_t)(e + 1)));
+	} else
+		/* next layers: E/4 random swaps */
+		for (j = 0; j < E / 4; j++) {
+			e = (int)(rnd() % (uint64_t)E);
+			swap(perm, e, (int)(rnd() % (uint64_t)E));
+		}
+	for (e = 0; e < E; e++) {
+		float pop = m->skew * logf(1.0f / (float)(perm[e] + 1));
+
+		for (j = 0; j < d; j++)
+			v[(size_t)e * d + j] += pop * dir[j] / (float)d;
+	}
+	return 0;
+}
+
 static int
 write_tensor(struct maker *m, uint64_t idx, uint8_t *buf,
     const float *shared_dir)
@@ -515,40 +562,10 @@ write_tensor(struct maker *m, uint64_t idx, uint8_t *buf,
 		for (i = 0; i < nel; i++)
 			v[i] = t->kind == K_NORM ? 1.0f + gauss() * t->sigma :
 			    gauss() * t->sigma;
-		if (t->kind == K_ROUTER && m->skew > 0) {
-			int E = (int)t->ne[1], d = (int)t->ne[0], e, r, j, tmp;
-			static int *perm, perm_e;
-
-			if (perm == NULL || perm_e != E) {
-				/* layer 0: a random ranking */
-				free(perm);
-				perm = malloc((size_t)E * sizeof *perm);
-				perm_e = E;
-				for (e = 0; e < E; e++)
-					perm[e] = e;
-				for (e = E - 1; e > 0; e--) {
-					r = (int)(rnd() % (uint64_t)(e + 1));
-					tmp = perm[e];
-					perm[e] = perm[r];
-					perm[r] = tmp;
-				}
-			} else
-				/* next layers: E/4 random swaps */
-				for (j = 0; j < E / 4; j++) {
-					e = (int)(rnd() % (uint64_t)E);
-					r = (int)(rnd() % (uint64_t)E);
-					tmp = perm[e];
-					perm[e] = perm[r];
-					perm[r] = tmp;
-				}
-			for (e = 0; e < E; e++) {
-				float pop = m->skew * logf(1.0f /
-				    (float)(perm[e] + 1));
-
-				for (j = 0; j < d; j++)
-					v[(size_t)e * d + j] += pop *
-					    shared_dir[j] / (float)d;
-			}
+		if (t->kind == K_ROUTER && m->skew > 0 &&
+		    (rc = skew_router(m, t, v, shared_dir)) != 0) {
+			free(v);
+			return rc;
 		}
 		rc = gguf_writer_write_data(m->w, idx, v, nel * sizeof *v,
 		    &m->e);

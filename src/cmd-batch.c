@@ -1276,8 +1276,7 @@ batch_open(struct batch *b, const char *model, struct err *e)
 	int rc;
 
 	/* no MODEL: the embedded default model (models/README.md) */
-	if ((rc = model != NULL ? cmd_resolve_model(model, &path, e) :
-	    cmd_default_model(&path, e)) != 0)
+	if ((rc = cmd_model_path(model, &path, e)) != 0)
 		return rc;
 	rc = eng_model_open(&b->m, path, e);
 	free(path);

@@ -1,6 +1,7 @@
 /*
  * cmd-common.c - helpers shared by the subcommands: where the local
- * model store is, and how a MODEL argument becomes a path.
+ * model store is, how a MODEL argument becomes a path, and the progress
+ * line of a conversion (convert, pull).
  *
  * A MODEL is tried, in order, as a path (file or folder) and as a name
  * in the local store ($MOESCOPE_HOME/models, default
@@ -9,6 +10,7 @@
  * hub client resolves those.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,4 +144,19 @@ cmd_model_path(const char *arg, char **path, struct err *e)
 	if (arg == NULL)
 		return cmd_default_model(path, e);
 	return cmd_resolve_model(arg, path, e);
+}
+
+int
+cmd_convert_progress(void *arg, const char *tensor, uint64_t done,
+    uint64_t total)
+{
+	const volatile sig_atomic_t *stop = arg;
+	char a[32], b[32];
+
+	fprintf(stderr, "\rconverting: %s / %s  %-40.40s",
+	    util_fmt_bytes(done, a, sizeof a),
+	    util_fmt_bytes(total, b, sizeof b), tensor);
+	if (done == total)
+		fputc('\n', stderr);
+	return stop != NULL ? *stop : 0;
 }

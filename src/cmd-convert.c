@@ -36,20 +36,6 @@ usage(FILE *fp)
 	    "  -h, --help         this help\n");
 }
 
-static int
-progress(void *arg, const char *tensor, uint64_t done, uint64_t total)
-{
-	char a[32], b[32];
-
-	(void)arg;
-	fprintf(stderr, "\rconverting: %s / %s  %-40.40s",
-	    util_fmt_bytes(done, a, sizeof a),
-	    util_fmt_bytes(total, b, sizeof b), tensor);
-	if (done == total)
-		fputc('\n', stderr);
-	return 0;
-}
-
 int
 cmd_convert_main(int argc, char **argv)
 {
@@ -109,7 +95,7 @@ cmd_convert_main(int argc, char **argv)
 		return 2;
 	}
 	if (!quiet && isatty(2))
-		o.progress = progress;
+		o.progress = cmd_convert_progress;
 	err_clear(&e);
 	if (convert_run(&o, &e) != 0)
 		return cmd_fail(&e);

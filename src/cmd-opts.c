@@ -85,11 +85,24 @@ float_val(const char *flag, const char *s, float *v)
 	return 0;
 }
 
+/* Which of the names a (0) and b (1) s is; -1 after printing an error. */
+static int
+pick2(const char *flag, const char *s, const char *a, const char *b)
+{
+	if (strcmp(s, a) == 0)
+		return 0;
+	if (strcmp(s, b) == 0)
+		return 1;
+	fprintf(stderr, "moescope: %s: '%s' is not %s or %s\n", flag, s, a, b);
+	return -1;
+}
+
 int
 cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i)
 {
 	const char *f = argv[*i];
 	long v;
+	int k;
 
 #define INTFLAG(name, min, max, dst)					\
 	if (strcmp(f, name) == 0) {					\
@@ -106,6 +119,21 @@ cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i)
 			return -1;					\
 		return 1;						\
 	}
+#define STRFLAG(name, dst)						\
+	if (strcmp(f, name) == 0) {					\
+		if (need_val(argc, argv, i) != 0)			\
+			return -1;					\
+		dst = argv[*i];						\
+		return 1;						\
+	}
+#define PICKFLAG(name, a, va, b, vb, dst)				\
+	if (strcmp(f, name) == 0) {					\
+		if (need_val(argc, argv, i) != 0 ||			\
+		    (k = pick2(f, argv[*i], a, b)) < 0)			\
+			return -1;					\
+		dst = k ? vb : va;					\
+		return 1;						\
+	}
 	INTFLAG("--threads", 1, 1024, o->ep.n_threads)
 	INTFLAG("--ctx", 1, 1 << 24, o->ep.n_ctx)
 	INTFLAG("--batch", 1, 1 << 16, o->ep.n_batch)
@@ -118,46 +146,12 @@ cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i)
 		o->sp.ignore_eos = 1;
 		return 1;
 	}
-	if (strcmp(f, "--ram-budget") == 0) {
-		if (need_val(argc, argv, i) != 0)
-			return -1;
-		o->ram_budget = argv[*i];
-		return 1;
-	}
-	if (strcmp(f, "--gpu-budget") == 0) {
-		if (need_val(argc, argv, i) != 0)
-			return -1;
-		o->gpu_budget = argv[*i];
-		return 1;
-	}
-	if (strcmp(f, "--kv-type") == 0) {
-		if (need_val(argc, argv, i) != 0)
-			return -1;
-		if (strcmp(argv[*i], "f32") == 0)
-			o->ep.kv_type = ENG_KV_F32;
-		else if (strcmp(argv[*i], "f16") == 0)
-			o->ep.kv_type = ENG_KV_F16;
-		else {
-			fprintf(stderr, "moescope: --kv-type: '%s' is not f32 "
-			    "or f16\n", argv[*i]);
-			return -1;
-		}
-		return 1;
-	}
-	if (strcmp(f, "--device") == 0) {
-		if (need_val(argc, argv, i) != 0)
-			return -1;
-		if (strcmp(argv[*i], "cpu") == 0)
-			o->ep.device = ENG_DEVICE_CPU;
-		else if (strcmp(argv[*i], "cuda") == 0)
-			o->ep.device = ENG_DEVICE_CUDA;
-		else {
-			fprintf(stderr, "moescope: --device: '%s' is not cpu "
-			    "or cuda\n", argv[*i]);
-			return -1;
-		}
-		return 1;
-	}
+	STRFLAG("--ram-budget", o->ram_budget)
+	STRFLAG("--gpu-budget", o->gpu_budget)
+	PICKFLAG("--kv-type", "f32", ENG_KV_F32, "f16", ENG_KV_F16,
+	    o->ep.kv_type)
+	PICKFLAG("--device", "cpu", ENG_DEVICE_CPU, "cuda", ENG_DEVICE_CUDA,
+	    o->ep.device)
 	if (strcmp(f, "--cache-policy") == 0) {
 		if (need_val(argc, argv, i) != 0)
 			return -1;
@@ -168,20 +162,8 @@ cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i)
 		}
 		return 1;
 	}
-	if (strcmp(f, "--prefetch") == 0) {
-		if (need_val(argc, argv, i) != 0)
-			return -1;
-		if (strcmp(argv[*i], "none") == 0)
-			o->ep.prefetch = ENG_PREFETCH_NONE;
-		else if (strcmp(argv[*i], "gate") == 0)
-			o->ep.prefetch = ENG_PREFETCH_GATE;
-		else {
-			fprintf(stderr, "moescope: --prefetch: '%s' is not "
-			    "none or gate\n", argv[*i]);
-			return -1;
-		}
-		return 1;
-	}
+	PICKFLAG("--prefetch", "none", ENG_PREFETCH_NONE, "gate",
+	    ENG_PREFETCH_GATE, o->ep.prefetch)
 	FLTFLAG("--temp", o->sp.temp)
 	FLTFLAG("--top-p", o->sp.top_p)
 	FLTFLAG("--min-p", o->sp.min_p)
@@ -204,6 +186,8 @@ cmd_opts_parse(struct cmd_opts *o, int argc, char **argv, int *i)
 	}
 #undef INTFLAG
 #undef FLTFLAG
+#undef STRFLAG
+#undef PICKFLAG
 	return 0;
 }
 

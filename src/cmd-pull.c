@@ -58,20 +58,6 @@ usage(FILE *fp)
 	    "HF_HOME, HF_HUB_CACHE, MOESCOPE_HOME.\n");
 }
 
-static int
-conv_progress(void *arg, const char *tensor, uint64_t done, uint64_t total)
-{
-	char a[32], b[32];
-
-	(void)arg;
-	fprintf(stderr, "\rconverting: %s / %s  %-40.40s",
-	    util_fmt_bytes(done, a, sizeof a),
-	    util_fmt_bytes(total, b, sizeof b), tensor);
-	if (done == total)
-		fputc('\n', stderr);
-	return stop;
-}
-
 int
 cmd_pull_main(int argc, char **argv)
 {
@@ -148,8 +134,10 @@ cmd_pull_main(int argc, char **argv)
 	po.file = file;
 	po.models_dir = dir;
 	po.net = &o;
-	if (!quiet && isatty(2))
-		po.progress = conv_progress;
+	if (!quiet && isatty(2)) {
+		po.progress = cmd_convert_progress;
+		po.progress_arg = (void *)&stop;	/* Ctrl-C cancels */
+	}
 	rc = convert_pull_run(&po, &res, &e);
 	sigaction(SIGINT, &old, NULL);
 	if (rc != 0)

@@ -96,8 +96,7 @@ cmd_run_main(int argc, char **argv)
 	}
 	/* a file, or a name in the local store (e.g. ORG/NAME after pull);
 	 * no MODEL: the embedded default model (models/README.md) */
-	if ((model != NULL ? cmd_resolve_model(model, &path, &e) :
-	    cmd_default_model(&path, &e)) != 0 ||
+	if (cmd_model_path(model, &path, &e) != 0 ||
 	    eng_model_open(&m, path, &e) != 0)
 		goto out;
 	if (cmd_opts_resolve(&o, m) != 0) {

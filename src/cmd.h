@@ -64,9 +64,17 @@ int cmd_model_path(const char *arg, char **path, struct err *e);
  */
 int cmd_default_model(char **path, struct err *e);
 
-/* ---- engine flags shared by run, logits, route, bench (cmd-opts.c) ---- */
-
 #include <stdint.h>
+
+/*
+ * The one-line progress of a conversion on stderr (a convert_progress_fn
+ * of convert/convert.h): arg is NULL, or a volatile sig_atomic_t flag
+ * that cancels the conversion once set (e.g. by SIGINT). (cmd-common.c)
+ */
+int cmd_convert_progress(void *arg, const char *tensor, uint64_t done,
+    uint64_t total);
+
+/* ---- engine flags shared by run, logits, route, bench (cmd-opts.c) ---- */
 
 #include "engine/engine.h"
 

@@ -86,6 +86,13 @@ tui_cap() { tui_tmux capture-pane -p; }
 tui_resize() { tui_tmux resize-window -x "$1" -y "$2"; }
 tui_fmt() { tui_tmux display-message -p "$1"; }
 
+# The screen as TAP diagnostics, each line behind "  |".
+tui_dump() {
+	tui_cap | sed 's/^/  |/' | while IFS= read -r l; do
+		diag "$l"
+	done
+}
+
 tui_wait() {
 	pat=$1
 	deadline=$(( $(date +%s) + ${2:-60} ))
@@ -95,9 +102,7 @@ tui_wait() {
 		fi
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			diag "timed out waiting for /$pat/; the screen:"
-			tui_cap | sed 's/^/  |/' | while IFS= read -r l; do
-				diag "$l"
-			done
+			tui_dump
 			return 1
 		fi
 		sleep 0.1
@@ -123,9 +128,7 @@ tui_wait_n() {
 	while [ "$(tui_cap | grep -Ec -- "$pat")" -lt "$n" ]; do
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			diag "timed out waiting for $n x /$pat/"
-			tui_cap | sed 's/^/  |/' | while IFS= read -r l; do
-				diag "$l"
-			done
+			tui_dump
 			return 1
 		fi
 		sleep 0.1

@@ -901,6 +901,35 @@ put_u32(struct gguf_writer *w, const char *key, int64_t v, struct err *e)
 	return gguf_writer_set_u32(w, key, (uint32_t)v, e);
 }
 
+/* The integer cfg_key of the config, if there, as "<arch>.<suffix>". */
+static int
+copy_u32(struct cv_model *m, struct gguf_writer *w, const char *cfg_key,
+    const char *suffix, struct err *e)
+{
+	char key[128];
+	int64_t n;
+
+	if (hf_config_get_int(m->cfg, cfg_key, &n, NULL) != 0)
+		return 0;
+	snprintf(key, sizeof key, "%s.%s", m->arch->gguf_arch, suffix);
+	return put_u32(w, key, n, e);
+}
+
+/* The number cfg_key of the config, if there, times scale, as the F32
+ * "<arch>.<suffix>". */
+static int
+copy_f32(struct cv_model *m, struct gguf_writer *w, const char *cfg_key,
+    const char *suffix, double scale, struct err *e)
+{
+	char key[128];
+	double f;
+
+	if (hf_config_get_float(m->cfg, cfg_key, &f, NULL) != 0)
+		return 0;
+	snprintf(key, sizeof key, "%s.%s", m->arch->gguf_arch, suffix);
+	return gguf_writer_set_f32(w, key, (float)(scale * f), e);
+}
+
 /* rope_scaling.{rope_type,type} and friends, as the base class writes. */
 static int
 meta_rope_scaling(struct cv_model *m, struct gguf_writer *w,
@@ -909,7 +938,6 @@ meta_rope_scaling(struct cv_model *m, struct gguf_writer *w,
 	const char *type = NULL;
 	char key[128];
 	double f;
-	int64_t n;
 	int rc;
 
 	if (hf_config_get_str(m->cfg, "rope_scaling.rope_type", &type,
@@ -918,21 +946,13 @@ meta_rope_scaling(struct cv_model *m, struct gguf_writer *w,
 		return 0;
 	if (strcmp(type, "yarn") == 0) {
 		if ((rc = gguf_writer_set_str(w, K("rope.scaling.type"),
-		    "yarn", e)) != 0)
-			return rc;
-		if (hf_config_get_float(m->cfg, "rope_scaling.factor", &f,
-		    NULL) == 0 && (rc = gguf_writer_set_f32(w,
-		    K("rope.scaling.factor"), (float)f, e)) != 0)
-			return rc;
-		if (hf_config_get_int(m->cfg,
-		    "rope_scaling.original_max_position_embeddings", &n,
-		    NULL) == 0 && (rc = put_u32(w,
-		    K("rope.scaling.original_context_length"), n, e)) != 0)
-			return rc;
-		if (hf_config_get_float(m->cfg,
-		    "rope_scaling.extrapolation_factor", &f, NULL) == 0 &&
-		    (rc = gguf_writer_set_f32(w,
-		    K("rope.scaling.yarn_ext_factor"), (float)f, e)) != 0)
+		    "yarn", e)) != 0 || (rc = copy_f32(m, w,
+		    "rope_scaling.factor", "rope.scaling.factor", 1, e)) != 0 ||
+		    (rc = copy_u32(m, w,
+		    "rope_scaling.original_max_position_embeddings",
+		    "rope.scaling.original_context_length", e)) != 0 ||
+		    (rc = copy_f32(m, w, "rope_scaling.extrapolation_factor",
+		    "rope.scaling.yarn_ext_factor", 1, e)) != 0)
 			return rc;
 		if ((hf_config_get_float(m->cfg,
 		    "rope_scaling.attention_factor", &f, NULL) == 0 ||
@@ -940,21 +960,15 @@ meta_rope_scaling(struct cv_model *m, struct gguf_writer *w,
 		    &f, NULL) == 0) && (rc = gguf_writer_set_f32(w,
 		    K("rope.scaling.yarn_attn_factor"), (float)f, e)) != 0)
 			return rc;
-		if (hf_config_get_float(m->cfg, "rope_scaling.beta_fast", &f,
-		    NULL) == 0 && (rc = gguf_writer_set_f32(w,
-		    K("rope.scaling.yarn_beta_fast"), (float)f, e)) != 0)
-			return rc;
-		if (hf_config_get_float(m->cfg, "rope_scaling.beta_slow", &f,
-		    NULL) == 0 && (rc = gguf_writer_set_f32(w,
-		    K("rope.scaling.yarn_beta_slow"), (float)f, e)) != 0)
+		if ((rc = copy_f32(m, w, "rope_scaling.beta_fast",
+		    "rope.scaling.yarn_beta_fast", 1, e)) != 0 ||
+		    (rc = copy_f32(m, w, "rope_scaling.beta_slow",
+		    "rope.scaling.yarn_beta_slow", 1, e)) != 0)
 			return rc;
 	} else if (strcmp(type, "linear") == 0) {
 		if ((rc = gguf_writer_set_str(w, K("rope.scaling.type"),
-		    "linear", e)) != 0)
-			return rc;
-		if (hf_config_get_float(m->cfg, "rope_scaling.factor", &f,
-		    NULL) == 0 && (rc = gguf_writer_set_f32(w,
-		    K("rope.scaling.factor"), (float)f, e)) != 0)
+		    "linear", e)) != 0 || (rc = copy_f32(m, w,
+		    "rope_scaling.factor", "rope.scaling.factor", 1, e)) != 0)
 			return rc;
 	}
 	return 0;
@@ -1022,9 +1036,7 @@ cv_arch_meta(struct cv_model *m, struct gguf_writer *w, struct err *e)
 		return rc;
 	if ((rc = meta_rope_scaling(m, w, arch, e)) != 0)
 		return rc;
-	if (hf_config_get_float(m->cfg, "rope_theta", &f, NULL) == 0 &&
-	    (rc = gguf_writer_set_f32(w, K("rope.freq_base"), (float)f,
-	    e)) != 0)
+	if ((rc = copy_f32(m, w, "rope_theta", "rope.freq_base", 1, e)) != 0)
 		return rc;
 	if (cfg_float(m, k_rms, &f) && (rc = gguf_writer_set_f32(w,
 	    K("attention.layer_norm_rms_epsilon"), (float)f, e)) != 0)
@@ -1038,11 +1050,9 @@ cv_arch_meta(struct cv_model *m, struct gguf_writer *w, struct err *e)
 	if (cfg_int(m, k_used, &n) && (rc = put_u32(w,
 	    K("expert_used_count"), n, e)) != 0)
 		return rc;
-	if (hf_config_get_int(m->cfg, "n_group", &n, NULL) == 0 &&
-	    (rc = put_u32(w, K("expert_group_count"), n, e)) != 0)
-		return rc;
-	if (hf_config_get_int(m->cfg, "topk_group", &n, NULL) == 0 &&
-	    (rc = put_u32(w, K("expert_group_used_count"), n, e)) != 0)
+	if ((rc = copy_u32(m, w, "n_group", "expert_group_count", e)) != 0 ||
+	    (rc = copy_u32(m, w, "topk_group", "expert_group_used_count",
+	    e)) != 0)
 		return rc;
 	if (hf_config_get_str(m->cfg, "scoring_func", &s, NULL) == 0 ||
 	    hf_config_get_str(m->cfg, "score_function", &s, NULL) == 0) {
@@ -1082,8 +1092,7 @@ tail_llama(struct cv_model *m, struct gguf_writer *w, struct err *e)
 	int64_t n;
 	int rc;
 
-	if (hf_config_get_int(m->cfg, "vocab_size", &n, NULL) == 0 &&
-	    (rc = put_u32(w, K("vocab_size"), n, e)) != 0)
+	if ((rc = copy_u32(m, w, "vocab_size", "vocab_size", e)) != 0)
 		return rc;
 	if (hf_config_get_int(m->cfg, "head_dim", &n, NULL) != 0)
 		n = m->hp.hidden_size / m->hp.n_heads;
@@ -1091,39 +1100,22 @@ tail_llama(struct cv_model *m, struct gguf_writer *w, struct err *e)
 }
 
 static int
-tail_moe_ff(struct cv_model *m, struct gguf_writer *w, const char *cfg_key,
-    struct err *e)
-{
-	const char *arch = m->arch->gguf_arch;
-	char key[128];
-	int64_t n;
-
-	if (hf_config_get_int(m->cfg, cfg_key, &n, NULL) != 0)
-		return 0;
-	return put_u32(w, K("expert_feed_forward_length"), n, e);
-}
-
-static int
 tail_qwen2moe(struct cv_model *m, struct gguf_writer *w, struct err *e)
 {
-	const char *arch = m->arch->gguf_arch;
-	char key[128];
-	int64_t n;
 	int rc;
 
-	if ((rc = tail_moe_ff(m, w, "moe_intermediate_size", e)) != 0)
+	if ((rc = copy_u32(m, w, "moe_intermediate_size",
+	    "expert_feed_forward_length", e)) != 0)
 		return rc;
-	if (hf_config_get_int(m->cfg, "shared_expert_intermediate_size", &n,
-	    NULL) == 0 && (rc = put_u32(w,
-	    K("expert_shared_feed_forward_length"), n, e)) != 0)
-		return rc;
-	return 0;
+	return copy_u32(m, w, "shared_expert_intermediate_size",
+	    "expert_shared_feed_forward_length", e);
 }
 
 static int
 tail_qwen3moe(struct cv_model *m, struct gguf_writer *w, struct err *e)
 {
-	return tail_moe_ff(m, w, "moe_intermediate_size", e);
+	return copy_u32(m, w, "moe_intermediate_size",
+	    "expert_feed_forward_length", e);
 }
 
 static int
@@ -1131,19 +1123,13 @@ tail_deepseek2(struct cv_model *m, struct gguf_writer *w, struct err *e)
 {
 	const char *arch = m->arch->gguf_arch;
 	char key[128];
-	int64_t n, kvl, rope, nope, vdim;
-	double f;
+	int64_t kvl, rope, nope, vdim;
 	int b, rc;
 
-	if (hf_config_get_int(m->cfg, "first_k_dense_replace", &n,
-	    NULL) == 0 && (rc = put_u32(w, K("leading_dense_block_count"),
-	    n, e)) != 0)
-		return rc;
-	if (hf_config_get_int(m->cfg, "vocab_size", &n, NULL) == 0 &&
-	    (rc = put_u32(w, K("vocab_size"), n, e)) != 0)
-		return rc;
-	if (hf_config_get_int(m->cfg, "q_lora_rank", &n, NULL) == 0 &&
-	    (rc = put_u32(w, K("attention.q_lora_rank"), n, e)) != 0)
+	if ((rc = copy_u32(m, w, "first_k_dense_replace",
+	    "leading_dense_block_count", e)) != 0 || (rc = copy_u32(m, w,
+	    "vocab_size", "vocab_size", e)) != 0 || (rc = copy_u32(m, w,
+	    "q_lora_rank", "attention.q_lora_rank", e)) != 0)
 		return rc;
 	if ((rc = hf_config_get_int(m->cfg, "kv_lora_rank", &kvl, e)) != 0 ||
 	    (rc = hf_config_get_int(m->cfg, "qk_rope_head_dim", &rope,
@@ -1158,14 +1144,11 @@ tail_deepseek2(struct cv_model *m, struct gguf_writer *w, struct err *e)
 	    e)) != 0 || (rc = put_u32(w, K("attention.value_length_mla"),
 	    vdim, e)) != 0)
 		return rc;
-	if ((rc = tail_moe_ff(m, w, "moe_intermediate_size", e)) != 0)
-		return rc;
-	if (hf_config_get_int(m->cfg, "n_shared_experts", &n, NULL) == 0 &&
-	    (rc = put_u32(w, K("expert_shared_count"), n, e)) != 0)
-		return rc;
-	if (hf_config_get_float(m->cfg, "routed_scaling_factor", &f,
-	    NULL) == 0 && (rc = gguf_writer_set_f32(w,
-	    K("expert_weights_scale"), (float)f, e)) != 0)
+	if ((rc = copy_u32(m, w, "moe_intermediate_size",
+	    "expert_feed_forward_length", e)) != 0 || (rc = copy_u32(m, w,
+	    "n_shared_experts", "expert_shared_count", e)) != 0 ||
+	    (rc = copy_f32(m, w, "routed_scaling_factor",
+	    "expert_weights_scale", 1, e)) != 0)
 		return rc;
 	if (hf_config_get_bool(m->cfg, "norm_topk_prob", &b, NULL) == 0 &&
 	    b && (rc = gguf_writer_set_bool(w, K("expert_weights_norm"), 1,
@@ -1173,23 +1156,18 @@ tail_deepseek2(struct cv_model *m, struct gguf_writer *w, struct err *e)
 		return rc;
 	if ((rc = put_u32(w, K("rope.dimension_count"), rope, e)) != 0)
 		return rc;
-	if (hf_config_get_float(m->cfg, "rope_scaling.mscale_all_dim", &f,
-	    NULL) == 0 && (rc = gguf_writer_set_f32(w,
-	    K("rope.scaling.yarn_log_multiplier"), (float)(0.1 * f), e)) != 0)
-		return rc;
-	return 0;
+	return copy_f32(m, w, "rope_scaling.mscale_all_dim",
+	    "rope.scaling.yarn_log_multiplier", 0.1, e);
 }
 
 static int
 tail_gptoss(struct cv_model *m, struct gguf_writer *w, struct err *e)
 {
-	const char *arch = m->arch->gguf_arch;
-	char key[128];
-	int64_t n;
 	int rc;
 
-	if (hf_config_get_int(m->cfg, "sliding_window", &n, NULL) == 0 &&
-	    (rc = put_u32(w, K("attention.sliding_window"), n, e)) != 0)
+	if ((rc = copy_u32(m, w, "sliding_window", "attention.sliding_window",
+	    e)) != 0)
 		return rc;
-	return tail_moe_ff(m, w, "intermediate_size", e);
+	return copy_u32(m, w, "intermediate_size",
+	    "expert_feed_forward_length", e);
 }

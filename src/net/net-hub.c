@@ -1285,24 +1285,21 @@ curl_ready(void)
 	return curl_init_rc;
 }
 
-int
-net_hub_download(const struct net_opts *o, const char *repo,
-    const char *rev, const char *const *want, struct net_snapshot *out,
-    struct err *e)
+/*
+ * Set hb up for repo at rev: both checked, the endpoint without its
+ * trailing slashes, the repo's cache folder, the Authorization header.
+ * On error hb holds what hub_free releases.
+ */
+static int
+hub_init(struct hub *hb, const struct net_opts *o, const char *repo,
+    const char *rev, struct err *e)
 {
-	struct hub hb;
-	char *snap = NULL, *h;
-	size_t i, n;
-	struct stat sb;
-	uint64_t t0;
-	int rc;
+	size_t n;
+	char *h;
 
-	memset(out, 0, sizeof *out);
-	memset(&hb, 0, sizeof hb);
-	hb.o = o;
-	hb.repo = repo;
-	if (rev == NULL)
-		rev = "main";
+	memset(hb, 0, sizeof *hb);
+	hb->o = o;
+	hb->repo = repo;
 	if (!net_repo_valid(repo))
 		return err_set(e, ERR_USAGE, "'%s' is not a hub repo id "
 		    "(ORG/NAME)", repo);
@@ -1313,27 +1310,41 @@ net_hub_download(const struct net_opts *o, const char *repo,
 	n = strlen(o->endpoint);
 	while (n > 0 && o->endpoint[n - 1] == '/')
 		n--;
-	if ((hb.endpoint = malloc(n + 1)) == NULL ||
-	    (hb.repo_dir = net_repo_dir(o->cache_dir, repo)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto done;
+	if ((hb->endpoint = strndup(o->endpoint, n)) == NULL ||
+	    (hb->repo_dir = net_repo_dir(o->cache_dir, repo)) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (o->token != NULL) {
+		if ((h = fmt("Authorization: Bearer %s", o->token)) == NULL)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		hb->auth = curl_slist_append(NULL, h);
+		free(h);
 	}
-	memcpy(hb.endpoint, o->endpoint, n);
-	hb.endpoint[n] = '\0';
+	return 0;
+}
+
+int
+net_hub_download(const struct net_opts *o, const char *repo,
+    const char *rev, const char *const *want, struct net_snapshot *out,
+    struct err *e)
+{
+	struct hub hb;
+	char *snap = NULL;
+	size_t i;
+	struct stat sb;
+	uint64_t t0;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (rev == NULL)
+		rev = "main";
+	if ((rc = hub_init(&hb, o, repo, rev, e)) != 0)
+		goto done;
 	if (o->offline) {
 		if ((rc = from_cache(&hb, rev, want, &snap, e)) != 0)
 			goto done;
 		rc = fill_snapshot(&hb, snap, out, e);
 		snap = NULL;
 		goto done;
-	}
-	if (o->token != NULL) {
-		if ((h = fmt("Authorization: Bearer %s", o->token)) == NULL) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			goto done;
-		}
-		hb.auth = curl_slist_append(NULL, h);
-		free(h);
 	}
 	if ((rc = api_list(&hb, rev, want, e)) != 0) {
 		/* network down: fall back on the cache, as huggingface_hub
@@ -1408,41 +1419,15 @@ net_hub_list(const struct net_opts *o, const char *repo, const char *rev,
 {
 	static const char *const all[] = { "*", NULL };
 	struct hub hb;
-	size_t i, k;
+	size_t i;
 	int rc;
 
 	*files = NULL;
 	*n = 0;
-	memset(&hb, 0, sizeof hb);
-	hb.o = o;
-	hb.repo = repo;
 	if (rev == NULL)
 		rev = "main";
-	if (!net_repo_valid(repo))
-		return err_set(e, ERR_USAGE, "'%s' is not a hub repo id "
-		    "(ORG/NAME)", repo);
-	if (!valid_rev(rev))
-		return err_set(e, ERR_USAGE, "'%s' is not a revision", rev);
-	if (curl_ready() != 0)
-		return err_set(e, ERR_NET, "curl_global_init failed");
-	k = strlen(o->endpoint);
-	while (k > 0 && o->endpoint[k - 1] == '/')
-		k--;
-	if ((hb.endpoint = strndup(o->endpoint, k)) == NULL ||
-	    (hb.repo_dir = net_repo_dir(o->cache_dir, repo)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = hub_init(&hb, o, repo, rev, e)) != 0)
 		goto done;
-	}
-	if (o->token != NULL) {
-		char *h = fmt("Authorization: Bearer %s", o->token);
-
-		if (h == NULL) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			goto done;
-		}
-		hb.auth = curl_slist_append(NULL, h);
-		free(h);
-	}
 	if (o->offline) {
 		char *snap = NULL;
 
