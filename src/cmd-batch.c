@@ -52,46 +52,16 @@ on_sigint(int sig)
 	atomic_store(&batch_cancel, 1);
 }
 
-/* ---- a growing byte buffer ---- */
-
-struct sbuf {
-	char	*s;
-	size_t	 len, cap;
-	int	 fail;		/* an allocation failed */
-};
+/* ---- output text, on util's growing string ---- */
 
 static void
-sb_put(struct sbuf *b, const char *s, size_t n)
+sb_puts(struct util_buf *b, const char *s)
 {
-	size_t cap;
-	char *ns;
-
-	if (b->fail)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((ns = realloc(b->s, cap)) == NULL) {
-			b->fail = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-sb_puts(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
+	util_buf_put(b, s, strlen(s));
 }
 
 static void UTIL_PRINTF(2, 3)
-sb_printf(struct sbuf *b, const char *fmt, ...)
+sb_printf(struct util_buf *b, const char *fmt, ...)
 {
 	char tmp[128];
 	va_list ap;
@@ -101,7 +71,7 @@ sb_printf(struct sbuf *b, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		sb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n :
+		util_buf_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n :
 		    sizeof tmp - 1);
 }
 
@@ -140,50 +110,50 @@ utf8_len(const unsigned char *s, size_t n)
 
 /* s as a JSON string; bytes that are not UTF-8 become U+FFFD. */
 static void
-sb_jstr(struct sbuf *b, const char *s, size_t n)
+sb_jstr(struct util_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run, l;
 	char esc[8];
 
-	sb_put(b, "\"", 1);
+	util_buf_put(b, "\"", 1);
 	while (i < n) {
 		for (run = i; run < n && u[run] >= 0x20 && u[run] < 0x80 &&
 		    u[run] != '"' && u[run] != '\\'; run++)
 			;
-		sb_put(b, s + i, run - i);
+		util_buf_put(b, s + i, run - i);
 		if ((i = run) >= n)
 			break;
 		switch (u[i]) {
 		case '"':
-			sb_put(b, "\\\"", 2);
+			util_buf_put(b, "\\\"", 2);
 			break;
 		case '\\':
-			sb_put(b, "\\\\", 2);
+			util_buf_put(b, "\\\\", 2);
 			break;
 		case '\n':
-			sb_put(b, "\\n", 2);
+			util_buf_put(b, "\\n", 2);
 			break;
 		case '\r':
-			sb_put(b, "\\r", 2);
+			util_buf_put(b, "\\r", 2);
 			break;
 		case '\t':
-			sb_put(b, "\\t", 2);
+			util_buf_put(b, "\\t", 2);
 			break;
 		default:
 			if (u[i] < 0x20) {
 				snprintf(esc, sizeof esc, "\\u%04x", u[i]);
-				sb_put(b, esc, 6);
+				util_buf_put(b, esc, 6);
 			} else if ((l = utf8_len(u + i, n - i)) > 0) {
-				sb_put(b, s + i, l);
+				util_buf_put(b, s + i, l);
 				i += l;
 				continue;
 			} else
-				sb_put(b, "\xef\xbf\xbd", 3);
+				util_buf_put(b, "\xef\xbf\xbd", 3);
 		}
 		i++;
 	}
-	sb_put(b, "\"", 1);
+	util_buf_put(b, "\"", 1);
 }
 
 /*
@@ -195,7 +165,7 @@ static int
 fix_utf8(struct eng_gen_result *r)
 {
 	const unsigned char *u = (const unsigned char *)r->text;
-	struct sbuf o = { 0 };
+	struct util_buf o = { 0 };
 	size_t i, l;
 
 	for (i = 0; i < r->len; i += l)
@@ -205,9 +175,9 @@ fix_utf8(struct eng_gen_result *r)
 		return 0;
 	for (i = 0; i < r->len; i += l) {
 		if ((l = utf8_len(u + i, r->len - i)) > 0)
-			sb_put(&o, r->text + i, l);
+			util_buf_put(&o, r->text + i, l);
 		else {
-			sb_put(&o, "\xef\xbf\xbd", 3);
+			util_buf_put(&o, "\xef\xbf\xbd", 3);
 			l = 1;
 		}
 	}
@@ -228,7 +198,7 @@ struct session {
 	int				 kind;	/* SESS_* */
 	struct tokenizer_chat_msg	*msgs;	/* strings malloc'd */
 	size_t				 n_msgs, cap_msgs;
-	struct sbuf			 raw;	/* raw transcript */
+	struct util_buf			 raw;	/* raw transcript */
 	uint64_t			 used;	/* LRU stamp */
 };
 
@@ -272,10 +242,10 @@ struct batch {
 	/* routing of the request running */
 	uint64_t		*load;		/* [n_layer][n_expert] */
 	long			 route_tokens;
-	struct sbuf		 trace;		/* --routing full */
+	struct util_buf		 trace;		/* --routing full */
 	/* output */
 	struct req		*cur;		/* for stream events */
-	struct sbuf		 out;
+	struct util_buf		 out;
 	int			 out_errno;	/* stdout failed with it */
 };
 
@@ -311,7 +281,7 @@ out_flush(struct batch *b)
 /* The id as given: numbers with the fewest digits that read back as the
  * same value (0.1, not 0.10000000000000001). */
 static void
-put_id(struct sbuf *o, const struct req *q)
+put_id(struct util_buf *o, const struct req *q)
 {
 	json_t *back;
 	char *s = NULL;
@@ -350,7 +320,7 @@ put_error(struct batch *b, const struct req *q, const char *msg)
 {
 	if (b->format == FMT_TEXT) {
 		fprintf(stderr, "moescope batch: line %ld: %s\n", q->line, msg);
-		sb_put(&b->out, b->delim, b->delim_len);
+		util_buf_put(&b->out, b->delim, b->delim_len);
 		return out_flush(b);
 	}
 	sb_puts(&b->out, "{\"id\":");
@@ -372,7 +342,7 @@ on_token(void *arg, int32_t tok, const char *text, size_t len)
 	if (b->format == FMT_TEXT) {
 		if (len == 0)
 			return 0;
-		sb_put(&b->out, text, len);
+		util_buf_put(&b->out, text, len);
 		return out_flush(b);
 	}
 	if (tok < 0 && len == 0)
@@ -448,14 +418,14 @@ static int
 put_result(struct batch *b, const struct req *q,
     const struct eng_gen_result *r, int n_prompt, int n_cached)
 {
-	struct sbuf *o = &b->out;
+	struct util_buf *o = &b->out;
 	int il, x, ne = b->hp->n_expert;
 	uint64_t sum;
 
 	if (b->format == FMT_TEXT) {
 		if (!b->stream)
-			sb_put(o, r->text, r->len);
-		sb_put(o, b->delim, b->delim_len);
+			util_buf_put(o, r->text, r->len);
+		util_buf_put(o, b->delim, b->delim_len);
 		return out_flush(b);
 	}
 	sb_puts(o, "{\"id\":");
@@ -493,7 +463,7 @@ put_result(struct batch *b, const struct req *q,
 			if (b->trace.fail)
 				o->fail = 1;
 			else
-				sb_put(o, b->trace.s ? b->trace.s : "",
+				util_buf_put(o, b->trace.s ? b->trace.s : "",
 				    b->trace.len);
 			sb_puts(o, "]");
 		}
@@ -887,10 +857,10 @@ run_request(struct batch *b, struct req *q, int *cancelled, struct err *e)
 	} else if (s != NULL && s->raw.len > 0) {
 		/* the whole transcript, so that a prompt which merges with
 		 * its end is tokenized as one text */
-		struct sbuf all = { 0 };
+		struct util_buf all = { 0 };
 
-		sb_put(&all, s->raw.s, s->raw.len);
-		sb_put(&all, q->prompt, q->prompt_len);
+		util_buf_put(&all, s->raw.s, s->raw.len);
+		util_buf_put(&all, q->prompt, q->prompt_len);
 		rc = all.fail ? err_set(e, ERR_NOMEM, "out of memory") :
 		    eng_chat_encode_text(&b->chat_c, all.s, all.len, 0, &ids,
 		    e);
@@ -971,8 +941,8 @@ run_request(struct batch *b, struct req *q, int *cancelled, struct err *e)
 			rc = session_add_msg(s, "assistant", gr.text, gr.len);
 		s->kind = SESS_CHAT;
 	} else {
-		sb_put(&s->raw, q->prompt, q->prompt_len);
-		sb_put(&s->raw, gr.text, gr.len);
+		util_buf_put(&s->raw, q->prompt, q->prompt_len);
+		util_buf_put(&s->raw, gr.text, gr.len);
 		rc = s->raw.fail ? ERR_NOMEM : 0;
 		s->kind = SESS_RAW;
 	}
@@ -1018,7 +988,7 @@ struct reader {
 	char	 buf[65536];
 	size_t	 pos, end;
 	int	 eof;
-	struct sbuf line;
+	struct util_buf line;
 	int	 too_long;
 };
 
@@ -1091,7 +1061,7 @@ read_line(struct reader *r, struct err *e)
 		if (r->line.len + n > MAX_LINE)
 			r->too_long = 1;
 		else
-			sb_put(&r->line, r->buf + r->pos, n);
+			util_buf_put(&r->line, r->buf + r->pos, n);
 		r->pos += n;
 		if (nl != NULL) {
 			r->pos++;
