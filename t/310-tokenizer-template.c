@@ -359,6 +359,11 @@ units(void)
 	    "{{ 1 < 2 < 3 }}{{ 3 in [1,3] }}{{ 'x' not in 'abc' }}"
 	    "|{{ none or 'd' }}{{ 0 and 1 }}{{ not '' }}", NULL,
 	    "|c|TrueTrueTrue|d0True");
+	/* precedence and left associativity of the binary operators */
+	is_render("{{ 2 ** 3 ** 2 }}|{{ 1 + 2 * 3 - 4 }}|{{ 10 - 4 - 3 }}|"
+	    "{{ 'a' ~ 2 * 3 ~ 'b' }}|{{ 7 // 2 * 3 % 4 }}|"
+	    "{{ not 1 == 2 and 0 or 3 }}|{{ 1 or 0 and 0 }}|"
+	    "{{ -2 ** 2 }}", NULL, "64|3|3|a6b|1|3|1|4");
 	is_render("{{ 'hello'[1:] }} {{ 'hello'[::-1] }} {{ [1,2,3][:-1] }} "
 	    "{{ 'héllo'[1:3] }} {{ [1,2,3][-1] }} {{ 'abc'[5] }}", NULL,
 	    "ello olleh [1, 2] él 3 ");
