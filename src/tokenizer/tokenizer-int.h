@@ -511,12 +511,19 @@ int tcompare(struct tinterp *I, const struct tval *a, const struct tval *b,
 typedef struct tval *(*tfilter_fn)(struct tinterp *I, struct tval *v,
     struct tval **args, size_t nargs, const char **kwn, struct tval **kwv,
     size_t nkw, int line);
-/* 1 true, 0 false, -1 error */
+/* 1 true, 0 false, -1 error; arg is the test's own (struct ttest). */
 typedef int (*ttest_fn)(struct tinterp *I, struct tval *v,
-    struct tval **args, size_t nargs, int line);
+    struct tval **args, size_t nargs, int line, int arg);
+
+/* A test: name, the function and the argument it is called with. */
+struct ttest {
+	const char	*name;
+	ttest_fn	 fn;
+	int		 arg;
+};
 
 tfilter_fn tbuiltin_filter(const char *name);
-ttest_fn tbuiltin_test(const char *name);
+const struct ttest *tbuiltin_test(const char *name);
 /* A global function (range, namespace, dict, raise_exception,
  * strftime_now, joiner, cycler), or NULL. */
 struct tval *tbuiltin_global(struct tinterp *I, const char *name);
