@@ -127,6 +127,21 @@ show_text(const char *s, size_t n)
 	diag("  input \"%s\"%s", buf, i < n ? "..." : "");
 }
 
+/* 1 when ids are case c's; else 0, the difference shown. */
+static int
+check_case(const char *name, size_t i, const struct vcase *c,
+    const struct tok_ids *ids)
+{
+	if (ids->n == c->n && (ids->n == 0 ||
+	    memcmp(ids->v, c->ids, ids->n * sizeof(int32_t)) == 0))
+		return 1;
+	diag("  %s case %zu differs:", name, i);
+	show_text(c->s, c->len);
+	show("got ", ids->v, ids->n);
+	show("want", c->ids, c->n);
+	return 0;
+}
+
 static int
 name_cmp(const void *a, const void *b)
 {
@@ -150,15 +165,8 @@ run_cases(struct tok *t, const char *name, struct vcase *v, size_t nin,
 			    e.msg);
 			continue;
 		}
-		if (ids.n == v[i].n && (ids.n == 0 ||
-		    memcmp(ids.v, v[i].ids, ids.n * sizeof(int32_t)) == 0)) {
+		if (check_case(name, i, &v[i], &ids))
 			pass++;
-		} else {
-			diag("  %s case %zu differs:", name, i);
-			show_text(v[i].s, v[i].len);
-			show("got ", ids.v, ids.n);
-			show("want", v[i].ids, v[i].n);
-		}
 		free(ids.v);
 	}
 	return pass;
@@ -276,16 +284,8 @@ vocab_file(const char *dir, const char *name)
 			diag("  case %zu: encode failed: %s", i, e.msg);
 			continue;
 		}
-		same = ids.n == v[i].n && (ids.n == 0 ||
-		    memcmp(ids.v, v[i].ids, ids.n * sizeof(int32_t)) == 0);
-		if (same) {
+		if ((same = check_case(name, i, &v[i], &ids)))
 			pass++;
-		} else {
-			diag("  %s case %zu differs:", name, i);
-			show_text(v[i].s, v[i].len);
-			show("got ", ids.v, ids.n);
-			show("want", v[i].ids, v[i].n);
-		}
 		/* round trip where the text is representable */
 		if (util_utf8_valid(v[i].s, v[i].len)) {
 			const struct tok_info *inf = tokenizer_vocab_info(t);

@@ -126,6 +126,37 @@ random_utf8(char *o, size_t n)
 	return k;
 }
 
+/*
+ * 300 strings of random bytes (up to max - 1 long) encode with every id
+ * in range; 300 random UTF-8 texts round-trip.
+ */
+static void
+random_texts(struct tok *t, const char *name, size_t max,
+    struct tok_ids *a)
+{
+	char buf[2000];
+	size_t i, k, fails = 0;
+
+	for (k = 0; k < 300; k++) {
+		size_t n = rnd() % max;
+
+		for (i = 0; i < n; i++)
+			buf[i] = (char)rnd();
+		if (encode(t, buf, n, a) != 0 || !all_in_range(t, a))
+			fails++;
+	}
+	ok(fails == 0, "%s: 300 random byte strings encode", name);
+	fails = 0;
+	for (k = 0; k < 300; k++) {
+		size_t n = random_utf8(buf, rnd() % max);
+
+		if (encode(t, buf, n, a) != 0 || !round_trip(t, a, buf, n))
+			fails++;
+	}
+	ok(fails == 0, "%s: 300 random UTF-8 texts round-trip (%zu failed)",
+	    name, fails);
+}
+
 static const struct {
 	const char	*s;
 	size_t		 n;
@@ -173,8 +204,6 @@ invalid_utf8(const char *fx)
 	}
 	/* SPM: raw bytes go through byte fallback and come back intact */
 	if ((t = load(fx, "llama-spm", &g)) != NULL) {
-		char buf[600];
-
 		fails = 0;
 		for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
 			if (encode(t, bad[i].s, bad[i].n, &a) != 0 ||
@@ -189,26 +218,7 @@ invalid_utf8(const char *fx)
 		/* random bytes: no crash, ids in range (an invalid lead byte
 		 * swallows what follows, as in llama.cpp, so bytes need not
 		 * round-trip) */
-		fails = 0;
-		for (k = 0; k < 300; k++) {
-			size_t n = rnd() % sizeof buf;
-
-			for (i = 0; i < n; i++)
-				buf[i] = (char)rnd();
-			if (encode(t, buf, n, &a) != 0 || !all_in_range(t, &a))
-				fails++;
-		}
-		ok(fails == 0, "llama-spm: 300 random byte strings encode");
-		fails = 0;
-		for (k = 0; k < 300; k++) {
-			size_t n = random_utf8(buf, rnd() % sizeof buf);
-
-			if (encode(t, buf, n, &a) != 0 ||
-			    !round_trip(t, &a, buf, n))
-				fails++;
-		}
-		ok(fails == 0, "llama-spm: 300 random UTF-8 texts round-trip "
-		    "(%zu failed)", fails);
+		random_texts(t, "llama-spm", 600, &a);
 		tokenizer_vocab_free(t);
 		gguf_close(g);
 		g = NULL;
@@ -217,28 +227,7 @@ invalid_utf8(const char *fx)
 	}
 	/* BPE: random bytes never crash; random valid UTF-8 round-trips */
 	if ((t = load(fx, "qwen2", &g)) != NULL) {
-		char buf[2000];
-
-		fails = 0;
-		for (k = 0; k < 300; k++) {
-			size_t n = rnd() % sizeof buf;
-
-			for (i = 0; i < n; i++)
-				buf[i] = (char)rnd();
-			if (encode(t, buf, n, &a) != 0 || !all_in_range(t, &a))
-				fails++;
-		}
-		ok(fails == 0, "qwen2: 300 random byte strings encode");
-		fails = 0;
-		for (k = 0; k < 300; k++) {
-			size_t n = random_utf8(buf, rnd() % sizeof buf);
-
-			if (encode(t, buf, n, &a) != 0 ||
-			    !round_trip(t, &a, buf, n))
-				fails++;
-		}
-		ok(fails == 0, "qwen2: 300 random UTF-8 texts round-trip (%zu "
-		    "failed)", fails);
+		random_texts(t, "qwen2", 2000, &a);
 		tokenizer_vocab_free(t);
 		gguf_close(g);
 	} else {

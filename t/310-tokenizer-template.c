@@ -359,6 +359,29 @@ units(void)
 	    "{{ 1 < 2 < 3 }}{{ 3 in [1,3] }}{{ 'x' not in 'abc' }}"
 	    "|{{ none or 'd' }}{{ 0 and 1 }}{{ not '' }}", NULL,
 	    "|c|TrueTrueTrue|d0True");
+	/* every test, true and false */
+	is_render("{{ x is defined }}{{ x is undefined }}{{ none is none }}"
+	    "{{ 'a' is string }}{{ {} is mapping }}{{ 'a' is iterable }}"
+	    "{{ 1 is iterable }}{{ [1] is sequence }}"
+	    "{{ [1]|select is sequence }}{{ true is number }}"
+	    "{{ 1 is integer }}{{ 1.0 is float }}{{ 1 is boolean }}"
+	    "{{ true is true }}{{ 1 is true }}{{ false is false }}"
+	    "{{ range is callable }}{{ 1 is callable }}", NULL,
+	    "FalseTrueTrueTrueTrueTrueFalseTrueFalseTrueTrueTrueFalse"
+	    "TrueFalseTrueTrueFalse");
+	is_render("{{ 1 is eq 1 }}{{ 1 is ne 1 }}{{ 1 is lt 2 }}"
+	    "{{ 2 is le 2 }}{{ 1 is gt 2 }}{{ 2 is ge 3 }}{{ 3 is odd }}"
+	    "{{ 3 is even }}{{ 'ab' is lower }}{{ 'aB' is upper }}"
+	    "{{ 'x'|safe is escaped }}{{ 'x' is escaped }}"
+	    "{{ [1, 2, 3]|select('odd')|list }}"
+	    "{{ [1, 2, 3]|reject('lt', 2)|list }}", NULL,
+	    "TrueFalseTrueTrueFalseFalseTrueFalseTrueFalseTrueFalse"
+	    "[1, 3][2, 3]");
+	/* precedence and left associativity of the binary operators */
+	is_render("{{ 2 ** 3 ** 2 }}|{{ 1 + 2 * 3 - 4 }}|{{ 10 - 4 - 3 }}|"
+	    "{{ 'a' ~ 2 * 3 ~ 'b' }}|{{ 7 // 2 * 3 % 4 }}|"
+	    "{{ not 1 == 2 and 0 or 3 }}|{{ 1 or 0 and 0 }}|"
+	    "{{ -2 ** 2 }}", NULL, "64|3|3|a6b|1|3|1|4");
 	is_render("{{ 'hello'[1:] }} {{ 'hello'[::-1] }} {{ [1,2,3][:-1] }} "
 	    "{{ 'héllo'[1:3] }} {{ [1,2,3][-1] }} {{ 'abc'[5] }}", NULL,
 	    "ello olleh [1, 2] él 3 ");

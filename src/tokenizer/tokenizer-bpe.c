@@ -325,50 +325,6 @@ tokenizer_cache_put(struct tok *t, uint64_t h, const char *w, size_t n,
 
 /* ---- merging ---- */
 
-static int
-cand_less(const struct tok_cand *a, const struct tok_cand *b)
-{
-	return a->key < b->key;
-}
-
-static void
-heap_push(struct tok_cand *h, size_t *n, struct tok_cand c)
-{
-	size_t i = (*n)++;
-
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (!cand_less(&c, &h[p]))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = c;
-}
-
-static struct tok_cand
-heap_pop(struct tok_cand *h, size_t *n)
-{
-	struct tok_cand top = h[0], last = h[--(*n)];
-	size_t i = 0;
-
-	for (;;) {
-		size_t l = 2 * i + 1, m;
-
-		if (l >= *n)
-			break;
-		m = l + 1 < *n && cand_less(&h[l + 1], &h[l]) ? l + 1 : l;
-		if (!cand_less(&h[m], &last))
-			break;
-		h[i] = h[m];
-		i = m;
-	}
-	if (*n > 0)
-		h[i] = last;
-	return top;
-}
-
 static void
 try_pair(struct tok *t, const char *w, size_t *nh, int32_t l)
 {
@@ -390,7 +346,7 @@ try_pair(struct tok *t, const char *w, size_t *nh, int32_t l)
 	c.key = (uint64_t)(uint32_t)rank << 32 | (uint32_t)l;
 	c.size = s[l].len + s[r].len;
 	c.left = l;
-	heap_push(t->sc.heap, nh, c);
+	tokenizer_heap_push(t->sc.heap, nh, c);
 }
 
 /* Merge one word w[0..n) (raw bytes) and append its ids. */
@@ -436,7 +392,7 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 	for (i = 0; i + 1 < n; i++)
 		try_pair(t, w, &nh, (int32_t)i);
 	while (nh > 0) {
-		struct tok_cand c = heap_pop(sc->heap, &nh);
+		struct tok_cand c = tokenizer_heap_pop(sc->heap, &nh);
 		int32_t l = c.left, r = s[l].next;
 		if (s[l].len == 0 || r < 0 || s[l].len + s[r].len != c.size)
 			continue;	/* stale */

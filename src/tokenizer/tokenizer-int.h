@@ -42,6 +42,49 @@ struct tok_cand {
 	int32_t		 left;
 };
 
+/*
+ * The merge queue of both families: a binary min-heap of h[0..*n) on
+ * key. Inline, as it runs for every candidate pair of every word.
+ */
+static inline void
+tokenizer_heap_push(struct tok_cand *h, size_t *n, struct tok_cand c)
+{
+	size_t i = (*n)++;
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+
+		if (c.key >= h[p].key)
+			break;
+		h[i] = h[p];
+		i = p;
+	}
+	h[i] = c;
+}
+
+/* Remove and return the smallest (*n > 0). */
+static inline struct tok_cand
+tokenizer_heap_pop(struct tok_cand *h, size_t *n)
+{
+	struct tok_cand top = h[0], last = h[--(*n)];
+	size_t i = 0;
+
+	for (;;) {
+		size_t l = 2 * i + 1, m;
+
+		if (l >= *n)
+			break;
+		m = l + 1 < *n && h[l + 1].key < h[l].key ? l + 1 : l;
+		if (h[m].key >= last.key)
+			break;
+		h[i] = h[m];
+		i = m;
+	}
+	if (*n > 0)
+		h[i] = last;
+	return top;
+}
+
 /* Reusable buffers of one encode call. */
 struct tok_scratch {
 	struct tok_sym	*sym;
@@ -466,12 +509,19 @@ int tcompare(struct tinterp *I, const struct tval *a, const struct tval *b,
 typedef struct tval *(*tfilter_fn)(struct tinterp *I, struct tval *v,
     struct tval **args, size_t nargs, const char **kwn, struct tval **kwv,
     size_t nkw, int line);
-/* 1 true, 0 false, -1 error */
+/* 1 true, 0 false, -1 error; arg is the test's own (struct ttest). */
 typedef int (*ttest_fn)(struct tinterp *I, struct tval *v,
-    struct tval **args, size_t nargs, int line);
+    struct tval **args, size_t nargs, int line, int arg);
+
+/* A test: name, the function and the argument it is called with. */
+struct ttest {
+	const char	*name;
+	ttest_fn	 fn;
+	int		 arg;
+};
 
 tfilter_fn tbuiltin_filter(const char *name);
-ttest_fn tbuiltin_test(const char *name);
+const struct ttest *tbuiltin_test(const char *name);
 /* A global function (range, namespace, dict, raise_exception,
  * strftime_now, joiner, cycler), or NULL. */
 struct tval *tbuiltin_global(struct tinterp *I, const char *name);

@@ -6,7 +6,8 @@
  * into UTF-8 characters (by lead byte, so invalid bytes are characters
  * of their own); every adjacent pair whose concatenation is a token goes
  * into a heap ordered by the token's score (highest first, leftmost on
- * ties); the best pair is merged and its neighbours re-queued. What is
+ * ties; the merge heap of BPE, the score folded into an integer key);
+ * the best pair is merged and its neighbours re-queued. What is
  * left is looked up; a symbol that is no token is emitted byte by byte
  * as <0xNN> tokens (byte fallback). Only pairs that are tokens are ever
  * merged, so every merged symbol is a token.
@@ -16,65 +17,29 @@
 
 #include "tokenizer/tokenizer-int.h"
 
-/* Heap order: higher score first, then smaller left. key holds the
- * position; the score is compared separately. */
-struct spm_cand {
-	float		 score;
-	int32_t		 left;
-	uint32_t	 size;
-};
-
-static int
-spm_better(const struct spm_cand *a, const struct spm_cand *b)
+/*
+ * The queue key of a pair: higher score first, then smaller left. The
+ * score's bits are mapped to an unsigned order (negative floats
+ * reversed), -0 taken as +0 and a NaN score queued last.
+ */
+static uint64_t
+spm_key(float score, int32_t left)
 {
-	return a->score > b->score ||
-	    (a->score == b->score && a->left < b->left);
+	uint32_t u;
+
+	score += 0.0f;
+	memcpy(&u, &score, sizeof u);
+	u = u & 0x80000000u ? ~u : u | 0x80000000u;
+	if (score != score)
+		u = 0;
+	return (uint64_t)~u << 32 | (uint32_t)left;
 }
 
 static void
-spm_push(struct spm_cand *h, size_t *n, struct spm_cand c)
-{
-	size_t i = (*n)++;
-
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (!spm_better(&c, &h[p]))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = c;
-}
-
-static struct spm_cand
-spm_pop(struct spm_cand *h, size_t *n)
-{
-	struct spm_cand top = h[0], last = h[--(*n)];
-	size_t i = 0;
-
-	for (;;) {
-		size_t l = 2 * i + 1, m;
-
-		if (l >= *n)
-			break;
-		m = l + 1 < *n && spm_better(&h[l + 1], &h[l]) ? l + 1 : l;
-		if (!spm_better(&h[m], &last))
-			break;
-		h[i] = h[m];
-		i = m;
-	}
-	if (*n > 0)
-		h[i] = last;
-	return top;
-}
-
-static void
-spm_try(struct tok *t, const char *s, struct spm_cand *h, size_t *nh,
-    int32_t l)
+spm_try(struct tok *t, const char *s, size_t *nh, int32_t l)
 {
 	struct tok_sym *y = t->sc.sym;
-	struct spm_cand c;
+	struct tok_cand c;
 	int32_t r, id;
 
 	if (l < 0 || (r = y[l].next) < 0)
@@ -83,10 +48,10 @@ spm_try(struct tok *t, const char *s, struct spm_cand *h, size_t *nh,
 	    y[l].len + y[r].len);
 	if (id < 0)
 		return;
-	c.score = t->score[id];
+	c.key = spm_key(t->score[id], l);
 	c.left = l;
 	c.size = y[l].len + y[r].len;
-	spm_push(h, nh, c);
+	tokenizer_heap_push(t->sc.heap, nh, c);
 }
 
 static size_t
@@ -105,7 +70,6 @@ spm_segment(struct tok *t, const char *s, size_t len, struct tok_ids *out)
 {
 	struct tok_scratch *sc = &t->sc;
 	struct tok_sym *y;
-	struct spm_cand *h;
 	size_t off, n = 0, nh = 0, i;
 
 	if (len == 0)
@@ -113,13 +77,10 @@ spm_segment(struct tok *t, const char *s, size_t len, struct tok_ids *out)
 	if (len > INT32_MAX)
 		return ERR_RANGE;
 	if (tokenizer_grow(&sc->sym, &sc->sym_cap, len, sizeof *sc->sym) != 0 ||
-	    tokenizer_grow(&sc->heap, &sc->heap_cap,
-	    ((2 * len + 2) * sizeof(struct spm_cand) +
-	    sizeof(struct tok_cand) - 1) / sizeof(struct tok_cand),
-	    sizeof(struct tok_cand)) != 0)
+	    tokenizer_grow(&sc->heap, &sc->heap_cap, 2 * len + 2,
+	    sizeof *sc->heap) != 0)
 		return ERR_NOMEM;
 	y = sc->sym;
-	h = (struct spm_cand *)(void *)sc->heap;
 	for (off = 0; off < len; n++) {
 		size_t k = lead_len((unsigned char)s[off]);
 
@@ -133,9 +94,9 @@ spm_segment(struct tok *t, const char *s, size_t len, struct tok_ids *out)
 		y[n].id = -1;
 	}
 	for (i = 0; i + 1 < n; i++)
-		spm_try(t, s, h, &nh, (int32_t)i);
+		spm_try(t, s, &nh, (int32_t)i);
 	while (nh > 0) {
-		struct spm_cand c = spm_pop(h, &nh);
+		struct tok_cand c = tokenizer_heap_pop(sc->heap, &nh);
 		int32_t l = c.left, r = y[l].next;
 
 		if (y[l].len == 0 || r < 0 || y[r].len == 0 ||
@@ -146,8 +107,8 @@ spm_segment(struct tok *t, const char *s, size_t len, struct tok_ids *out)
 		y[l].next = y[r].next;
 		if (y[r].next >= 0)
 			y[y[r].next].prev = l;
-		spm_try(t, s, h, &nh, y[l].prev);
-		spm_try(t, s, h, &nh, l);
+		spm_try(t, s, &nh, y[l].prev);
+		spm_try(t, s, &nh, l);
 	}
 	for (i = 0; i < n; i = y[i].next < 0 ? n : (size_t)y[i].next) {
 		int32_t id = tokenizer_map_find(&t->by_text, s + y[i].off,

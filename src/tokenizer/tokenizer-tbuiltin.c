@@ -1357,92 +1357,30 @@ tbuiltin_global(struct tinterp *I, const char *name)
 /* ---- tests ---- */
 
 #define TARGS	struct tinterp *I, struct tval *v, struct tval **args, \
-		size_t nargs, int line
+		size_t nargs, int line, int arg
+
+/* The tests of a value's kind: arg is a mask of 1 << enum tv_kind. */
+#define K(k)	(1 << (k))
+#define K_ITER	(K(TV_STR) | K(TV_LIST) | K(TV_DICT) | K(TV_UNDEF))
 
 static int
-t_defined(TARGS)
+t_kind(TARGS)
 {
-	return v->kind != TV_UNDEF;
-}
-
-static int
-t_undefined(TARGS)
-{
-	return v->kind == TV_UNDEF;
-}
-
-static int
-t_none(TARGS)
-{
-	return v->kind == TV_NONE;
-}
-
-static int
-t_string(TARGS)
-{
-	return v->kind == TV_STR;
-}
-
-static int
-t_mapping(TARGS)
-{
-	return v->kind == TV_DICT;
-}
-
-static int
-t_iterable(TARGS)
-{
-	return v->kind == TV_STR || v->kind == TV_LIST || v->kind == TV_DICT ||
-	    v->kind == TV_UNDEF;
+	return (arg & K(v->kind)) != 0;
 }
 
 static int
 t_sequence(TARGS)
 {
-	return t_iterable(I, v, args, nargs, line) &&
+	return t_kind(I, v, args, nargs, line, K_ITER) &&
 	    !(v->kind == TV_LIST && (v->flags & TVF_GEN));
 }
 
+/* true/false: arg is the boolean wanted */
 static int
-t_number(TARGS)
+t_bool(TARGS)
 {
-	return v->kind == TV_INT || v->kind == TV_FLOAT || v->kind == TV_BOOL;
-}
-
-static int
-t_integer(TARGS)
-{
-	return v->kind == TV_INT;
-}
-
-static int
-t_float(TARGS)
-{
-	return v->kind == TV_FLOAT;
-}
-
-static int
-t_boolean(TARGS)
-{
-	return v->kind == TV_BOOL;
-}
-
-static int
-t_true(TARGS)
-{
-	return v->kind == TV_BOOL && v->u.b;
-}
-
-static int
-t_false(TARGS)
-{
-	return v->kind == TV_BOOL && !v->u.b;
-}
-
-static int
-t_callable(TARGS)
-{
-	return v->kind == TV_FUNC || v->kind == TV_MACRO;
+	return v->kind == TV_BOOL && !v->u.b == !arg;
 }
 
 static int
@@ -1455,24 +1393,18 @@ need1(struct tinterp *I, size_t nargs, int line, const char *t)
 	return 0;
 }
 
+/* eq/ne: arg 1 negates */
 static int
 t_eq(TARGS)
 {
-	if (need1(I, nargs, line, "eq") != 0)
+	if (need1(I, nargs, line, arg ? "ne" : "eq") != 0)
 		return -1;
-	return tv_equal(v, args[0]);
+	return tv_equal(v, args[0]) != arg;
 }
 
+/* lt/le/gt/ge: arg 0 to 3 */
 static int
-t_ne(TARGS)
-{
-	if (need1(I, nargs, line, "ne") != 0)
-		return -1;
-	return !tv_equal(v, args[0]);
-}
-
-static int
-t_order(TARGS, int want)
+t_order(TARGS)
 {
 	int c, bad;
 
@@ -1481,36 +1413,12 @@ t_order(TARGS, int want)
 	c = tcompare(I, v, args[0], "<", line, &bad);
 	if (bad)
 		return -1;
-	switch (want) {
+	switch (arg) {
 	case 0: return c < 0;
 	case 1: return c <= 0;
 	case 2: return c > 0;
 	default: return c >= 0;
 	}
-}
-
-static int
-t_lt(TARGS)
-{
-	return t_order(I, v, args, nargs, line, 0);
-}
-
-static int
-t_le(TARGS)
-{
-	return t_order(I, v, args, nargs, line, 1);
-}
-
-static int
-t_gt(TARGS)
-{
-	return t_order(I, v, args, nargs, line, 2);
-}
-
-static int
-t_ge(TARGS)
-{
-	return t_order(I, v, args, nargs, line, 3);
 }
 
 static int
@@ -1586,27 +1494,16 @@ py_mod(struct tinterp *I, struct tval *v, struct tval *m, const char *t,
 	return 0;
 }
 
+/* odd/even: arg 1 for odd */
 static int
-t_parity(struct tinterp *I, struct tval *v, int line, int odd)
+t_parity(TARGS)
 {
 	struct tval two = { .kind = TV_INT, .u.i = 2 };
 	double r;
 
-	if (py_mod(I, v, &two, odd ? "odd" : "even", line, &r) != 0)
+	if (py_mod(I, v, &two, arg ? "odd" : "even", line, &r) != 0)
 		return -1;
-	return odd ? r == 1 : r == 0;
-}
-
-static int
-t_odd(TARGS)
-{
-	return t_parity(I, v, line, 1);
-}
-
-static int
-t_even(TARGS)
-{
-	return t_parity(I, v, line, 0);
+	return arg ? r == 1 : r == 0;
 }
 
 static int
@@ -1632,22 +1529,14 @@ t_sameas(TARGS)
 	return v == args[0];
 }
 
-/* lower/upper: str(value).islower() / .isupper() */
+/* lower/upper: str(value).islower() / .isupper(), arg the str_pred()
+ * mode */
 static int
-t_lower(TARGS)
+t_case(TARGS)
 {
 	struct tval *r, *s = tv_to_str(I, v);
 
-	r = s == NULL ? NULL : str_pred(I, s, 5);
-	return r == NULL ? -1 : r->u.b;
-}
-
-static int
-t_upper(TARGS)
-{
-	struct tval *r, *s = tv_to_str(I, v);
-
-	r = s == NULL ? NULL : str_pred(I, s, 4);
+	r = s == NULL ? NULL : str_pred(I, s, arg);
 	return r == NULL ? -1 : r->u.b;
 }
 
@@ -1657,36 +1546,39 @@ t_escaped(TARGS)
 	return v->kind == TV_STR && (v->flags & TVF_SAFE);
 }
 
-static const struct {
-	const char	*name;
-	ttest_fn	 fn;
-} tests[] = {
-	{ "defined", t_defined }, { "undefined", t_undefined },
-	{ "none", t_none }, { "string", t_string }, { "mapping", t_mapping },
-	{ "iterable", t_iterable }, { "sequence", t_sequence },
-	{ "number", t_number }, { "integer", t_integer },
-	{ "float", t_float }, { "boolean", t_boolean }, { "true", t_true },
-	{ "false", t_false }, { "callable", t_callable },
-	{ "eq", t_eq }, { "equalto", t_eq }, { "==", t_eq },
-	{ "ne", t_ne }, { "!=", t_ne },
-	{ "lt", t_lt }, { "lessthan", t_lt }, { "<", t_lt },
-	{ "le", t_le }, { "<=", t_le },
-	{ "gt", t_gt }, { "greaterthan", t_gt }, { ">", t_gt },
-	{ "ge", t_ge }, { ">=", t_ge },
-	{ "in", t_in }, { "odd", t_odd }, { "even", t_even },
-	{ "divisibleby", t_divisibleby }, { "sameas", t_sameas },
-	{ "lower", t_lower }, { "upper", t_upper }, { "escaped", t_escaped },
-	{ NULL, NULL }
+static const struct ttest tests[] = {
+	{ "defined", t_kind, K(TV_NONE) | K(TV_BOOL) | K(TV_INT) |
+	    K(TV_FLOAT) | K(TV_STR) | K(TV_LIST) | K(TV_DICT) | K(TV_NS) |
+	    K(TV_FUNC) | K(TV_MACRO) },
+	{ "undefined", t_kind, K(TV_UNDEF) }, { "none", t_kind, K(TV_NONE) },
+	{ "string", t_kind, K(TV_STR) }, { "mapping", t_kind, K(TV_DICT) },
+	{ "iterable", t_kind, K_ITER }, { "sequence", t_sequence, 0 },
+	{ "number", t_kind, K(TV_INT) | K(TV_FLOAT) | K(TV_BOOL) },
+	{ "integer", t_kind, K(TV_INT) }, { "float", t_kind, K(TV_FLOAT) },
+	{ "boolean", t_kind, K(TV_BOOL) }, { "true", t_bool, 1 },
+	{ "false", t_bool, 0 },
+	{ "callable", t_kind, K(TV_FUNC) | K(TV_MACRO) },
+	{ "eq", t_eq, 0 }, { "equalto", t_eq, 0 }, { "==", t_eq, 0 },
+	{ "ne", t_eq, 1 }, { "!=", t_eq, 1 },
+	{ "lt", t_order, 0 }, { "lessthan", t_order, 0 }, { "<", t_order, 0 },
+	{ "le", t_order, 1 }, { "<=", t_order, 1 },
+	{ "gt", t_order, 2 }, { "greaterthan", t_order, 2 },
+	{ ">", t_order, 2 }, { "ge", t_order, 3 }, { ">=", t_order, 3 },
+	{ "in", t_in, 0 }, { "odd", t_parity, 1 }, { "even", t_parity, 0 },
+	{ "divisibleby", t_divisibleby, 0 }, { "sameas", t_sameas, 0 },
+	{ "lower", t_case, 5 }, { "upper", t_case, 4 },
+	{ "escaped", t_escaped, 0 },
+	{ NULL, NULL, 0 }
 };
 
-ttest_fn
+const struct ttest *
 tbuiltin_test(const char *name)
 {
 	size_t i;
 
 	for (i = 0; tests[i].name != NULL; i++)
 		if (strcmp(tests[i].name, name) == 0)
-			return tests[i].fn;
+			return &tests[i];
 	return NULL;
 }
 
@@ -1888,7 +1780,7 @@ select_common(FARGS, int attr, int keep)
 {
 	struct tval *items, *l, *x, *t, *tn;
 	size_t i, first = attr ? 1 : 0;
-	ttest_fn fn = NULL;
+	const struct ttest *test = NULL;
 	int r;
 
 	if ((items = titems(I, v, line)) == NULL || (l = new_list(I)) == NULL)
@@ -1899,7 +1791,7 @@ select_common(FARGS, int attr, int keep)
 		tn = args[first];
 		if (need_str(I, tn, "test name") == NULL)
 			return NULL;
-		if ((fn = tbuiltin_test(tn->u.s.p)) == NULL)
+		if ((test = tbuiltin_test(tn->u.s.p)) == NULL)
 			return terr(I, line, "no test named '%s'", tn->u.s.p);
 	}
 	for (i = 0; i < items->u.l.n; i++) {
@@ -1907,8 +1799,9 @@ select_common(FARGS, int attr, int keep)
 		t = attr ? attr_path(I, x, args[0], line) : x;
 		if (t == NULL)
 			return NULL;
-		if (fn != NULL) {
-			r = fn(I, t, args + first + 1, nargs - first - 1, line);
+		if (test != NULL) {
+			r = test->fn(I, t, args + first + 1, nargs - first - 1,
+			    line, test->arg);
 			if (r < 0)
 				return NULL;
 		} else

@@ -1062,7 +1062,7 @@ eval_node(struct tinterp *I, const struct tnode *n)
 			return NULL;
 		return apply_filter(I, n, a);
 	case N_TEST: {
-		ttest_fn f = tbuiltin_test(n->name);
+		const struct ttest *f = tbuiltin_test(n->name);
 
 		if (f == NULL)
 			return terr(I, n->line, "no test named '%s'", n->name);
@@ -1070,7 +1070,7 @@ eval_node(struct tinterp *I, const struct tnode *n)
 		    eval_args(I, n, &args, &kwv) != 0)
 			return NULL;
 		I->line = n->line;
-		t = f(I, a, args, n->args.n, n->line);
+		t = f->fn(I, a, args, n->args.n, n->line, f->arg);
 		if (t < 0)
 			return NULL;
 		return tv_bool(&I->a, n->op ? !t : t) ?: tnomem(I);

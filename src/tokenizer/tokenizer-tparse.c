@@ -747,7 +747,7 @@ tok_name(struct parser *p, struct ttok *t)
 
 static struct tnode *parse_expr(struct parser *p, int condexpr);
 static struct tnode *parse_unary(struct parser *p, int with_filter);
-static struct tnode *parse_or(struct parser *p);
+static struct tnode *parse_binary(struct parser *p, int level);
 
 static int
 enter(struct parser *p)
@@ -1152,80 +1152,69 @@ binop(struct parser *p, int op, struct tnode *l, struct tnode *r, int line)
 	return n;
 }
 
-static struct tnode *
-parse_pow(struct parser *p)
-{
-	struct tnode *n = parse_unary(p, 1);
-	int line, k = 0;
+/*
+ * The left-associative binary operators, loosest level first: each
+ * level's operands are the level after it (and's are parse_not(), pow's
+ * parse_unary()).
+ */
+enum { L_OR, L_AND, L_ADD, L_CAT, L_MUL, L_POW };
 
-	while (n != NULL && is_op(p, TO_POW)) {
-		line = cur(p)->line;
-		p->pos++;
-		if (k++, enter(p) != 0)
-			return NULL;
-		n = binop(p, OP_POW, n, parse_unary(p, 1), line);
-	}
-	p->depth -= k;
-	return n;
+static const struct {
+	int		 level;
+	int		 tok;		/* an operator token, or 0 */
+	const char	*word;		/* else this name */
+	int		 op;		/* N_BINOP's */
+	enum tnode_kind	 kind;
+} binops[] = {
+	{ L_OR, 0, "or", 0, N_OR }, { L_AND, 0, "and", 0, N_AND },
+	{ L_ADD, '+', NULL, OP_ADD, N_BINOP },
+	{ L_ADD, '-', NULL, OP_SUB, N_BINOP },
+	{ L_CAT, '~', NULL, OP_CAT, N_BINOP },
+	{ L_MUL, '*', NULL, OP_MUL, N_BINOP },
+	{ L_MUL, '/', NULL, OP_DIV, N_BINOP },
+	{ L_MUL, TO_FDIV, NULL, OP_FDIV, N_BINOP },
+	{ L_MUL, '%', NULL, OP_MOD, N_BINOP },
+	{ L_POW, TO_POW, NULL, OP_POW, N_BINOP }
+};
+
+#define NBINOPS	(sizeof binops / sizeof binops[0])
+
+static struct tnode *parse_not(struct parser *p);
+
+/* An operand of level's operators. */
+static struct tnode *
+parse_operand(struct parser *p, int level)
+{
+	if (level == L_AND)
+		return parse_not(p);
+	if (level == L_POW)
+		return parse_unary(p, 1);
+	return parse_binary(p, level + 1);
 }
 
 static struct tnode *
-parse_math2(struct parser *p)
+parse_binary(struct parser *p, int level)
 {
-	struct tnode *n = parse_pow(p);
-	int line, op, k = 0;
+	struct tnode *n = parse_operand(p, level);
+	size_t i;
+	int line, k = 0;
 
 	while (n != NULL) {
-		if (is_op(p, '*'))
-			op = OP_MUL;
-		else if (is_op(p, '/'))
-			op = OP_DIV;
-		else if (is_op(p, TO_FDIV))
-			op = OP_FDIV;
-		else if (is_op(p, '%'))
-			op = OP_MOD;
-		else
+		for (i = 0; i < NBINOPS; i++)
+			if (binops[i].level == level &&
+			    (binops[i].word != NULL ?
+			    is_name(p, binops[i].word) :
+			    is_op(p, binops[i].tok)))
+				break;
+		if (i == NBINOPS)
 			break;
 		line = cur(p)->line;
 		p->pos++;
 		if (k++, enter(p) != 0)
 			return NULL;
-		n = binop(p, op, n, parse_pow(p), line);
-	}
-	p->depth -= k;
-	return n;
-}
-
-static struct tnode *
-parse_concat(struct parser *p)
-{
-	struct tnode *n = parse_math2(p);
-	int line, k = 0;
-
-	while (n != NULL && is_op(p, '~')) {
-		line = cur(p)->line;
-		p->pos++;
-		if (k++, enter(p) != 0)
-			return NULL;
-		n = binop(p, OP_CAT, n, parse_math2(p), line);
-	}
-	p->depth -= k;
-	return n;
-}
-
-static struct tnode *
-parse_math1(struct parser *p)
-{
-	struct tnode *n = parse_concat(p);
-	int line, op, k = 0;
-
-	while (n != NULL && (is_op(p, '+') || is_op(p, '-'))) {
-		op = is_op(p, '+') ? OP_ADD : OP_SUB;
-		line = cur(p)->line;
-		p->pos++;
-		if (k++, enter(p) != 0)
-			return NULL;
-		n = binop(p, op, n, parse_concat(p), line);
+		n = binop(p, binops[i].op, n, parse_operand(p, level), line);
+		if (n != NULL)
+			n->kind = binops[i].kind;
 	}
 	p->depth -= k;
 	return n;
@@ -1234,7 +1223,7 @@ parse_math1(struct parser *p)
 static struct tnode *
 parse_compare(struct parser *p)
 {
-	struct tnode *first = parse_math1(p), *n = NULL, *x;
+	struct tnode *first = parse_binary(p, L_ADD), *n = NULL, *x;
 	int line = cur(p)->line, op, *nops;
 	size_t cap = 0;
 
@@ -1271,7 +1260,7 @@ parse_compare(struct parser *p)
 				return NULL;
 			n->a = first;
 		}
-		if ((x = parse_math1(p)) == NULL)
+		if ((x = parse_binary(p, L_ADD)) == NULL)
 			return NULL;
 		if (n->args.n == cap) {
 			cap = cap ? cap * 2 : 2;
@@ -1309,50 +1298,6 @@ parse_not(struct parser *p)
 }
 
 static struct tnode *
-parse_and(struct parser *p)
-{
-	struct tnode *n = parse_not(p), *x;
-	int line, k = 0;
-
-	while (n != NULL && is_name(p, "and")) {
-		line = cur(p)->line;
-		p->pos++;
-		if (k++, enter(p) != 0)
-			return NULL;
-		if ((x = parse_not(p)) == NULL)
-			return NULL;
-		if ((x = binop(p, 0, n, x, line)) == NULL)
-			return NULL;
-		x->kind = N_AND;
-		n = x;
-	}
-	p->depth -= k;
-	return n;
-}
-
-static struct tnode *
-parse_or(struct parser *p)
-{
-	struct tnode *n = parse_and(p), *x;
-	int line, k = 0;
-
-	while (n != NULL && is_name(p, "or")) {
-		line = cur(p)->line;
-		p->pos++;
-		if (k++, enter(p) != 0)
-			return NULL;
-		if ((x = parse_and(p)) == NULL)
-			return NULL;
-		if ((x = binop(p, 0, n, x, line)) == NULL)
-			return NULL;
-		x->kind = N_OR;
-		n = x;
-	}
-	p->depth -= k;
-	return n;
-}
-
-static struct tnode *
 parse_expr(struct parser *p, int condexpr)
 {
 	struct tnode *n, *c;
@@ -1360,14 +1305,14 @@ parse_expr(struct parser *p, int condexpr)
 
 	if (enter(p) != 0)
 		return NULL;
-	n = parse_or(p);
+	n = parse_binary(p, L_OR);
 	while (condexpr && n != NULL && is_name(p, "if")) {
 		line = cur(p)->line;
 		p->pos++;
 		if ((c = mk(p, N_COND, line)) == NULL)
 			return NULL;
 		c->b = n;
-		if ((c->a = parse_or(p)) == NULL)
+		if ((c->a = parse_binary(p, L_OR)) == NULL)
 			return NULL;
 		if (is_name(p, "else")) {
 			p->pos++;
