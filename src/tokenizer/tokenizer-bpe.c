@@ -173,7 +173,7 @@ tokenizer_bpe_merges_load(struct tok *t, const struct tok_desc *d,
 		}
 		l = tokenizer_map_find(&t->by_text, s, pos);
 		r = tokenizer_map_find(&t->by_text, s + pos + 1, n - pos - 1);
-		if (tokenizer_grow(&tmp, &tmp_cap, n, 1) != 0)
+		if (util_grow(&tmp, &tmp_cap, n, 1) != 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
 		memcpy(tmp, s, pos);
 		memcpy(tmp + pos, s + pos + 1, n - pos - 1);
@@ -274,10 +274,10 @@ cache_put(struct tok_cache *c, uint64_t h, const char *w, size_t n,
 
 	if (c->n_ent >= CACHE_MAX_ENT || c->kn + n > CACHE_MAX_BYTES)
 		cache_reset(c);
-	if (tokenizer_grow(&c->ent, &c->ent_cap, c->n_ent + 1,
+	if (util_grow(&c->ent, &c->ent_cap, c->n_ent + 1,
 	    sizeof *c->ent) != 0 ||
-	    tokenizer_grow(&c->kbuf, &c->kcap, c->kn + n, 1) != 0 ||
-	    tokenizer_grow(&c->vbuf, &c->vcap, c->vn + k, sizeof(int32_t)) != 0)
+	    util_grow(&c->kbuf, &c->kcap, c->kn + n, 1) != 0 ||
+	    util_grow(&c->vbuf, &c->vcap, c->vn + k, sizeof(int32_t)) != 0)
 		return;		/* a cache miss later, nothing worse */
 	ce = &c->ent[c->n_ent];
 	ce->h = h;
@@ -377,8 +377,8 @@ word_encode(struct tok *t, const char *w, size_t n, struct tok_ids *out)
 		return ERR_RANGE;
 	/* each merge pops one candidate and queues at most two: the queue
 	 * never holds more than 2n */
-	if (tokenizer_grow(&sc->sym, &sc->sym_cap, n, sizeof *sc->sym) != 0 ||
-	    tokenizer_grow(&sc->heap, &sc->heap_cap, 2 * n + 2,
+	if (util_grow(&sc->sym, &sc->sym_cap, n, sizeof *sc->sym) != 0 ||
+	    util_grow(&sc->heap, &sc->heap_cap, 2 * n + 2,
 	    sizeof *sc->heap) != 0)
 		return ERR_NOMEM;
 	s = sc->sym;
@@ -598,7 +598,7 @@ normalise(struct tok_scratch *sc, const char *s, size_t n, size_t *nn,
 		return 1;
 	/* each input byte gives at most 3 bytes (U+FFFD) */
 	if (n > (UINT32_MAX - 8) / 3 ||
-	    tokenizer_grow(&sc->norm, &sc->text_cap, 3 * n + 8, 1) != 0)
+	    util_grow(&sc->norm, &sc->text_cap, 3 * n + 8, 1) != 0)
 		return ERR_NOMEM;
 	free(sc->subj);
 	free(sc->subj_p);

@@ -158,8 +158,6 @@ uint64_t tokenizer_hash(const char *s, size_t len);
 int32_t tokenizer_map_find(const struct tok_map *m, const char *s,
     size_t len);
 
-/* Grow *p (elements of size sz) to at least n elements. */
-int tokenizer_grow(void *pp, size_t *cap, size_t n, size_t sz);
 
 
 /* llama.cpp's lenient UTF-8 decoder: the code point at s[0..n), n > 0,

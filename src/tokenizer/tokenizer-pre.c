@@ -474,7 +474,7 @@ tokenizer_pre_new(struct tok_pre **out, const char *pre, struct err *e)
 static int
 cut_push(struct tok_scratch *sc, int w, size_t *m, uint32_t a, uint32_t b)
 {
-	if (tokenizer_grow(&sc->cut[w], &sc->cut_cap[w], 2 * (*m + 1),
+	if (util_grow(&sc->cut[w], &sc->cut_cap[w], 2 * (*m + 1),
 	    sizeof(uint32_t)) != 0)
 		return ERR_NOMEM;
 	sc->cut[w][2 * *m] = a;

@@ -76,8 +76,8 @@ spm_segment(struct tok *t, const char *s, size_t len, struct tok_ids *out)
 		return 0;
 	if (len > INT32_MAX)
 		return ERR_RANGE;
-	if (tokenizer_grow(&sc->sym, &sc->sym_cap, len, sizeof *sc->sym) != 0 ||
-	    tokenizer_grow(&sc->heap, &sc->heap_cap, 2 * len + 2,
+	if (util_grow(&sc->sym, &sc->sym_cap, len, sizeof *sc->sym) != 0 ||
+	    util_grow(&sc->heap, &sc->heap_cap, 2 * len + 2,
 	    sizeof *sc->heap) != 0)
 		return ERR_NOMEM;
 	y = sc->sym;

@@ -90,7 +90,7 @@ tokenizer_stream_push(struct tok_stream *s, int32_t id, const char **out,
 		k--;
 	}
 	s->first = 0;
-	if (tokenizer_grow(&s->buf, &s->cap, s->n_held + k + 1, 1) != 0)
+	if (util_grow(&s->buf, &s->cap, s->n_held + k + 1, 1) != 0)
 		return ERR_NOMEM;
 	memcpy(s->buf, s->held, s->n_held);
 	memcpy(s->buf + s->n_held, p, k);
@@ -107,7 +107,7 @@ int
 tokenizer_stream_flush(struct tok_stream *s, const char **out,
     size_t *len)
 {
-	if (tokenizer_grow(&s->buf, &s->cap, s->n_held + 1, 1) != 0)
+	if (util_grow(&s->buf, &s->cap, s->n_held + 1, 1) != 0)
 		return ERR_NOMEM;
 	memcpy(s->buf, s->held, s->n_held);
 	*out = s->buf;

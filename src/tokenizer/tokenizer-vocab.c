@@ -105,34 +105,10 @@ map_build(struct tok_map *m, size_t n, int32_t dup[2])
 }
 
 int
-tokenizer_grow(void *pp, size_t *cap, size_t n, size_t sz)
-{
-	void **p = pp;
-	size_t nc = *cap ? *cap : 16;
-	void *q;
-
-	if (n <= *cap && *p != NULL)
-		return 0;
-	while (nc < n) {
-		if (nc > SIZE_MAX / 2)
-			return ERR_NOMEM;
-		nc *= 2;
-	}
-	if (nc > SIZE_MAX / sz)
-		return ERR_NOMEM;
-	q = realloc(*p, nc * sz);
-	if (q == NULL)
-		return ERR_NOMEM;
-	*p = q;
-	*cap = nc;
-	return 0;
-}
-
-int
 tokenizer_ids_push(struct tok_ids *o, int32_t id)
 {
 	if (o->n == o->cap &&
-	    tokenizer_grow(&o->v, &o->cap, o->n + 1, sizeof *o->v) != 0)
+	    util_grow(&o->v, &o->cap, o->n + 1, sizeof *o->v) != 0)
 		return ERR_NOMEM;
 	o->v[o->n++] = id;
 	return 0;
@@ -149,7 +125,7 @@ find_text(const struct tok *t, const char *s)
 static int
 piece_append(char **buf, size_t *cap, size_t *n, const void *p, size_t k)
 {
-	if (tokenizer_grow(buf, cap, *n + k + 1, 1) != 0)
+	if (util_grow(buf, cap, *n + k + 1, 1) != 0)
 		return ERR_NOMEM;
 	memcpy(*buf + *n, p, k);
 	*n += k;
@@ -991,7 +967,7 @@ partition(const struct tok *t, const char *text, size_t len,
 			if (l <= len - i && allowed(t, k, flags) &&
 			    memcmp(text + i, t->text + t->text_off[id],
 			    l) == 0) {
-				if (tokenizer_grow(&occ, &cap_occ, n_occ + 1,
+				if (util_grow(&occ, &cap_occ, n_occ + 1,
 				    sizeof *occ) != 0)
 					goto done;
 				occ[n_occ].k = k;
@@ -1005,7 +981,7 @@ partition(const struct tok *t, const char *text, size_t len,
 
 			if (!allowed(t, k, flags))
 				continue;
-			if (tokenizer_grow(&occ, &cap_occ, n_occ + 1,
+			if (util_grow(&occ, &cap_occ, n_occ + 1,
 			    sizeof *occ) != 0)
 				goto done;
 			occ[n_occ].k = k;
@@ -1041,7 +1017,7 @@ partition(const struct tok *t, const char *text, size_t len,
 		}
 	}
 	for (i = 0; i < len; ) {
-		if (tokenizer_grow(&f, &cap, n + 1, sizeof *f) != 0)
+		if (util_grow(&f, &cap, n + 1, sizeof *f) != 0)
 			goto done;
 		if (mask != NULL && mask[i] == 2) {
 			i++;
@@ -1085,7 +1061,7 @@ encode_text(struct tok *t, const char *s, size_t len, int prefix,
 		return tokenizer_bpe_encode(t, s, len, out, e);
 	for (i = 0; i < len; i++)
 		spaces += s[i] == ' ';
-	if (tokenizer_grow(&sc->buf, &sc->buf_cap, len + 2 * spaces + 4, 1)
+	if (util_grow(&sc->buf, &sc->buf_cap, len + 2 * spaces + 4, 1)
 	    != 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	if (prefix) {
