@@ -47,6 +47,10 @@ check_PROGRAMS += t/603-engine-errors.t
 t_603_engine_errors_t_SOURCES = t/603-engine-errors.c t/tap.h
 t_603_engine_errors_t_LDADD = $(ENGINE_TEST_LIBS)
 
+check_PROGRAMS += t/607-engine-gen.t
+t_607_engine_gen_t_SOURCES = t/607-engine-gen.c t/tap.h
+t_607_engine_gen_t_LDADD = $(ENGINE_TEST_LIBS)
+
 check_PROGRAMS += t/604-engine-sample.t
 t_604_engine_sample_t_SOURCES = t/604-engine-sample.c t/tap.h
 t_604_engine_sample_t_LDADD = $(ENGINE_TEST_LIBS)
