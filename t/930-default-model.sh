@@ -43,4 +43,25 @@ ok $? "route sums"
 diag "last layer's busiest expert: bible $b, C $c, sums $s"
 [ "$b" != "$c" ] && [ "$c" != "$s" ] && [ "$b" != "$s" ]
 ok $? "Bible, C and sums prefer different experts"
+
+# the KV cache type: f16 answers too and stays close to f32; a bad value
+# is a usage error naming the flag
+o32=$("$MOESCOPE" logits "$M" --tokens 1,2,3,4,5 -o "$H/l32.bin" --threads 1 \
+    --kv-type f32 2>&1)
+ok $? "logits with --kv-type f32"
+"$MOESCOPE" logits "$M" --tokens 1,2,3,4,5 -o "$H/l16.bin" --threads 1 \
+    --kv-type f16 >/dev/null 2>&1
+ok $? "logits with --kv-type f16"
+python3 -c '
+import struct, sys
+a = open(sys.argv[1], "rb").read(); b = open(sys.argv[2], "rb").read()
+n = len(a) // 4
+x = struct.unpack("%df" % n, a); y = struct.unpack("%df" % n, b)
+d = max(abs(p - q) for p, q in zip(x, y))
+sys.exit(0 if len(a) == len(b) and n > 0 and 0 < d < 0.15 else 1)
+' "$H/l32.bin" "$H/l16.bin"
+ok $? "f16 logits differ from f32 by F16 rounding (Q8_0 weights: < 0.15, as t/601)"
+err=$("$MOESCOPE" run "$M" --tokens 1 -n 1 --kv-type f8 2>&1)
+[ $? -eq 2 ] && echo "$err" | grep -q -- "--kv-type: 'f8'"
+ok $? "--kv-type f8: usage error naming the flag"
 done_testing
